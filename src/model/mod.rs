@@ -1,0 +1,16 @@
+//! The domain model: account, plans, keywords, objectives, schedules, dates and statistics.
+
+pub mod account;
+pub mod date;
+pub mod matching;
+pub mod objective;
+pub mod schedule;
+pub mod stats;
+
+pub use account::{
+    Account, Keyword, KeywordId, KeywordPos, MatchType, NegativeKeyword, Plan, PlanId, Status,
+};
+pub use date::Date;
+pub use objective::Objective;
+pub use schedule::Schedule;
+pub use stats::{Report, ReportRow, Stats};
