@@ -244,6 +244,21 @@ impl OrderValuePrior {
         })
     }
 
+    /// A weak prior (one pseudo-order, default shape) at `mean`, or at 1 if `mean` is not a
+    /// positive finite number.
+    pub fn weak(mean: f64) -> Self {
+        let mean = if mean.is_finite() && mean > 0.0 {
+            mean
+        } else {
+            1.0
+        };
+        OrderValuePrior {
+            mean,
+            strength: 1.0,
+            order_shape: DEFAULT_ORDER_SHAPE,
+        }
+    }
+
     /// Prior mean AOV.
     pub fn mean(&self) -> f64 {
         self.mean
