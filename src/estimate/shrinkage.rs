@@ -7,7 +7,9 @@
 //! the prior strength is then `n0 = m (1 - m) / v - 1` pseudo-trials, clamped to
 //! [`ShrinkageConfig::min_strength`, `max_strength`] so one noisy sibling cannot dominate.
 //! When there are fewer than two siblings with data the spread cannot be estimated and
-//! `default_strength` is used.
+//! `default_strength` is used. The fitted strength is also capped at the siblings' mean number
+//! of trials: with few siblings the spread estimate is noisy and often comes out at or below
+//! zero (complete pooling), and a prior should never outweigh an average sibling's own data.
 //!
 //! The order value prior is fitted the same way on the siblings' AOVs, whose noise part under
 //! the Gamma–Gamma model is `m^2 / (p n)` for `n` orders.
@@ -138,11 +140,14 @@ pub fn fit_beta_prior(
         cfg.default_strength
     } else {
         let v = sum_sq / sum_t - k as f64 * m * (1.0 - m) / sum_t;
-        if v > 0.0 {
+        let n0 = if v > 0.0 {
             m * (1.0 - m) / v - 1.0
         } else {
             cfg.max_strength
-        }
+        };
+        // With few siblings the spread estimate is noisy and often <= 0 (complete pooling).
+        // Never let the prior outweigh an average sibling's own data.
+        n0.min(sum_t / k as f64)
     };
     let strength = strength.clamp(cfg.min_strength, cfg.max_strength);
     BetaPrior::from_mean_strength(m, strength).unwrap_or(BetaPrior::UNIFORM)
@@ -197,7 +202,8 @@ mod tests {
         let sibs: Vec<(f64, f64)> = (0..20).map(|_| (50.0, 1000.0)).collect();
         let p = fit_beta_prior(sibs, 0.05, &cfg);
         assert!((p.mean() - 0.05).abs() < 1e-12);
-        assert!((p.strength() - cfg.max_strength).abs() < 1e-9);
+        // Capped at the mean sibling's 1,000 trials.
+        assert!((p.strength() - 1000.0).abs() < 1e-9);
     }
 
     #[test]
