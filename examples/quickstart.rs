@@ -42,7 +42,7 @@ fn main() -> adbandit::Result<()> {
         .collect::<adbandit::Result<_>>()?;
     let est = AccountEstimates::fit(
         &account,
-        &vec![Counts::default(); 2],
+        &[Counts::default(); 2],
         &counts,
         &ShrinkageConfig::default(),
     )?;
