@@ -29,6 +29,7 @@ pub mod error;
 pub mod estimate;
 pub mod model;
 pub mod money;
+pub mod pacing;
 pub mod rng;
 
 pub use error::{Error, Result};
