@@ -25,6 +25,7 @@
 #![forbid(unsafe_code)]
 #![doc(test(attr(deny(warnings))))]
 
+pub mod allocate;
 pub mod error;
 pub mod estimate;
 pub mod model;

@@ -27,8 +27,8 @@ impl TrafficCurve {
     /// A typical e-commerce search day: quiet at night, rising through the day, peaking
     /// around 21:00.
     pub const ECOMMERCE: TrafficCurve = TrafficCurve([
-        0.020, 0.012, 0.008, 0.006, 0.005, 0.007, 0.013, 0.024, 0.037, 0.046, 0.052, 0.054, 0.051, 0.050,
-        0.052, 0.053, 0.052, 0.050, 0.051, 0.058, 0.066, 0.070, 0.060, 0.053,
+        0.020, 0.012, 0.008, 0.006, 0.005, 0.007, 0.013, 0.024, 0.037, 0.046, 0.052, 0.054, 0.051,
+        0.050, 0.052, 0.053, 0.052, 0.050, 0.051, 0.058, 0.066, 0.070, 0.060, 0.053,
     ]);
 
     /// A curve from non-negative weights (normalised to sum to 1).
@@ -38,12 +38,20 @@ impl TrafficCurve {
     pub fn new(weights: [f64; 24]) -> Result<Self> {
         for (h, &w) in weights.iter().enumerate() {
             if !(w.is_finite() && w >= 0.0) {
-                return Err(Error::invalid(format!("traffic_curve[{h}]"), w, "must be finite and >= 0"));
+                return Err(Error::invalid(
+                    format!("traffic_curve[{h}]"),
+                    w,
+                    "must be finite and >= 0",
+                ));
             }
         }
         let s: f64 = weights.iter().sum();
         if !(s > 0.0) {
-            return Err(Error::invalid("traffic_curve", "all zero", "needs some traffic"));
+            return Err(Error::invalid(
+                "traffic_curve",
+                "all zero",
+                "needs some traffic",
+            ));
         }
         Ok(TrafficCurve(weights.map(|w| w / s)))
     }
@@ -84,10 +92,13 @@ impl Default for TrafficCurve {
 impl TryFrom<Vec<f64>> for TrafficCurve {
     type Error = Error;
     fn try_from(v: Vec<f64>) -> Result<Self> {
-        let arr: [f64; 24] = v
-            .as_slice()
-            .try_into()
-            .map_err(|_| Error::invalid("traffic_curve", format!("{} values", v.len()), "must have 24 values"))?;
+        let arr: [f64; 24] = v.as_slice().try_into().map_err(|_| {
+            Error::invalid(
+                "traffic_curve",
+                format!("{} values", v.len()),
+                "must have 24 values",
+            )
+        })?;
         TrafficCurve::new(arr)
     }
 }
@@ -123,7 +134,10 @@ impl TryFrom<RawPacing> for PacingConfig {
 
 impl Default for PacingConfig {
     fn default() -> Self {
-        PacingConfig { gain: 0.7, min_throttle: 0.02 }
+        PacingConfig {
+            gain: 0.7,
+            min_throttle: 0.02,
+        }
     }
 }
 
@@ -137,7 +151,11 @@ impl PacingConfig {
             return Err(Error::parameter("gain", gain, "must be in (0, 1]"));
         }
         if !(min_throttle > 0.0 && min_throttle <= 1.0) {
-            return Err(Error::parameter("min_throttle", min_throttle, "must be in (0, 1]"));
+            return Err(Error::parameter(
+                "min_throttle",
+                min_throttle,
+                "must be in (0, 1]",
+            ));
         }
         Ok(PacingConfig { gain, min_throttle })
     }
@@ -194,7 +212,11 @@ impl Pacer {
             return Err(Error::invalid("pacer.budget", budget, "must be >= 0"));
         }
         if initial_throttle.is_nan() {
-            return Err(Error::invalid("pacer.initial_throttle", initial_throttle, "must be a number"));
+            return Err(Error::invalid(
+                "pacer.initial_throttle",
+                initial_throttle,
+                "must be a number",
+            ));
         }
         Ok(Pacer {
             budget,
@@ -226,12 +248,17 @@ impl Pacer {
                 1.0
             };
             if ratio.is_finite() && ratio > 0.0 {
-                self.rate = (self.rate * ratio.powf(self.cfg.gain)).clamp(self.cfg.min_throttle, 1.0);
+                self.rate =
+                    (self.rate * ratio.powf(self.cfg.gain)).clamp(self.cfg.min_throttle, 1.0);
             }
         }
         let remaining = self.budget.saturating_sub(spent_so_far).micros().max(0) as f64;
         let remaining_share: f64 = self.shares[h..].iter().sum();
-        let desired = if remaining_share > 0.0 { remaining * self.shares[h] / remaining_share } else { 0.0 };
+        let desired = if remaining_share > 0.0 {
+            remaining * self.shares[h] / remaining_share
+        } else {
+            0.0
+        };
         self.last = Some((hour, spent_so_far, desired));
         let active = self.multipliers[h] > 0.0 && remaining > 0.0;
         HourControl {
@@ -258,8 +285,14 @@ mod tests {
     fn simulate(capacity_multiple: f64, seed: u64) -> (Money, Vec<f64>, Pacer) {
         let budget = Money::from_units(1000).unwrap();
         let curve = TrafficCurve::ECOMMERCE;
-        let mut p = Pacer::new(budget, &Schedule::ALWAYS, &curve, PacingConfig::default(), 1.0 / capacity_multiple)
-            .unwrap();
+        let mut p = Pacer::new(
+            budget,
+            &Schedule::ALWAYS,
+            &curve,
+            PacingConfig::default(),
+            1.0 / capacity_multiple,
+        )
+        .unwrap();
         let mut rng = stream(seed, &[]);
         let mut spent = Money::ZERO;
         let mut cum = Vec::new();
@@ -284,7 +317,10 @@ mod tests {
             // at every hour, and at least 90% of the budget spent by the end of the day.
             for (h, c) in cum.iter().enumerate() {
                 let target = p.target_by_end_of(h).units() / 1000.0;
-                assert!((c - target).abs() < 0.12, "cap {cap} hour {h}: {c:.3} vs {target:.3}");
+                assert!(
+                    (c - target).abs() < 0.12,
+                    "cap {cap} hour {h}: {c:.3} vs {target:.3}"
+                );
             }
             assert!(cum[23] > 0.9, "cap {cap}: spent {:.3}", cum[23]);
         }
@@ -295,8 +331,14 @@ mod tests {
         let mut h = [1.0; 24];
         h[..8].fill(0.0);
         let s = Schedule::new(h).unwrap();
-        let mut p = Pacer::new(Money::from_units(10).unwrap(), &s, &TrafficCurve::ECOMMERCE, PacingConfig::default(), 1.0)
-            .unwrap();
+        let mut p = Pacer::new(
+            Money::from_units(10).unwrap(),
+            &s,
+            &TrafficCurve::ECOMMERCE,
+            PacingConfig::default(),
+            1.0,
+        )
+        .unwrap();
         for hour in 0..8 {
             assert_eq!(p.control(hour, Money::ZERO).throttle, 0.0);
         }

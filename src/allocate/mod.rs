@@ -1,0 +1,7 @@
+//! Allocation: budgets across plans and bids per keyword.
+
+pub mod bid;
+pub mod budget;
+
+pub use bid::{BidBinding, BidInputs, BidLimits, BidRule, SpendModel, bid_for, solve_lambda};
+pub use budget::{Allocation, AllocationLimits, Binding, PlanArm, allocate};
