@@ -177,7 +177,7 @@ pub fn solve_lambda(
         .cloned()
         .filter(|v| *v > 0.0)
         .fold(f64::INFINITY, f64::min);
-    if !v_min.is_finite() || !(budget > 0.0) || !(max_bid > 0.0) {
+    if !(v_min.is_finite() && budget > 0.0 && max_bid > 0.0) {
         return 0.0;
     }
     // At this lambda every keyword bids the max: nothing to gain above it.
