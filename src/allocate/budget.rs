@@ -218,15 +218,14 @@ pub fn allocate(arms: &[PlanArm], limits: &AllocationLimits) -> Vec<Allocation> 
     out.iter()
         .zip(&bounds)
         .map(|(&b, &(lo, hi, lo_b, hi_b))| {
-            let binding = if lo_b == Binding::Inactive || lo_b == Binding::TotalCap {
-                lo_b
-            } else if b <= lo && lo > 0 {
-                lo_b
-            } else if b >= hi {
-                hi_b
-            } else {
-                Binding::Value
-            };
+            let binding =
+                if lo_b == Binding::Inactive || lo_b == Binding::TotalCap || (b <= lo && lo > 0) {
+                    lo_b
+                } else if b >= hi {
+                    hi_b
+                } else {
+                    Binding::Value
+                };
             Allocation {
                 budget: Money::from_micros(b),
                 binding,
