@@ -6,7 +6,8 @@
 //! Layers, bottom up (each depends only on those above it in this list):
 //! - [`error`], [`money`], [`rng`]: the error type, integer-micro money, reproducible streams;
 //! - [`model`]: account, plans, keywords, objectives, schedules, statistics and reports;
-//! - [`estimate`]: posteriors for CTR, CVR, order value and ROI, with shrinkage and forgetting.
+//! - [`estimate`]: posteriors for CTR, CVR, order value and ROI, with shrinkage and forgetting;
+//! - [`policy`]: bandit policies (Thompson sampling, UCB, epsilon-greedy, softmax, EXP3) over [`policy::Arms`].
 //!
 //! In this trade "ROI" means revenue / cost (return on ad spend), and the code keeps that meaning.
 //!
@@ -31,6 +32,7 @@ pub mod estimate;
 pub mod model;
 pub mod money;
 pub mod pacing;
+pub mod policy;
 pub mod rng;
 
 pub use error::{Error, Result};
