@@ -27,6 +27,7 @@
 #![doc(test(attr(deny(warnings))))]
 
 pub mod allocate;
+pub mod engine;
 pub mod error;
 pub mod estimate;
 pub mod model;

@@ -18,7 +18,7 @@ use crate::error::{Error, Result};
 use crate::model::Schedule;
 use crate::money::Money;
 
-/// Expected share of a day's traffic in each hour; sums to 1.
+/// Expected relative traffic in each hour of the day (weights; shares are weight / sum).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(try_from = "Vec<f64>", into = "Vec<f64>")]
 pub struct TrafficCurve([f64; 24]);
@@ -31,7 +31,7 @@ impl TrafficCurve {
         0.050, 0.052, 0.053, 0.052, 0.050, 0.051, 0.058, 0.066, 0.070, 0.060, 0.053,
     ]);
 
-    /// A curve from non-negative weights (normalised to sum to 1).
+    /// A curve from non-negative weights (any scale; shares are normalised on use).
     ///
     /// # Errors
     /// [`Error::InvalidValue`] for a negative or non-finite weight, or all zeros.
@@ -53,17 +53,18 @@ impl TrafficCurve {
                 "needs some traffic",
             ));
         }
-        Ok(TrafficCurve(weights.map(|w| w / s)))
+        Ok(TrafficCurve(weights))
     }
 
     /// Share of the day's traffic in `hour`.
     pub fn share(&self, hour: usize) -> f64 {
-        self.0[hour % 24]
+        self.0[hour % 24] / self.0.iter().sum::<f64>()
     }
 
-    /// The 24 shares.
-    pub fn shares(&self) -> &[f64; 24] {
-        &self.0
+    /// The 24 shares (summing to 1).
+    pub fn shares(&self) -> [f64; 24] {
+        let s: f64 = self.0.iter().sum();
+        self.0.map(|w| w / s)
     }
 
     /// Shares masked by a schedule (hours with multiplier 0 get none) and renormalised.
@@ -75,6 +76,7 @@ impl TrafficCurve {
                 *o = self.0[h];
             }
         }
+        // Renormalise over the active hours.
         let s: f64 = out.iter().sum();
         if s > 0.0 {
             out.iter_mut().for_each(|x| *x /= s);

@@ -1,0 +1,348 @@
+//! Engine configuration: the operator's limits and the learning settings.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::engine::calendar::CalendarEvent;
+use crate::error::{Error, Result};
+use crate::estimate::{Forgetting, ShrinkageConfig};
+use crate::model::{Objective, PlanId};
+use crate::money::Money;
+use crate::pacing::{PacingConfig, TrafficCurve};
+
+/// How the daily budget is enforced.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum BudgetMode {
+    /// The default: a day never spends more than its budget.
+    #[default]
+    HardDailyCap,
+    /// Platform-style over-delivery: a day may spend up to `daily_multiple` x its budget,
+    /// while a calendar month never spends more than 30.4 x the daily budget.
+    OverDelivery {
+        /// Largest multiple of the daily budget one day may spend (e.g. 2.0), in [1, 10].
+        daily_multiple: f64,
+    },
+}
+
+/// Days per month in the over-delivery promise (365.25 / 12, rounded as the platforms do).
+pub const DAYS_PER_MONTH: f64 = 30.4;
+
+/// Per-plan budget limits.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct PlanLimits {
+    /// Smallest daily budget.
+    pub min_budget: Money,
+    /// Largest daily budget.
+    pub max_budget: Money,
+}
+
+/// Evidence rules for pausing and flagging.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct RuleConfig {
+    /// Pause a keyword when the posterior probability that it meets its objective is below
+    /// this (e.g. 0.05).
+    pub pause_below_probability: f64,
+    /// ... but only after it has spent at least this much (currency units) ...
+    pub pause_min_cost: f64,
+    /// ... and received at least this many clicks.
+    pub pause_min_clicks: f64,
+    /// For max-revenue and max-conversions plans, the break-even ROI a keyword must beat.
+    pub min_roi: f64,
+    /// Flag "high CTR, low CVR" when P(CTR above the plan's) and P(CVR below `cvr_ratio` x
+    /// the plan's) both exceed this.
+    pub flag_probability: f64,
+    /// See `flag_probability`.
+    pub cvr_ratio: f64,
+    /// Flag a plan whose budget ran out before this hour of the day (0-23).
+    pub exhausted_before_hour: u8,
+}
+
+impl Default for RuleConfig {
+    fn default() -> Self {
+        RuleConfig {
+            pause_below_probability: 0.05,
+            pause_min_cost: 50.0,
+            pause_min_clicks: 30.0,
+            min_roi: 1.0,
+            flag_probability: 0.9,
+            cvr_ratio: 0.5,
+            exhausted_before_hour: 18,
+        }
+    }
+}
+
+/// Everything the engine needs besides the account and the seed.
+///
+/// Build with [`EngineConfig::default`] and adjust fields; [`EngineConfig::validate`] (called
+/// by the engine's constructor and on deserialisation) checks every one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "RawConfig", into = "RawConfig")]
+pub struct EngineConfig {
+    /// The account-level objective used to compare plans for budget (plans keep their own
+    /// objectives for bids).
+    pub objective: Objective,
+    /// The total daily budget across plans; `None` = the sum of the active plans' budgets
+    /// when the engine is built.
+    pub total_daily_budget: Option<Money>,
+    /// Per-plan limits (plans not listed: 0 to the total).
+    pub plan_limits: BTreeMap<PlanId, PlanLimits>,
+    /// Largest relative budget change per decision (0.3 = +-30%).
+    pub max_budget_step: f64,
+    /// Exploration floor: a plan still being learned gets at least this share of
+    /// `total / active plans`.
+    pub exploration_floor: f64,
+    /// A plan with fewer clicks of evidence than this is "being learned".
+    pub learning_clicks: f64,
+    /// Largest relative bid change per decision.
+    pub max_bid_step: f64,
+    /// The platform's bid increment.
+    pub bid_increment: Money,
+    /// How clicks respond to the bid (spend grows like bid^(1 + elasticity)).
+    pub bid_elasticity: f64,
+    /// How old evidence loses weight (periods are days).
+    pub forgetting: Forgetting,
+    /// Empirical-Bayes limits.
+    pub shrinkage: ShrinkageConfig,
+    /// Pause and flag rules.
+    pub rules: RuleConfig,
+    /// Hard daily cap or over-delivery.
+    pub budget_mode: BudgetMode,
+    /// Pacing settings.
+    pub pacing: PacingConfig,
+    /// Expected hourly traffic (used until hourly reports teach the engine its own).
+    pub traffic_curve: TrafficCurve,
+    /// Known promotion windows.
+    pub events: Vec<CalendarEvent>,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            objective: Objective::MaxRevenue,
+            total_daily_budget: None,
+            plan_limits: BTreeMap::new(),
+            max_budget_step: 0.3,
+            exploration_floor: 0.2,
+            learning_clicks: 100.0,
+            max_bid_step: 0.2,
+            bid_increment: Money::from_micros(10_000),
+            bid_elasticity: 1.0,
+            forgetting: Forgetting::Discount {
+                gamma: 0.5f64.powf(1.0 / 14.0),
+            },
+            shrinkage: ShrinkageConfig::default(),
+            rules: RuleConfig::default(),
+            budget_mode: BudgetMode::HardDailyCap,
+            pacing: PacingConfig::default(),
+            traffic_curve: TrafficCurve::ECOMMERCE,
+            events: Vec::new(),
+        }
+    }
+}
+
+/// The serialised form; deserialising validates through [`EngineConfig::validate`].
+#[derive(Serialize, Deserialize)]
+struct RawConfig {
+    objective: Objective,
+    total_daily_budget: Option<Money>,
+    #[serde(default)]
+    plan_limits: BTreeMap<PlanId, PlanLimits>,
+    max_budget_step: f64,
+    exploration_floor: f64,
+    learning_clicks: f64,
+    max_bid_step: f64,
+    bid_increment: Money,
+    bid_elasticity: f64,
+    forgetting: Forgetting,
+    shrinkage: ShrinkageConfig,
+    rules: RuleConfig,
+    budget_mode: BudgetMode,
+    pacing: PacingConfig,
+    traffic_curve: TrafficCurve,
+    #[serde(default)]
+    events: Vec<CalendarEvent>,
+}
+
+impl TryFrom<RawConfig> for EngineConfig {
+    type Error = Error;
+    fn try_from(r: RawConfig) -> Result<Self> {
+        let c = EngineConfig {
+            objective: r.objective,
+            total_daily_budget: r.total_daily_budget,
+            plan_limits: r.plan_limits,
+            max_budget_step: r.max_budget_step,
+            exploration_floor: r.exploration_floor,
+            learning_clicks: r.learning_clicks,
+            max_bid_step: r.max_bid_step,
+            bid_increment: r.bid_increment,
+            bid_elasticity: r.bid_elasticity,
+            forgetting: r.forgetting,
+            shrinkage: r.shrinkage,
+            rules: r.rules,
+            budget_mode: r.budget_mode,
+            pacing: r.pacing,
+            traffic_curve: r.traffic_curve,
+            events: r.events,
+        };
+        c.validate()?;
+        Ok(c)
+    }
+}
+
+impl From<EngineConfig> for RawConfig {
+    fn from(c: EngineConfig) -> Self {
+        RawConfig {
+            objective: c.objective,
+            total_daily_budget: c.total_daily_budget,
+            plan_limits: c.plan_limits,
+            max_budget_step: c.max_budget_step,
+            exploration_floor: c.exploration_floor,
+            learning_clicks: c.learning_clicks,
+            max_bid_step: c.max_bid_step,
+            bid_increment: c.bid_increment,
+            bid_elasticity: c.bid_elasticity,
+            forgetting: c.forgetting,
+            shrinkage: c.shrinkage,
+            rules: c.rules,
+            budget_mode: c.budget_mode,
+            pacing: c.pacing,
+            traffic_curve: c.traffic_curve,
+            events: c.events,
+        }
+    }
+}
+
+fn in_range(name: &'static str, v: f64, lo: f64, hi: f64) -> Result<()> {
+    if !(v >= lo && v <= hi) {
+        return Err(Error::parameter(
+            name,
+            v,
+            format!("must be in [{lo}, {hi}]"),
+        ));
+    }
+    Ok(())
+}
+
+impl EngineConfig {
+    /// Checks every setting.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] or [`Error::InvalidValue`] naming the first bad setting.
+    pub fn validate(&self) -> Result<()> {
+        self.objective.validate("config.objective")?;
+        if let Some(t) = self.total_daily_budget {
+            if t.is_negative() {
+                return Err(Error::invalid(
+                    "config.total_daily_budget",
+                    t,
+                    "must be >= 0",
+                ));
+            }
+        }
+        for (id, l) in &self.plan_limits {
+            if l.min_budget.is_negative() || l.min_budget > l.max_budget {
+                return Err(Error::invalid(
+                    format!("config.plan_limits[{id}]"),
+                    format!("{}..{}", l.min_budget, l.max_budget),
+                    "need 0 <= min_budget <= max_budget",
+                ));
+            }
+        }
+        in_range("max_budget_step", self.max_budget_step, 0.0, 10.0)?;
+        in_range("exploration_floor", self.exploration_floor, 0.0, 1.0)?;
+        in_range("learning_clicks", self.learning_clicks, 0.0, 1e12)?;
+        in_range("max_bid_step", self.max_bid_step, 0.0, 10.0)?;
+        in_range("bid_elasticity", self.bid_elasticity, 0.0, 10.0)?;
+        if self.bid_increment.micros() <= 0 {
+            return Err(Error::parameter(
+                "bid_increment",
+                self.bid_increment,
+                "must be > 0",
+            ));
+        }
+        self.shrinkage.validate()?;
+        let r = &self.rules;
+        in_range(
+            "rules.pause_below_probability",
+            r.pause_below_probability,
+            0.0,
+            1.0,
+        )?;
+        in_range("rules.pause_min_cost", r.pause_min_cost, 0.0, 1e15)?;
+        in_range("rules.pause_min_clicks", r.pause_min_clicks, 0.0, 1e15)?;
+        in_range("rules.min_roi", r.min_roi, 0.0, 1e6)?;
+        in_range("rules.flag_probability", r.flag_probability, 0.5, 1.0)?;
+        in_range("rules.cvr_ratio", r.cvr_ratio, 0.0, 1.0)?;
+        if r.exhausted_before_hour > 23 {
+            return Err(Error::parameter(
+                "rules.exhausted_before_hour",
+                r.exhausted_before_hour,
+                "must be 0..=23",
+            ));
+        }
+        if let BudgetMode::OverDelivery { daily_multiple } = self.budget_mode {
+            in_range("budget_mode.daily_multiple", daily_multiple, 1.0, 10.0)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_is_valid_and_round_trips() {
+        let c = EngineConfig::default();
+        c.validate().unwrap();
+        let j = serde_json::to_string(&c).unwrap();
+        assert_eq!(serde_json::from_str::<EngineConfig>(&j).unwrap(), c);
+    }
+
+    #[test]
+    fn bad_settings_are_named() {
+        let bad = |f: fn(&mut EngineConfig)| {
+            let mut c = EngineConfig::default();
+            f(&mut c);
+            c.validate().unwrap_err()
+        };
+        assert!(matches!(
+            bad(|c| c.max_budget_step = f64::NAN),
+            Error::InvalidParameter {
+                name: "max_budget_step",
+                ..
+            }
+        ));
+        assert!(matches!(
+            bad(|c| c.exploration_floor = 1.5),
+            Error::InvalidParameter { .. }
+        ));
+        assert!(matches!(
+            bad(|c| c.bid_increment = Money::ZERO),
+            Error::InvalidParameter { .. }
+        ));
+        assert!(matches!(
+            bad(|c| c.budget_mode = BudgetMode::OverDelivery {
+                daily_multiple: 0.5
+            }),
+            Error::InvalidParameter { .. }
+        ));
+        assert!(matches!(
+            bad(|c| c.rules.exhausted_before_hour = 24),
+            Error::InvalidParameter { .. }
+        ));
+        let mut c = EngineConfig::default();
+        c.plan_limits.insert(
+            PlanId::new("p"),
+            PlanLimits {
+                min_budget: Money::from_micros(5),
+                max_budget: Money::from_micros(1),
+            },
+        );
+        assert!(c.validate().is_err());
+        let j = serde_json::to_string(&c).unwrap();
+        assert!(serde_json::from_str::<EngineConfig>(&j).is_err());
+    }
+}

@@ -1,0 +1,37 @@
+//! The embeddable engine: observe reports, decide budgets and bids, snapshot and restore.
+//!
+//! One [`Engine`] holds an account, a configuration, a policy and a seeded generator. Each day:
+//!
+//! 1. [`Engine::observe`] ingests a report of per-keyword (or per-plan) stats. The report is
+//!    validated whole first; a bad report is rejected and leaves the engine unchanged.
+//! 2. [`Engine::decide`] fits the hierarchical posteriors (keyword ← plan ← account), asks the
+//!    policy for a score per plan and per keyword (a Thompson draw, an upper bound, ...),
+//!    allocates the total budget across plans by water-filling on the scored response curves
+//!    ([`crate::allocate::budget`]), sets each keyword's bid from its plan's objective
+//!    ([`crate::allocate::bid`]), applies the pause and flag rules, and returns a
+//!    [`Decision`] in which every change carries a [`Reason`].
+//! 3. [`Engine::snapshot`] / [`Engine::restore`] persist the whole state (including the
+//!    generator), so a restarted service makes exactly the decisions it would have made.
+//!
+//! The engine assumes its decisions are applied: after `decide` its account holds the new
+//! budgets, bids and pauses. If the platform refused a change, tell the engine with
+//! [`Engine::set_bid`], [`Engine::set_daily_budget`] or [`Engine::set_keyword_status`].
+//!
+//! Policies must return scores on the reward's scale (an estimate of the arm's reward:
+//! sampled, optimistic or the mean), because the engine spends money in proportion to them.
+//! Thompson sampling, UCB1, Bayes-UCB, epsilon-greedy and softmax do; EXP3, whose scores are
+//! log-weights learned from per-play rewards, is refused with an error.
+
+pub mod calendar;
+pub mod config;
+pub mod decision;
+mod engine_impl;
+pub mod snapshot;
+
+pub use calendar::{CalendarEvent, DayFactors, factors_on};
+pub use config::{BudgetMode, DAYS_PER_MONTH, EngineConfig, PlanLimits, RuleConfig};
+pub use decision::{
+    BidDecision, BudgetDecision, Decision, Flag, PauseDecision, Reason, ReasonCode, ReasonMetrics,
+};
+pub use engine_impl::{Band, Engine, WhatIf};
+pub use snapshot::{ENGINE_FORMAT_VERSION, EngineSnapshot};
