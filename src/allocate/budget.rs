@@ -118,7 +118,7 @@ pub fn allocate(arms: &[PlanArm], limits: &AllocationLimits) -> Vec<Allocation> 
             }
             if lo > hi {
                 // Conflicting limits: the operator's max wins over floors and steps.
-                lo = hi;
+                (lo, lo_b) = (hi, hi_b);
             }
             (lo, hi, lo_b, hi_b)
         })

@@ -1,0 +1,534 @@
+//! The engine: limits hold on random accounts, and decisions move the right way on
+//! hand-made stats.
+
+use adbandit::engine::{
+    BudgetMode, CalendarEvent, Engine, EngineConfig, EngineSnapshot, PlanLimits, ReasonCode,
+};
+use adbandit::policy::BuiltinPolicy;
+use adbandit::{
+    Account, Date, Error, Keyword, KeywordId, MatchType, Money, Objective, Plan, PlanId, Report,
+    ReportRow, Stats, Status,
+};
+use proptest::prelude::*;
+
+fn y(x: f64) -> Money {
+    Money::from_units_f64(x).unwrap()
+}
+
+fn day0() -> Date {
+    Date::from_ymd(2026, 10, 1).unwrap()
+}
+
+fn row(
+    date: Date,
+    plan: &str,
+    kw: &str,
+    imp: u64,
+    clicks: u64,
+    conv: u64,
+    cost: f64,
+    rev: f64,
+) -> ReportRow {
+    ReportRow {
+        date,
+        hour: None,
+        plan: PlanId::new(plan),
+        keyword: Some(KeywordId::new(kw)),
+        stats: Stats::new(imp, clicks, conv, y(cost), y(rev)).unwrap(),
+    }
+}
+
+/// Two plans of two keywords each, equal budgets.
+fn two_plans(objective: Objective) -> Account {
+    let plan = |id: &str| {
+        Plan::new(id, format!("Plan {id}"), y(100.0), y(0.1), y(5.0))
+            .with_objective(objective)
+            .with_keyword(Keyword::new(
+                format!("{id}1"),
+                format!("{id} red dress"),
+                MatchType::Exact,
+                y(1.0),
+            ))
+            .with_keyword(Keyword::new(
+                format!("{id}2"),
+                format!("{id} blue dress"),
+                MatchType::Phrase,
+                y(1.0),
+            ))
+    };
+    Account::new("Shop", "CNY", vec![plan("a"), plan("b")]).unwrap()
+}
+
+#[test]
+fn better_plan_gains_budget_over_a_few_decisions() {
+    let mut e = Engine::new(two_plans(Objective::MaxRevenue), EngineConfig::default(), 7).unwrap();
+    let mut budget_a = Vec::new();
+    for d in 0..6 {
+        let date = day0().add_days(d);
+        // Plan a: CTR 5%, ROI about 8; plan b: CTR 2%, ROI about 1.5. Both spend their budget.
+        let ba = e
+            .account()
+            .plan(&PlanId::new("a"))
+            .unwrap()
+            .daily_budget
+            .units();
+        let bb = e
+            .account()
+            .plan(&PlanId::new("b"))
+            .unwrap()
+            .daily_budget
+            .units();
+        let r = Report::new(vec![
+            row(date, "a", "a1", 2000, 100, 8, ba / 2.0, 4.0 * ba),
+            row(date, "a", "a2", 2000, 100, 8, ba / 2.0, 4.0 * ba),
+            row(date, "b", "b1", 2500, 50, 1, bb / 2.0, 0.75 * bb),
+            row(date, "b", "b2", 2500, 50, 1, bb / 2.0, 0.75 * bb),
+        ])
+        .unwrap();
+        e.observe(&r).unwrap();
+        let dec = e.decide(date.add_days(1)).unwrap();
+        assert!(dec.budget_sum() <= dec.total_budget);
+        budget_a.push(dec.budget_of(&PlanId::new("a")).unwrap().to);
+    }
+    // +30% steps compound; well above the even split by the end.
+    assert!(budget_a.windows(2).all(|w| w[1] >= w[0]), "{budget_a:?}");
+    assert!(budget_a.last().unwrap().units() > 150.0, "{budget_a:?}");
+}
+
+#[test]
+fn a_keyword_that_burns_money_is_paused_with_a_reason() {
+    let mut e = Engine::new(
+        two_plans(Objective::TargetRoi { roi: 3.0 }),
+        EngineConfig::default(),
+        11,
+    )
+    .unwrap();
+    let mut paused_on = None;
+    for d in 0..10 {
+        let date = day0().add_days(d);
+        let r = Report::new(vec![
+            row(date, "a", "a1", 1000, 40, 4, 30.0, 400.0),
+            row(date, "a", "a2", 1000, 40, 0, 30.0, 0.0), // never converts
+            row(date, "b", "b1", 1000, 30, 3, 25.0, 300.0),
+            row(date, "b", "b2", 1000, 30, 3, 25.0, 300.0),
+        ])
+        .unwrap();
+        if e.account().keyword(&KeywordId::new("a2")).unwrap().1.status == Status::Paused {
+            break;
+        }
+        e.observe(&r).unwrap();
+        let dec = e.decide(date.add_days(1)).unwrap();
+        if let Some(p) = dec
+            .pauses
+            .iter()
+            .find(|p| p.keyword == KeywordId::new("a2"))
+        {
+            assert_eq!(p.reason.code, ReasonCode::PauseUnlikelyToMeetObjective);
+            assert!(p.reason.message.contains("ROI 3"), "{}", p.reason.message);
+            assert!(p.reason.metrics.probability.unwrap() < 0.05);
+            paused_on = Some(d);
+        }
+        assert!(
+            dec.pauses.iter().all(|p| p.keyword == KeywordId::new("a2")),
+            "only the bad keyword"
+        );
+    }
+    let d = paused_on.expect("the keyword was never paused");
+    assert!(d >= 1, "paused before enough evidence");
+}
+
+#[test]
+fn target_roi_bid_converges_to_value_per_click_over_target() {
+    let mut cfg = EngineConfig::default();
+    cfg.forgetting = adbandit::estimate::Forgetting::Never;
+    let mut e = Engine::new(two_plans(Objective::TargetRoi { roi: 4.0 }), cfg, 3).unwrap();
+    // Value per click = CVR 10% x AOV 120 = 12, so the bid should approach 12 / 4 = 3.
+    for d in 0..30 {
+        let date = day0().add_days(d);
+        let r = Report::new(
+            ["a1", "a2", "b1", "b2"]
+                .iter()
+                .map(|k| row(date, &k[..1], k, 2000, 200, 20, 150.0, 2400.0))
+                .collect(),
+        )
+        .unwrap();
+        e.observe(&r).unwrap();
+        e.decide(date.add_days(1)).unwrap();
+    }
+    let bid = e
+        .account()
+        .keyword(&KeywordId::new("a1"))
+        .unwrap()
+        .1
+        .bid
+        .units();
+    assert!((bid - 3.0).abs() < 0.25, "bid {bid}");
+}
+
+#[test]
+fn a_bad_report_is_rejected_whole() {
+    let mut e = Engine::new(two_plans(Objective::MaxClicks), EngineConfig::default(), 1).unwrap();
+    let before = serde_json::to_string(&e.snapshot()).unwrap();
+    let date = day0();
+    let good = row(date, "a", "a1", 100, 10, 1, 5.0, 50.0);
+    let unknown = Report::new(vec![
+        good.clone(),
+        row(date, "a", "zz", 100, 10, 1, 5.0, 50.0),
+    ])
+    .unwrap();
+    assert!(matches!(
+        e.observe(&unknown),
+        Err(Error::UnknownId {
+            kind: "keyword",
+            ..
+        })
+    ));
+    let wrong_plan = Report::new(vec![
+        good.clone(),
+        row(date, "b", "a2", 100, 10, 1, 5.0, 50.0),
+    ])
+    .unwrap();
+    assert!(matches!(
+        e.observe(&wrong_plan),
+        Err(Error::Inconsistent { .. })
+    ));
+    let mut hourly = good.clone();
+    hourly.hour = Some(3);
+    let mixed = Report::new(vec![good, hourly]).unwrap();
+    assert!(matches!(e.observe(&mixed), Err(Error::Inconsistent { .. })));
+    assert_eq!(serde_json::to_string(&e.snapshot()).unwrap(), before);
+    assert!(e.decide(date).is_ok());
+    assert!(
+        e.decide(date.add_days(-1)).is_err(),
+        "time does not run backwards"
+    );
+}
+
+#[test]
+fn exp3_is_refused_and_bad_limits_are_named() {
+    let exp3 = serde_json::from_str::<BuiltinPolicy>(r#"{"kind":"exp3","gamma":0.1}"#);
+    if let Ok(p) = exp3 {
+        assert!(
+            Engine::with_policy(
+                two_plans(Objective::MaxClicks),
+                EngineConfig::default(),
+                p,
+                1
+            )
+            .is_err()
+        );
+    }
+    let mut cfg = EngineConfig::default();
+    cfg.plan_limits.insert(
+        PlanId::new("nope"),
+        PlanLimits {
+            min_budget: Money::ZERO,
+            max_budget: y(1.0),
+        },
+    );
+    assert!(matches!(
+        Engine::new(two_plans(Objective::MaxClicks), cfg, 1),
+        Err(Error::UnknownId { .. })
+    ));
+}
+
+#[test]
+fn over_delivery_keeps_the_monthly_promise() {
+    let mut cfg = EngineConfig::default();
+    cfg.budget_mode = BudgetMode::OverDelivery {
+        daily_multiple: 2.0,
+    };
+    cfg.max_budget_step = 0.0; // keep budgets fixed so the promise is easy to check
+    let mut e = Engine::new(two_plans(Objective::MaxClicks), cfg, 5).unwrap();
+    let start = Date::from_ymd(2026, 11, 1).unwrap();
+    let mut month_spend = 0.0;
+    for d in 0..30 {
+        let date = start.add_days(d);
+        let dec = e.decide(date).unwrap();
+        let b = dec.budget_of(&PlanId::new("a")).unwrap();
+        assert!(b.spend_cap.micros() <= 2 * b.to.micros());
+        // The plan spends every cent it is allowed.
+        let spend = b.spend_cap.units();
+        month_spend += spend;
+        let r = Report::new(vec![row(date, "a", "a1", 10_000, 500, 0, spend, 0.0)]).unwrap();
+        e.observe(&r).unwrap();
+    }
+    assert!(month_spend <= 100.0 * 30.4 + 1e-6, "{month_spend}");
+    assert!(
+        month_spend > 100.0 * 30.0,
+        "over-delivery should let it use its month: {month_spend}"
+    );
+}
+
+#[test]
+fn a_promotion_is_not_learned_as_the_new_normal() {
+    let promo = day0().add_days(10);
+    let mut cfg = EngineConfig::default();
+    cfg.events
+        .push(CalendarEvent::new("Double 11", promo, 1, 5.0, 3.0).unwrap());
+    let mut with = Engine::new(two_plans(Objective::MaxRevenue), cfg, 9).unwrap();
+    let mut without =
+        Engine::new(two_plans(Objective::MaxRevenue), EngineConfig::default(), 9).unwrap();
+    for d in 0..12 {
+        let date = day0().add_days(d);
+        let (f_t, f_c) = if date == promo { (5, 3) } else { (1, 1) };
+        let r = Report::new(vec![row(
+            date,
+            "a",
+            "a1",
+            1000 * f_t,
+            50 * f_t,
+            5 * f_t * f_c,
+            40.0,
+            500.0 * (f_t * f_c) as f64,
+        )])
+        .unwrap();
+        with.observe(&r).unwrap();
+        without.observe(&r).unwrap();
+    }
+    let cvr = |e: &Engine| e.estimates().unwrap().keywords[0][0].cvr.mean();
+    assert!(
+        (cvr(&with) - 0.10).abs() < 0.01,
+        "with calendar: {}",
+        cvr(&with)
+    );
+    assert!(
+        cvr(&without) > 0.15,
+        "without calendar the spike leaks in: {}",
+        cvr(&without)
+    );
+}
+
+#[test]
+fn what_if_grows_with_the_bid() {
+    let mut e = Engine::new(two_plans(Objective::MaxRevenue), EngineConfig::default(), 2).unwrap();
+    for d in 0..3 {
+        let date = day0().add_days(d);
+        e.observe(&Report::new(vec![row(date, "a", "a1", 1000, 50, 5, 40.0, 500.0)]).unwrap())
+            .unwrap();
+        e.decide(date.add_days(1)).unwrap();
+    }
+    let bids = [y(0.5), y(1.0), y(2.0)];
+    let w = e.what_if_bid(&KeywordId::new("a1"), &bids, 500).unwrap();
+    assert!(w[0].clicks.mean < w[1].clicks.mean && w[1].clicks.mean < w[2].clicks.mean);
+    assert!(w[0].cost.mean < w[2].cost.mean);
+    for x in &w {
+        assert!(x.revenue.lo <= x.revenue.mean && x.revenue.mean <= x.revenue.hi);
+    }
+    assert_eq!(
+        w,
+        e.what_if_bid(&KeywordId::new("a1"), &bids, 500).unwrap(),
+        "deterministic"
+    );
+    assert!(e.what_if_bid(&KeywordId::new("zz"), &bids, 500).is_err());
+    assert!(
+        e.what_if_bid(&KeywordId::new("a1"), &[Money::ZERO], 500)
+            .is_err()
+    );
+    let wb = e
+        .what_if_budget(&PlanId::new("a"), &[y(10.0), y(100.0)], 500)
+        .unwrap();
+    assert!(wb[0].revenue.mean < wb[1].revenue.mean);
+}
+
+// ---- properties over random accounts and reports ----------------------------------------
+
+#[derive(Debug, Clone)]
+struct Case {
+    account: Account,
+    config: EngineConfig,
+    days: Vec<Vec<(usize, usize, u64, f64, f64, f64, f64)>>, // (plan, kw, imp, ctr, cvr, cost, aov)
+    seed: u64,
+}
+
+fn case() -> impl Strategy<Value = Case> {
+    let plan = (
+        1usize..5,
+        1.0f64..500.0,
+        0.05f64..1.0,
+        1.0f64..5.0,
+        prop_oneof![
+            Just(Objective::MaxClicks),
+            Just(Objective::MaxRevenue),
+            Just(Objective::MaxConversions),
+            (0.5f64..8.0).prop_map(|roi| Objective::TargetRoi { roi }),
+            (5.0f64..80.0).prop_map(|c| Objective::TargetCpa {
+                cpa: Money::from_units_f64(c).unwrap()
+            }),
+        ],
+    );
+    (
+        prop::collection::vec(plan, 1..6),
+        0.0f64..1.0,
+        0.0f64..0.6,
+        0.0f64..0.5,
+        any::<u64>(),
+        prop::collection::vec(
+            prop::collection::vec(
+                (
+                    0usize..6,
+                    0usize..5,
+                    0u64..5000,
+                    0.0f64..0.2,
+                    0.0f64..0.3,
+                    0.0f64..300.0,
+                    1.0f64..500.0,
+                ),
+                0..12,
+            ),
+            1..4,
+        ),
+        prop::option::of(0.0f64..2000.0),
+    )
+        .prop_map(|(plans, floor, bstep, kstep, seed, days, total)| {
+            let plans: Vec<Plan> = plans
+                .into_iter()
+                .enumerate()
+                .map(|(i, (nk, budget, min_bid, span, obj))| {
+                    let mut p = Plan::new(
+                        format!("p{i}"),
+                        format!("Plan {i}"),
+                        y(budget),
+                        y(min_bid),
+                        y(min_bid + span),
+                    )
+                    .with_objective(obj);
+                    for j in 0..nk {
+                        p = p.with_keyword(Keyword::new(
+                            format!("k{i}-{j}"),
+                            format!("word{j} thing{i}"),
+                            MatchType::Broad,
+                            y(min_bid),
+                        ));
+                    }
+                    p
+                })
+                .collect();
+            let account = Account::new("s", "CNY", plans).unwrap();
+            let mut config = EngineConfig::default();
+            config.exploration_floor = floor;
+            config.max_budget_step = bstep;
+            config.max_bid_step = kstep;
+            config.total_daily_budget = total.map(y);
+            if let Some(p) = account.plans().first() {
+                config.plan_limits.insert(
+                    p.id.clone(),
+                    PlanLimits {
+                        min_budget: y(5.0),
+                        max_budget: y(400.0),
+                    },
+                );
+            }
+            Case {
+                account,
+                config,
+                days,
+                seed,
+            }
+        })
+}
+
+fn report_for(c: &Case, day: usize) -> Report {
+    let date = day0().add_days(day as i32);
+    let rows = c.days[day]
+        .iter()
+        .filter_map(|&(p, k, imp, ctr, cvr, cost, aov)| {
+            let plan = c.account.plans().get(p % c.account.plans().len())?;
+            let kw = plan.keywords.get(k % plan.keywords.len())?;
+            let clicks = (imp as f64 * ctr) as u64;
+            let conv = (clicks as f64 * cvr) as u64;
+            Some(ReportRow {
+                date,
+                hour: None,
+                plan: plan.id.clone(),
+                keyword: Some(kw.id.clone()),
+                stats: Stats::new(imp, clicks, conv, y(cost), y(conv as f64 * aov)).ok()?,
+            })
+        });
+    Report::from_rows_summed(rows).unwrap()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn decisions_respect_every_limit(c in case()) {
+        let mut e = Engine::new(c.account.clone(), c.config.clone(), c.seed).unwrap();
+        for d in 0..c.days.len() {
+            e.observe(&report_for(&c, d)).unwrap();
+            let before = e.account().clone();
+            let dec = e.decide(day0().add_days(d as i32 + 1)).unwrap();
+            prop_assert!(dec.budget_sum() <= dec.total_budget, "{} > {}", dec.budget_sum(), dec.total_budget);
+            for b in &dec.budgets {
+                let plan = before.plan(&b.plan).unwrap();
+                prop_assert_eq!(b.from, plan.daily_budget);
+                if let Some(l) = c.config.plan_limits.get(&b.plan) {
+                    prop_assert!(b.to <= l.max_budget);
+                    // The minimum holds unless the total cannot cover everyone's minimum.
+                    prop_assert!(b.to >= l.min_budget || b.reason.code == ReasonCode::BudgetTotalCap);
+                }
+                let step = c.config.max_budget_step;
+                let floor = (dec.total_budget.micros() as f64 * c.config.exploration_floor / before.plans().len() as f64).floor();
+                let up = (b.from.micros() as f64 * (1.0 + step)).floor().max(floor);
+                prop_assert!(b.to.micros() as f64 <= up + 1.0, "{:?} up {up}", b);
+                let down = (b.from.micros() as f64 * (1.0 - step)).ceil();
+                let allowed_below = matches!(b.reason.code, ReasonCode::BudgetTotalCap | ReasonCode::BudgetAtMax);
+                prop_assert!(b.to.micros() as f64 >= down - 1.0 || allowed_below, "{:?} down {down}", b);
+                for v in [b.reason.metrics.score, b.reason.metrics.ctr, b.reason.metrics.cvr, b.reason.metrics.roi].into_iter().flatten() {
+                    prop_assert!(v.is_finite());
+                }
+            }
+            for b in &dec.bids {
+                let (plan, kw) = before.keyword(&b.keyword).unwrap();
+                prop_assert_eq!(b.from, kw.bid);
+                prop_assert!(b.to >= plan.min_bid && b.to <= plan.max_bid, "{:?}", b);
+                prop_assert_eq!(b.to.micros() % c.config.bid_increment.micros(), 0);
+                let step = c.config.max_bid_step;
+                let inc = c.config.bid_increment.micros() as f64;
+                let lo = (b.from.micros() as f64 * (1.0 - step) - inc).min(plan.min_bid.micros() as f64 + inc);
+                let hi = (b.from.micros() as f64 * (1.0 + step) + inc).max(plan.min_bid.micros() as f64 + inc);
+                prop_assert!(b.to.micros() as f64 >= lo && b.to.micros() as f64 <= hi, "{:?} [{lo}, {hi}]", b);
+                prop_assert!(b.reason.metrics.score.is_none_or(f64::is_finite));
+            }
+            prop_assert!(serde_json::to_string(&dec).unwrap().find("NaN").is_none());
+        }
+    }
+
+    #[test]
+    fn same_seed_same_decision_and_snapshot_restore_is_transparent(c in case()) {
+        let mut a = Engine::new(c.account.clone(), c.config.clone(), c.seed).unwrap();
+        let mut b = Engine::new(c.account.clone(), c.config.clone(), c.seed).unwrap();
+        for d in 0..c.days.len() {
+            let r = report_for(&c, d);
+            a.observe(&r).unwrap();
+            b.observe(&r).unwrap();
+            let date = day0().add_days(d as i32 + 1);
+            // Persist and restart b before every decision.
+            let json = b.snapshot().to_json().unwrap();
+            b = Engine::restore(EngineSnapshot::<BuiltinPolicy>::from_json(&json).unwrap()).unwrap();
+            prop_assert_eq!(a.decide(date).unwrap(), b.decide(date).unwrap());
+        }
+    }
+}
+
+#[test]
+fn snapshot_rejects_other_versions_and_garbage() {
+    let e = Engine::new(two_plans(Objective::MaxClicks), EngineConfig::default(), 1).unwrap();
+    let json = e.snapshot().to_json().unwrap();
+    let v2 = json.replacen("\"format_version\":1", "\"format_version\":2", 1);
+    assert!(matches!(
+        EngineSnapshot::<BuiltinPolicy>::from_json(&v2),
+        Err(Error::FormatVersion { found: 2, .. })
+    ));
+    assert!(EngineSnapshot::<BuiltinPolicy>::from_json("{").is_err());
+    // An account made invalid inside the snapshot is caught while parsing.
+    let bad = json.replacen("\"daily_budget\":100000000", "\"daily_budget\":-1", 1);
+    assert!(EngineSnapshot::<BuiltinPolicy>::from_json(&bad).is_err());
+}
+
+#[test]
+fn engine_is_send_and_sync() {
+    fn is<T: Send + Sync>() {}
+    is::<Engine>();
+    is::<EngineSnapshot<BuiltinPolicy>>();
+}
