@@ -7,6 +7,7 @@
 //! - [`error`], [`money`], [`rng`]: the error type, integer-micro money, reproducible streams;
 //! - [`model`]: account, plans, keywords, objectives, schedules, statistics and reports;
 //! - [`estimate`]: posteriors for CTR, CVR, order value and ROI, with shrinkage and forgetting.
+//! - [`sim`]: the market simulator (scenarios, auctions, ground truth, the oracle).
 //!
 //! In this trade "ROI" means revenue / cost (return on ad spend), and the code keeps that meaning.
 //!
@@ -30,6 +31,7 @@ pub mod estimate;
 pub mod model;
 pub mod money;
 pub mod rng;
+pub mod sim;
 
 pub use error::{Error, Result};
 pub use model::{
