@@ -367,7 +367,10 @@ mod tests {
     #[test]
     fn price_never_exceeds_bid() {
         // Next score just below: price would be bid + increment, capped at the bid.
-        assert_eq!(gsp_price(1_000_000, 1.0, Some(999_999.0), 0, 10_000), 1_000_000);
+        assert_eq!(
+            gsp_price(1_000_000, 1.0, Some(999_999.0), 0, 10_000),
+            1_000_000
+        );
         assert_eq!(gsp_price(1_000_000, 2.0, Some(1_000_001.0), 0, 0), 500_001);
         assert_eq!(gsp_price(50_000, 1.0, None, 100_000, 0), 50_000);
     }

@@ -425,13 +425,8 @@ impl Market {
         out.plan_spend[p] = Money::from_micros(hour_spend);
         for w in &self.buf {
             let revenue = Money::from_micros_f64(w.revenue.round())?;
-            out.keywords[w.k] = Stats::new(
-                w.imp,
-                w.clicks,
-                w.conv,
-                Money::from_micros(w.cost),
-                revenue,
-            )?;
+            out.keywords[w.k] =
+                Stats::new(w.imp, w.clicks, w.conv, Money::from_micros(w.cost), revenue)?;
             out.auctions[w.k] = w.entered;
         }
         Ok(())
@@ -467,7 +462,8 @@ impl Market {
                     self.order.push(((a as f64 + 0.5) / w.n as f64, i));
                 }
             }
-            self.order.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+            self.order
+                .sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
         }
         let mut stop = false;
         let mut served_upto = vec![0u64; if binding { self.buf.len() } else { 0 }];
@@ -530,10 +526,8 @@ impl Market {
         // auction draws stay aligned across strategies.
         for w in &mut self.buf {
             if w.conv > 0 {
-                let mut vr = rng::stream(
-                    self.seed,
-                    &[u64::from(day), u64::from(hour), w.k as u64, 1],
-                );
+                let mut vr =
+                    rng::stream(self.seed, &[u64::from(day), u64::from(hour), w.k as u64, 1]);
                 let m = &self.truth.models[w.k];
                 w.revenue = order_values(&mut vr, w.conv, m.aov, m.aov_sigma);
             }

@@ -59,6 +59,9 @@
 //! and never depend on other keywords or on which thread runs, so a strategy that changes one
 //! keyword's bids leaves every other keyword's traffic unchanged (common random numbers).
 
+// `!(x > 0.0)` is deliberate throughout: it is true for NaN, which must be rejected too.
+#![allow(clippy::neg_cmp_op_on_partial_ord)]
+
 pub mod auction;
 pub mod market;
 pub mod oracle;
@@ -70,6 +73,6 @@ pub use market::{Controls, Fidelity, Granularity, HourOutcome, Market, outcomes_
 pub use oracle::{OracleObjective, OraclePlan, oracle, oracle_per_day};
 pub use scenario::{Generator, GeneratorDrift, Scenario};
 pub use truth::{
-    AuctionCurve, Competitors, DayFactors, Drift, Event, Expected, KeywordTruth, MatchEffect,
-    MatchEffects, MarketSpec, Truth,
+    AuctionCurve, Competitors, DayFactors, Drift, Event, Expected, KeywordTruth, MarketSpec,
+    MatchEffect, MatchEffects, Truth,
 };

@@ -192,7 +192,11 @@ impl TryFrom<RawScenario> for Scenario {
         if r.name.trim().is_empty() {
             return Err(Error::invalid("name", "\"\"", "must not be empty"));
         }
-        let mut plans = r.account.as_ref().map(|a| a.plans().to_vec()).unwrap_or_default();
+        let mut plans = r
+            .account
+            .as_ref()
+            .map(|a| a.plans().to_vec())
+            .unwrap_or_default();
         let (name, currency) = r
             .account
             .as_ref()
@@ -364,7 +368,11 @@ impl Generator {
     fn validate(&self) -> Result<()> {
         let at = |f: &str| format!("generate.{f}");
         if self.plans == 0 || self.plans > 100_000 {
-            return Err(Error::invalid(at("plans"), self.plans, "must be in 1..=100000"));
+            return Err(Error::invalid(
+                at("plans"),
+                self.plans,
+                "must be in 1..=100000",
+            ));
         }
         if self.keywords_per_plan > 100_000 {
             return Err(Error::invalid(
@@ -385,7 +393,11 @@ impl Generator {
             check_non_negative(format!("generate.match_mix[{i}]"), w)?;
         }
         if !(self.match_mix.iter().sum::<f64>() > 0.0) {
-            return Err(Error::invalid(at("match_mix"), "all zero", "needs a weight"));
+            return Err(Error::invalid(
+                at("match_mix"),
+                "all zero",
+                "needs a weight",
+            ));
         }
         for (n, r) in [
             ("plan_ctr", self.plan_ctr),
@@ -400,7 +412,11 @@ impl Generator {
             }
         }
         if self.rivals[0] > self.rivals[1] {
-            return Err(Error::invalid(at("rivals"), self.rivals[0], "low above high"));
+            return Err(Error::invalid(
+                at("rivals"),
+                self.rivals[0],
+                "low above high",
+            ));
         }
         if self.initial_bid < self.min_bid || self.initial_bid > self.max_bid {
             return Err(Error::invalid(

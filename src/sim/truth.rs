@@ -290,7 +290,11 @@ impl MarketSpec {
             }
         }
         if self.reserve.is_negative() {
-            return Err(Error::invalid("market.reserve", self.reserve, "must be >= 0"));
+            return Err(Error::invalid(
+                "market.reserve",
+                self.reserve,
+                "must be >= 0",
+            ));
         }
         if self.increment.is_negative() {
             return Err(Error::invalid(
@@ -359,7 +363,11 @@ fn curve_check(field: &str, v: &[f64], len: usize) -> Result<()> {
         check_non_negative(format!("{field}[{i}]"), x)?;
     }
     if !(v.iter().sum::<f64>() > 0.0) {
-        return Err(Error::invalid(field, "all zero", "must have a positive value"));
+        return Err(Error::invalid(
+            field,
+            "all zero",
+            "must have a positive value",
+        ));
     }
     Ok(())
 }
