@@ -1,5 +1,7 @@
 //! The market: runs a scenario hour by hour under a strategy's controls.
 
+use std::sync::Arc;
+
 use rand::{Rng, RngExt};
 use rand_distr::{Binomial, Distribution, Poisson, StandardNormal};
 use serde::{Deserialize, Serialize};
@@ -170,8 +172,8 @@ struct KwHour {
 /// for a seed, and one strategy's bids do not shift another's traffic draws.
 #[derive(Debug, Clone)]
 pub struct Market {
-    truth: Truth,
-    account: Account,
+    truth: Arc<Truth>,
+    account: Arc<Account>,
     fidelity: Fidelity,
     seed: u64,
     /// spend[day][plan], micros.
@@ -180,8 +182,8 @@ pub struct Market {
     exhausted_on: Vec<Option<u32>>,
     buf: Vec<KwHour>,
     order: Vec<(f64, usize)>,
-    /// One-entry curve cache per keyword: (eff bid, day) -> curve.
-    curve_cache: Vec<Option<(i64, u32, AuctionCurve)>>,
+    /// One-entry curve cache per keyword: (eff bid, rival factor bits) -> curve.
+    curve_cache: Vec<Option<(i64, u64, AuctionCurve)>>,
 }
 
 fn unit(bits: u64) -> f64 {
@@ -256,13 +258,13 @@ fn order_values(rng: &mut SimRng, n: u64, aov: f64, sigma: f64) -> f64 {
 impl Market {
     /// A market for `scenario` at `fidelity`, seeded with `seed`.
     pub fn new(scenario: &Scenario, fidelity: Fidelity, seed: u64) -> Self {
-        let truth = scenario.truth().clone();
+        let truth = scenario.truth_arc();
         let np = scenario.account().plans().len();
         let nk = truth.keyword_count();
         Market {
             spend: vec![vec![0; np]; truth.days() as usize],
             exhausted_on: vec![None; np],
-            account: scenario.account().clone(),
+            account: scenario.account_arc(),
             truth,
             fidelity,
             seed: rng::stream_seed(seed, &[rng::domain::MARKET]),
@@ -550,12 +552,14 @@ impl Market {
         out: &mut HourOutcome,
     ) {
         let slots = self.truth.slots();
+        // The curve depends on the day only through the rival factor.
+        let fbits = self.truth.day_factors(day).competitor_bid.to_bits();
         for w in &mut self.buf {
             let curve = match self.curve_cache[w.k] {
-                Some((b, d, c)) if b == w.eff && d == day => c,
+                Some((b, f, c)) if b == w.eff && f == fbits => c,
                 _ => {
                     let c = self.truth.curve(w.k, w.eff, day);
-                    self.curve_cache[w.k] = Some((w.eff, day, c));
+                    self.curve_cache[w.k] = Some((w.eff, fbits, c));
                     c
                 }
             };

@@ -37,6 +37,7 @@
 //! value ranking of plans is reversed by the end.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use rand::RngExt;
 use rand_distr::StandardNormal;
@@ -168,8 +169,8 @@ struct ScenarioSpec {
 pub struct Scenario {
     name: String,
     description: String,
-    account: Account,
-    truth: Truth,
+    account: Arc<Account>,
+    truth: Arc<Truth>,
 }
 
 impl From<Scenario> for ScenarioSpec {
@@ -180,7 +181,7 @@ impl From<Scenario> for ScenarioSpec {
             start_date: s.truth.start_date(),
             days: s.truth.days(),
             market: s.truth.market().clone(),
-            account: s.account,
+            account: (*s.account).clone(),
             keywords: s.truth.keywords().to_vec(),
         }
     }
@@ -245,8 +246,8 @@ impl TryFrom<RawScenario> for Scenario {
         Ok(Scenario {
             name: r.name,
             description: r.description,
-            account,
-            truth,
+            account: Arc::new(account),
+            truth: Arc::new(truth),
         })
     }
 }
@@ -342,6 +343,14 @@ impl Scenario {
     /// The market's ground truth.
     pub fn truth(&self) -> &Truth {
         &self.truth
+    }
+    /// Shared handle to the truth (markets share it instead of copying 10,000 keywords).
+    pub fn truth_arc(&self) -> Arc<Truth> {
+        Arc::clone(&self.truth)
+    }
+    /// Shared handle to the account.
+    pub fn account_arc(&self) -> Arc<Account> {
+        Arc::clone(&self.account)
     }
     /// Days in the horizon.
     pub fn days(&self) -> u32 {
