@@ -8,6 +8,7 @@
 //! - [`model`]: account, plans, keywords, objectives, schedules, statistics and reports;
 //! - [`estimate`]: posteriors for CTR, CVR, order value and ROI, with shrinkage and forgetting;
 //! - [`policy`]: bandit policies (Thompson sampling, UCB, epsilon-greedy, softmax, EXP3) over [`policy::Arms`].
+//! - [`sim`]: the market simulator (scenarios, auctions, ground truth, the oracle).
 //!
 //! In this trade "ROI" means revenue / cost (return on ad spend), and the code keeps that meaning.
 //!
@@ -35,6 +36,7 @@ pub mod money;
 pub mod pacing;
 pub mod policy;
 pub mod rng;
+pub mod sim;
 
 pub use error::{Error, Result};
 pub use model::{

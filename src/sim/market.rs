@@ -1,0 +1,715 @@
+//! The market: runs a scenario hour by hour under a strategy's controls.
+
+use std::sync::Arc;
+
+use rand::{Rng, RngExt};
+use rand_distr::{Binomial, Distribution, Poisson, StandardNormal};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::model::{Account, Date, Report, ReportRow, Stats, Status};
+use crate::money::Money;
+use crate::rng::{self, SimRng};
+use crate::sim::auction::{gsp_price, our_auction};
+use crate::sim::scenario::Scenario;
+use crate::sim::truth::{AuctionCurve, Expected, MAX_SLOTS, Truth};
+
+/// How the market simulates an hour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Fidelity {
+    /// Every query's auction is run against freshly drawn rivals.
+    Exact,
+    /// Per keyword-hour aggregates are sampled (Poisson / binomial) from the same model.
+    Fast,
+}
+
+/// What a strategy sets before an hour. Indexes follow the account: plans in order, keywords
+/// flattened plan by plan.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Controls {
+    /// Daily budget per plan (a hard cap on the day's spend).
+    pub plan_budget: Vec<Money>,
+    /// Bid per keyword.
+    pub keyword_bid: Vec<Money>,
+    /// Whether each keyword bids.
+    pub keyword_active: Vec<bool>,
+    /// Pacing bid multiplier per plan for the coming hour (on top of the schedule), default 1.
+    pub plan_hour_multiplier: Vec<f64>,
+    /// Fraction of eligible auctions each plan enters, in [0, 1], default 1.
+    pub plan_throttle: Vec<f64>,
+}
+
+impl Controls {
+    /// The account's own budgets, bids and statuses, with multiplier and throttle 1.
+    pub fn from_account(account: &Account) -> Self {
+        let plans = account.plans();
+        Controls {
+            plan_budget: plans.iter().map(|p| p.daily_budget).collect(),
+            keyword_bid: plans
+                .iter()
+                .flat_map(|p| p.keywords.iter().map(|k| k.bid))
+                .collect(),
+            keyword_active: plans
+                .iter()
+                .flat_map(|p| p.keywords.iter().map(|k| k.status == Status::Active))
+                .collect(),
+            plan_hour_multiplier: vec![1.0; plans.len()],
+            plan_throttle: vec![1.0; plans.len()],
+        }
+    }
+
+    /// Checks lengths and ranges against `account`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidValue`] naming the field and index: wrong length, a negative budget,
+    /// a bid outside its plan's limits, a multiplier outside [0, 10], a throttle outside
+    /// [0, 1].
+    pub fn validate(&self, account: &Account) -> Result<()> {
+        let np = account.plans().len();
+        let nk = account.keyword_count();
+        for (f, len, want) in [
+            ("controls.plan_budget", self.plan_budget.len(), np),
+            ("controls.keyword_bid", self.keyword_bid.len(), nk),
+            ("controls.keyword_active", self.keyword_active.len(), nk),
+            (
+                "controls.plan_hour_multiplier",
+                self.plan_hour_multiplier.len(),
+                np,
+            ),
+            ("controls.plan_throttle", self.plan_throttle.len(), np),
+        ] {
+            if len != want {
+                return Err(Error::invalid(
+                    f,
+                    format!("{len} entries"),
+                    format!("must have {want}"),
+                ));
+            }
+        }
+        let mut k = 0;
+        for (i, p) in account.plans().iter().enumerate() {
+            if self.plan_budget[i].is_negative() {
+                return Err(Error::invalid(
+                    format!("controls.plan_budget[{i}]"),
+                    self.plan_budget[i],
+                    "must be >= 0",
+                ));
+            }
+            let m = self.plan_hour_multiplier[i];
+            if !(0.0..=10.0).contains(&m) {
+                return Err(Error::invalid(
+                    format!("controls.plan_hour_multiplier[{i}]"),
+                    m,
+                    "must be in [0, 10]",
+                ));
+            }
+            let t = self.plan_throttle[i];
+            if !(0.0..=1.0).contains(&t) {
+                return Err(Error::invalid(
+                    format!("controls.plan_throttle[{i}]"),
+                    t,
+                    "must be in [0, 1]",
+                ));
+            }
+            for _ in &p.keywords {
+                let b = self.keyword_bid[k];
+                if b < p.min_bid || b > p.max_bid || b.micros() <= 0 {
+                    return Err(Error::invalid(
+                        format!("controls.keyword_bid[{k}]"),
+                        b,
+                        format!("must be > 0 and within [{}, {}]", p.min_bid, p.max_bid),
+                    ));
+                }
+                k += 1;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// What happened in one hour.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HourOutcome {
+    /// Day index.
+    pub day: u32,
+    /// Hour of day.
+    pub hour: u8,
+    /// Counters per keyword (flattened account order).
+    pub keywords: Vec<Stats>,
+    /// Auctions each keyword entered.
+    pub auctions: Vec<u64>,
+    /// Spend per plan in this hour.
+    pub plan_spend: Vec<Money>,
+    /// Auctions per plan that were lost because the budget was spent.
+    pub lost_to_budget: Vec<u64>,
+    /// Whether each plan's budget for the day was exhausted by the end of the hour.
+    pub exhausted: Vec<bool>,
+}
+
+/// A keyword's state inside one plan-hour.
+#[derive(Debug, Clone)]
+struct KwHour {
+    k: usize,
+    n: u64,
+    eff: i64,
+    rng: SimRng,
+    imp: u64,
+    clicks: u64,
+    conv: u64,
+    cost: i64,
+    revenue: f64,
+    entered: u64,
+    ctr: [f64; MAX_SLOTS],
+    cvr: f64,
+}
+
+/// A simulated marketplace for one scenario, fidelity and seed.
+///
+/// Randomness: keyword `k` in hour `h` of day `d` draws from
+/// `rng::stream(market_seed, &[d, h, k])` (and `[d, h, k, 1]` for order values), where
+/// `market_seed = rng::stream_seed(seed, &[rng::domain::MARKET])`. So runs are bit-identical
+/// for a seed, and one strategy's bids do not shift another's traffic draws.
+#[derive(Debug, Clone)]
+pub struct Market {
+    truth: Arc<Truth>,
+    account: Arc<Account>,
+    fidelity: Fidelity,
+    seed: u64,
+    /// spend[day][plan], micros.
+    spend: Vec<Vec<i64>>,
+    /// Per plan: the day on which the budget ran out, if any.
+    exhausted_on: Vec<Option<u32>>,
+    buf: Vec<KwHour>,
+    order: Vec<(f64, usize)>,
+    /// One-entry curve cache per keyword: (eff bid, rival factor bits) -> curve.
+    curve_cache: Vec<Option<(i64, u64, AuctionCurve)>>,
+}
+
+fn unit(bits: u64) -> f64 {
+    (bits >> 11) as f64 * (1.0 / 9_007_199_254_740_992.0)
+}
+
+fn poisson(rng: &mut SimRng, lam: f64) -> u64 {
+    if !(lam > 0.0) {
+        return 0;
+    }
+    if lam < 12.0 {
+        // Inversion: cheap for the sparse keyword-hours that dominate.
+        let u = unit(rng.next_u64());
+        let mut p = (-lam).exp();
+        let mut k = 0u64;
+        let mut cdf = p;
+        while u > cdf && k < 200 {
+            k += 1;
+            p *= lam / k as f64;
+            cdf += p;
+        }
+        return k;
+    }
+    match Poisson::new(lam.min(1e15)) {
+        Ok(d) => {
+            let x: f64 = d.sample(rng);
+            x as u64
+        }
+        Err(_) => lam as u64,
+    }
+}
+
+fn binomial(rng: &mut SimRng, n: u64, p: f64) -> u64 {
+    if n == 0 || !(p > 0.0) {
+        return 0;
+    }
+    if p >= 1.0 {
+        return n;
+    }
+    if n < 16 {
+        return (0..n).filter(|_| unit(rng.next_u64()) < p).count() as u64;
+    }
+    match Binomial::new(n, p) {
+        Ok(d) => d.sample(rng),
+        Err(_) => (n as f64 * p).round() as u64,
+    }
+}
+
+/// Sum of `n` log-normal order values with mean `aov` and log-sd `sigma`, in micros.
+fn order_values(rng: &mut SimRng, n: u64, aov: f64, sigma: f64) -> f64 {
+    if n == 0 || !(aov > 0.0) {
+        return 0.0;
+    }
+    let mu_shift = -0.5 * sigma * sigma;
+    if n <= 30 {
+        (0..n)
+            .map(|_| {
+                let z: f64 = rng.sample(StandardNormal);
+                aov * (sigma * z + mu_shift).exp()
+            })
+            .sum::<f64>()
+            * 1e6
+    } else {
+        // Central limit: the sum of many order values is close to normal.
+        let var = (sigma * sigma).exp_m1();
+        let z: f64 = rng.sample(StandardNormal);
+        let nf = n as f64;
+        ((nf * aov + z * aov * (nf * var).sqrt()).max(0.0)) * 1e6
+    }
+}
+
+impl Market {
+    /// A market for `scenario` at `fidelity`, seeded with `seed`.
+    pub fn new(scenario: &Scenario, fidelity: Fidelity, seed: u64) -> Self {
+        let truth = scenario.truth_arc();
+        let np = scenario.account().plans().len();
+        let nk = truth.keyword_count();
+        Market {
+            spend: vec![vec![0; np]; truth.days() as usize],
+            exhausted_on: vec![None; np],
+            account: scenario.account_arc(),
+            truth,
+            fidelity,
+            seed: rng::stream_seed(seed, &[rng::domain::MARKET]),
+            buf: Vec::new(),
+            order: Vec::new(),
+            curve_cache: vec![None; nk],
+        }
+    }
+
+    /// The ground truth.
+    pub fn truth(&self) -> &Truth {
+        &self.truth
+    }
+    /// The fidelity.
+    pub fn fidelity(&self) -> Fidelity {
+        self.fidelity
+    }
+    /// The account the market serves (its structure; bids and budgets come from controls).
+    pub fn account(&self) -> &Account {
+        &self.account
+    }
+    /// The date of day index `day`.
+    pub fn date(&self, day: u32) -> Date {
+        self.truth.start_date().add_days(day as i32)
+    }
+
+    /// Spend of plan `plan` on `day` so far.
+    pub fn plan_day_spend(&self, day: u32, plan: usize) -> Money {
+        self.spend
+            .get(day as usize)
+            .and_then(|d| d.get(plan))
+            .map_or(Money::ZERO, |&m| Money::from_micros(m))
+    }
+
+    /// Expected outcomes of keyword `keyword` in `hour` of `day` at keyword bid `bid` (the
+    /// plan's schedule applied; no budget, pacing multiplier or throttle): the response curve.
+    pub fn expected(&self, keyword: usize, bid: Money, day: u32, hour: u8) -> Expected {
+        if keyword >= self.truth.keyword_count() {
+            return Expected::default();
+        }
+        self.truth.expected(keyword, bid, day, hour)
+    }
+
+    /// Runs `hour` of `day` under `controls`.
+    ///
+    /// Budgets are per day and checked at serving time: an ad is shown only if the plan's
+    /// remaining budget covers the price it would pay for a click; the first time it does
+    /// not, the plan stops for the rest of the day. Spend never exceeds the budget in
+    /// `controls` (a budget lowered below the day's spend stops the plan).
+    ///
+    /// # Errors
+    /// [`Error::InvalidValue`] for a day or hour out of range or invalid controls.
+    pub fn run_hour(&mut self, day: u32, hour: u8, controls: &Controls) -> Result<HourOutcome> {
+        if day >= self.truth.days() {
+            return Err(Error::invalid(
+                "day",
+                day,
+                format!("must be < {}", self.truth.days()),
+            ));
+        }
+        if hour >= 24 {
+            return Err(Error::invalid("hour", hour, "must be < 24"));
+        }
+        controls.validate(&self.account)?;
+        let np = self.account.plans().len();
+        let nk = self.truth.keyword_count();
+        let mut out = HourOutcome {
+            day,
+            hour,
+            keywords: vec![Stats::default(); nk],
+            auctions: vec![0; nk],
+            plan_spend: vec![Money::ZERO; np],
+            lost_to_budget: vec![0; np],
+            exhausted: vec![false; np],
+        };
+        for p in 0..np {
+            self.run_plan_hour(p, day, hour, controls, &mut out)?;
+            out.exhausted[p] = self.exhausted_on[p] == Some(day);
+        }
+        Ok(out)
+    }
+
+    fn run_plan_hour(
+        &mut self,
+        p: usize,
+        day: u32,
+        hour: u8,
+        controls: &Controls,
+        out: &mut HourOutcome,
+    ) -> Result<()> {
+        let plan = &self.account.plans()[p];
+        if plan.status != Status::Active {
+            return Ok(());
+        }
+        let mult = plan.schedule.multiplier(hour as usize) * controls.plan_hour_multiplier[p];
+        if !(mult > 0.0) {
+            return Ok(());
+        }
+        let throttle = controls.plan_throttle[p];
+        let budget = controls.plan_budget[p].micros();
+        let spent = self.spend[day as usize][p];
+        let exhausted = self.exhausted_on[p] == Some(day) || spent >= budget;
+        let reserve = self.truth.market().reserve.micros();
+        let slots = self.truth.slots();
+        self.buf.clear();
+        for k in self.truth.plan_keywords(p) {
+            let j = k - self.truth.plan_keywords(p).start;
+            if !controls.keyword_active[k] || plan.keywords[j].status != Status::Active {
+                continue;
+            }
+            let eff = (controls.keyword_bid[k].micros() as f64 * mult).round() as i64;
+            if eff < reserve || eff <= 0 {
+                continue;
+            }
+            let lam = self.truth.queries(k, day, hour);
+            if !(lam > 0.0) {
+                continue;
+            }
+            let mut rng = rng::stream(self.seed, &[u64::from(day), u64::from(hour), k as u64]);
+            let n = match self.fidelity {
+                Fidelity::Exact => poisson(&mut rng, lam),
+                Fidelity::Fast => poisson(&mut rng, lam * throttle),
+            };
+            if n == 0 {
+                continue;
+            }
+            if exhausted {
+                out.lost_to_budget[p] += n;
+                continue;
+            }
+            let mut ctr = [0.0; MAX_SLOTS];
+            for (s, c) in ctr.iter_mut().enumerate().take(slots) {
+                *c = self.truth.ctr(k, s, day);
+            }
+            self.buf.push(KwHour {
+                k,
+                n,
+                eff,
+                rng,
+                imp: 0,
+                clicks: 0,
+                conv: 0,
+                cost: 0,
+                revenue: 0.0,
+                entered: 0,
+                ctr,
+                cvr: self.truth.cvr(k, day),
+            });
+        }
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let mut remaining = budget - spent;
+        match self.fidelity {
+            Fidelity::Exact => self.exact_plan_hour(p, day, hour, throttle, &mut remaining, out),
+            Fidelity::Fast => self.fast_plan_hour(p, day, hour, &mut remaining, out),
+        }
+        let hour_spend: i64 = self.buf.iter().map(|w| w.cost).sum();
+        self.spend[day as usize][p] += hour_spend;
+        out.plan_spend[p] = Money::from_micros(hour_spend);
+        for w in &self.buf {
+            let revenue = Money::from_micros_f64(w.revenue.round())?;
+            out.keywords[w.k] =
+                Stats::new(w.imp, w.clicks, w.conv, Money::from_micros(w.cost), revenue)?;
+            out.auctions[w.k] = w.entered;
+        }
+        Ok(())
+    }
+
+    fn exact_plan_hour(
+        &mut self,
+        p: usize,
+        day: u32,
+        hour: u8,
+        throttle: f64,
+        remaining: &mut i64,
+        out: &mut HourOutcome,
+    ) {
+        let truth = &self.truth;
+        let spec = truth.market();
+        let reserve = spec.reserve.micros();
+        let inc = spec.increment.micros();
+        let slots = truth.slots();
+        let f = truth.day_factors(day).competitor_bid;
+        let worst: i128 = self
+            .buf
+            .iter()
+            .map(|w| i128::from(w.n) * i128::from(w.eff))
+            .sum();
+        let binding = worst > i128::from(*remaining);
+        // When the budget may run out this hour, the keywords' queries are interleaved in
+        // time (evenly spaced within the hour) so no keyword is served first by construction.
+        self.order.clear();
+        if binding {
+            for (i, w) in self.buf.iter().enumerate() {
+                for a in 0..w.n {
+                    self.order.push(((a as f64 + 0.5) / w.n as f64, i));
+                }
+            }
+            self.order
+                .sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        }
+        let mut stop = false;
+        let mut served_upto = vec![0u64; if binding { self.buf.len() } else { 0 }];
+        let run_one = |w: &mut KwHour, remaining: &mut i64| -> bool {
+            let m = &truth.models[w.k];
+            let l = &m.landscape;
+            let t_bits = w.rng.next_u64();
+            let q = m.quality;
+            let score = w.eff as f64 * q / f;
+            let floor = reserve as f64 * l.quality / f;
+            let rng = &mut w.rng;
+            let res = our_auction(
+                l.count,
+                score,
+                floor,
+                || l.draw(rng.next_u64()),
+                slots,
+                |next| gsp_price(w.eff, q, next.map(|x| x * f), reserve, inc),
+            );
+            let u_click = unit(w.rng.next_u64());
+            let u_conv = unit(w.rng.next_u64());
+            if throttle < 1.0 && unit(t_bits) >= throttle {
+                return true;
+            }
+            w.entered += 1;
+            let Some((slot, price)) = res else {
+                return true;
+            };
+            if price > *remaining {
+                return false;
+            }
+            w.imp += 1;
+            if u_click < w.ctr[slot] {
+                w.clicks += 1;
+                w.cost += price;
+                *remaining -= price;
+                if u_conv < w.cvr {
+                    w.conv += 1;
+                }
+            }
+            true
+        };
+        if binding {
+            for &(_, i) in &self.order {
+                let w = &mut self.buf[i];
+                served_upto[i] += 1;
+                if !run_one(w, remaining) {
+                    stop = true;
+                    break;
+                }
+            }
+        } else {
+            for w in &mut self.buf {
+                for _ in 0..w.n {
+                    run_one(w, remaining);
+                }
+            }
+        }
+        // Order values: drawn per keyword from their own stream after the auctions, so the
+        // auction draws stay aligned across strategies.
+        for w in &mut self.buf {
+            if w.conv > 0 {
+                let mut vr =
+                    rng::stream(self.seed, &[u64::from(day), u64::from(hour), w.k as u64, 1]);
+                let m = &self.truth.models[w.k];
+                w.revenue = order_values(&mut vr, w.conv, m.aov, m.aov_sigma);
+            }
+        }
+        if stop {
+            self.exhausted_on[p] = Some(day);
+            // Auctions after the stop are lost to the budget.
+            let total: u64 = self.buf.iter().map(|w| w.n).sum();
+            let done: u64 = served_upto.iter().sum();
+            out.lost_to_budget[p] += total - done + 1;
+        }
+    }
+
+    fn fast_plan_hour(
+        &mut self,
+        p: usize,
+        day: u32,
+        _hour: u8,
+        remaining: &mut i64,
+        out: &mut HourOutcome,
+    ) {
+        let slots = self.truth.slots();
+        // The curve depends on the day only through the rival factor.
+        let fbits = self.truth.day_factors(day).competitor_bid.to_bits();
+        for w in &mut self.buf {
+            let curve = match self.curve_cache[w.k] {
+                Some((b, f, c)) if b == w.eff && f == fbits => c,
+                _ => {
+                    let c = self.truth.curve(w.k, w.eff, day);
+                    self.curve_cache[w.k] = Some((w.eff, fbits, c));
+                    c
+                }
+            };
+            w.entered = w.n;
+            let mut left = w.n;
+            let mut p_left = 1.0;
+            let mut cost = 0.0;
+            for s in 0..slots {
+                if left == 0 {
+                    break;
+                }
+                let ps = curve.slot_prob[s];
+                let i_s = binomial(&mut w.rng, left, (ps / p_left).clamp(0.0, 1.0));
+                left -= i_s;
+                p_left -= ps;
+                if !(p_left > 0.0) {
+                    p_left = 0.0;
+                }
+                let c_s = binomial(&mut w.rng, i_s, w.ctr[s]);
+                w.imp += i_s;
+                w.clicks += c_s;
+                cost += c_s as f64 * curve.price[s];
+            }
+            w.cost = cost.round() as i64;
+            w.conv = binomial(&mut w.rng, w.clicks, w.cvr);
+            if w.conv > 0 {
+                let m = &self.truth.models[w.k];
+                w.revenue = order_values(&mut w.rng, w.conv, m.aov, m.aov_sigma);
+            }
+        }
+        let total: i64 = self.buf.iter().map(|w| w.cost).sum();
+        if total <= *remaining {
+            *remaining -= total;
+            return;
+        }
+        // The budget runs out within this hour: keep the fraction of the hour it pays for
+        // (thinning each keyword's counts), then trim clicks until the cap holds exactly.
+        self.exhausted_on[p] = Some(day);
+        let frac = (*remaining).max(0) as f64 / total as f64;
+        let mut thin_rng = rng::stream(self.seed, &[u64::from(day), 24, p as u64]);
+        let mut kept_cost = 0i64;
+        for w in &mut self.buf {
+            let c2 = binomial(&mut thin_rng, w.clicks, frac);
+            let i2 = c2 + binomial(&mut thin_rng, w.imp - w.clicks, frac);
+            let conv2 = if w.clicks > 0 {
+                binomial(&mut thin_rng, w.conv, c2 as f64 / w.clicks as f64).min(c2)
+            } else {
+                0
+            };
+            let cost2 = if w.clicks > 0 {
+                (w.cost as f64 * c2 as f64 / w.clicks as f64).floor() as i64
+            } else {
+                0
+            };
+            let rev2 = if w.conv > 0 {
+                w.revenue * conv2 as f64 / w.conv as f64
+            } else {
+                0.0
+            };
+            let n2 = ((w.n as f64 * frac).round() as u64).max(i2).min(w.n);
+            out.lost_to_budget[p] += w.n - n2;
+            w.entered = n2;
+            w.imp = i2;
+            w.clicks = c2;
+            w.conv = conv2;
+            w.cost = cost2;
+            w.revenue = rev2;
+            kept_cost += cost2;
+        }
+        // Trim: drop one click at a time from the costliest keyword until within budget.
+        while kept_cost > *remaining {
+            let Some(w) = self
+                .buf
+                .iter_mut()
+                .filter(|w| w.clicks > 0)
+                .max_by_key(|w| w.cost)
+            else {
+                break;
+            };
+            let per = (w.cost as f64 / w.clicks as f64).ceil() as i64;
+            let per = per.min(w.cost);
+            w.cost -= per;
+            kept_cost -= per;
+            w.clicks -= 1;
+            w.imp -= 1;
+            if w.conv > w.clicks {
+                let per_rev = w.revenue / w.conv as f64;
+                w.conv -= 1;
+                w.revenue -= per_rev;
+            }
+        }
+        *remaining -= kept_cost;
+    }
+}
+
+/// How [`outcomes_to_report`] groups rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Granularity {
+    /// One row per keyword per hour.
+    Hourly,
+    /// One row per keyword per day (hours summed).
+    Daily,
+}
+
+/// Turns a day's hour outcomes into a [`Report`]: one row per keyword with impressions, per
+/// hour or per day. Keywords without impressions get no row.
+///
+/// # Errors
+/// [`Error::Overflow`] if sums overflow; [`Error::DuplicateId`]-style errors from
+/// [`Report::new`] if the same hour is given twice at hourly granularity.
+pub fn outcomes_to_report(
+    account: &Account,
+    date: Date,
+    outcomes: &[HourOutcome],
+    granularity: Granularity,
+) -> Result<Report> {
+    let mut rows = Vec::new();
+    let mut kw = Vec::with_capacity(account.keyword_count());
+    for p in account.plans() {
+        for k in &p.keywords {
+            kw.push((p.id.clone(), k.id.clone()));
+        }
+    }
+    for o in outcomes {
+        for (i, s) in o.keywords.iter().enumerate() {
+            if s.impressions() == 0 {
+                continue;
+            }
+            let Some((pid, kid)) = kw.get(i) else {
+                return Err(Error::invalid(
+                    "outcomes.keywords",
+                    format!("{} entries", o.keywords.len()),
+                    format!("must have {}", kw.len()),
+                ));
+            };
+            rows.push(ReportRow {
+                date,
+                hour: match granularity {
+                    Granularity::Hourly => Some(o.hour),
+                    Granularity::Daily => None,
+                },
+                plan: pid.clone(),
+                keyword: Some(kid.clone()),
+                stats: *s,
+            });
+        }
+    }
+    match granularity {
+        Granularity::Hourly => Report::new(rows),
+        Granularity::Daily => Report::from_rows_summed(rows),
+    }
+}

@@ -1,0 +1,827 @@
+//! The market's ground truth: the specification types of a scenario's market and the model
+//! computed from them (rates by day, hour and slot, and per-auction response curves).
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result, check_non_negative, check_positive, check_probability};
+use crate::model::{Account, Date, KeywordId, MatchType, Schedule, Status};
+use crate::money::Money;
+use crate::sim::auction::{CompetitorLandscape, gsp_price};
+
+/// Most slots an auction may sell.
+pub const MAX_SLOTS: usize = 8;
+/// Most rivals per query a keyword may have.
+pub const MAX_RIVALS: u32 = 32;
+/// Quadrature points for the expected price given a slot.
+const PRICE_POINTS: usize = 16;
+
+/// How a match type scales a keyword's exact-match volume, CTR and CVR.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MatchEffect {
+    /// Multiplies the daily query volume.
+    pub volume: f64,
+    /// Multiplies the CTR.
+    pub ctr: f64,
+    /// Multiplies the CVR.
+    pub cvr: f64,
+}
+
+/// Match effects for each match type.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MatchEffects {
+    /// Exact match (normally all 1).
+    pub exact: MatchEffect,
+    /// Phrase match.
+    pub phrase: MatchEffect,
+    /// Broad match: more queries at a lower CTR and CVR.
+    pub broad: MatchEffect,
+}
+
+impl Default for MatchEffects {
+    fn default() -> Self {
+        MatchEffects {
+            exact: MatchEffect {
+                volume: 1.0,
+                ctr: 1.0,
+                cvr: 1.0,
+            },
+            phrase: MatchEffect {
+                volume: 1.8,
+                ctr: 0.8,
+                cvr: 0.8,
+            },
+            broad: MatchEffect {
+                volume: 3.0,
+                ctr: 0.55,
+                cvr: 0.6,
+            },
+        }
+    }
+}
+
+impl MatchEffects {
+    /// The effect for `m`.
+    pub fn get(&self, m: MatchType) -> MatchEffect {
+        match m {
+            MatchType::Exact => self.exact,
+            MatchType::Phrase => self.phrase,
+            MatchType::Broad => self.broad,
+        }
+    }
+}
+
+/// A calendar event: from `date` for `days` days, traffic, conversion and rival bids are
+/// multiplied by the given factors (events that overlap multiply).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Event {
+    /// Label (e.g. "double 11").
+    pub name: String,
+    /// First day.
+    pub date: Date,
+    /// Length in days.
+    #[serde(default = "one")]
+    pub days: u32,
+    /// Multiplies query volume.
+    #[serde(default = "onef")]
+    pub traffic: f64,
+    /// Multiplies CVR.
+    #[serde(default = "onef")]
+    pub conversion: f64,
+    /// Multiplies every rival's bid.
+    #[serde(default = "onef")]
+    pub competitor_bid: f64,
+}
+
+fn one() -> u32 {
+    1
+}
+fn onef() -> f64 {
+    1.0
+}
+
+/// The market's rules and calendar.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MarketSpec {
+    /// Position effect of each slot (slot 0 = top): CTR in slot j = CTR x effect\[j\].
+    pub position_effects: Vec<f64>,
+    /// Reserve price (micros): bids below it do not enter; the lowest price charged.
+    pub reserve: Money,
+    /// Bid increment (micros) added to the rank-keeping price.
+    pub increment: Money,
+    /// Relative traffic by hour of day (24 values, normalised to shares).
+    pub hourly: Vec<f64>,
+    /// Relative traffic by weekday, Monday first (7 values, normalised to mean 1).
+    #[serde(default = "flat_week")]
+    pub weekly: Vec<f64>,
+    /// Match-type effects.
+    #[serde(default)]
+    pub match_effects: MatchEffects,
+    /// Promotion days and other calendar events.
+    #[serde(default)]
+    pub events: Vec<Event>,
+}
+
+fn flat_week() -> Vec<f64> {
+    vec![1.0; 7]
+}
+
+/// A keyword's rivals: `count` per query, each bidding LogNormal(ln `bid_median`, `bid_sigma`)
+/// (currency units) with quality `quality`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Competitors {
+    /// Rivals per query (<= 32).
+    pub count: u32,
+    /// Median rival bid, in currency units.
+    pub bid_median: f64,
+    /// Log-sd of rival bids across queries.
+    pub bid_sigma: f64,
+    /// Rivals' quality score.
+    #[serde(default = "onef")]
+    pub quality: f64,
+}
+
+/// A drift of a keyword's rates: factor 1 up to `from_day`, the given factors from `to_day`
+/// on, geometric in between (days are 0-based indexes into the horizon).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Drift {
+    /// Last day at the original rates.
+    pub from_day: u32,
+    /// First day at the drifted rates.
+    pub to_day: u32,
+    /// Final volume factor.
+    #[serde(default = "onef")]
+    pub volume: f64,
+    /// Final CTR factor.
+    #[serde(default = "onef")]
+    pub ctr: f64,
+    /// Final CVR factor.
+    #[serde(default = "onef")]
+    pub cvr: f64,
+}
+
+/// Ground truth of one keyword, at exact match, before calendar and drift.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeywordTruth {
+    /// The account keyword this describes.
+    pub keyword: KeywordId,
+    /// Daily queries at exact match on an average weekday.
+    pub volume: f64,
+    /// CTR in the top slot at exact match.
+    pub ctr: f64,
+    /// CVR at exact match.
+    pub cvr: f64,
+    /// Mean order value, currency units.
+    pub aov: f64,
+    /// Log-sd of order values (log-normal with mean `aov`).
+    pub aov_sigma: f64,
+    /// Our quality score; rank score = bid x quality.
+    pub quality: f64,
+    /// The rival bid landscape.
+    pub competitors: Competitors,
+    /// Optional drift over the horizon.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drift: Option<Drift>,
+}
+
+impl KeywordTruth {
+    /// Checks the values; `at` is the path for errors (`keywords[3]`).
+    ///
+    /// # Errors
+    /// [`Error::InvalidValue`] naming the field.
+    pub fn validate(&self, at: &str) -> Result<()> {
+        check_non_negative(format!("{at}.volume"), self.volume)?;
+        check_probability(format!("{at}.ctr"), self.ctr)?;
+        check_probability(format!("{at}.cvr"), self.cvr)?;
+        check_non_negative(format!("{at}.aov"), self.aov)?;
+        if !(0.0..=3.0).contains(&self.aov_sigma) {
+            return Err(Error::invalid(
+                format!("{at}.aov_sigma"),
+                self.aov_sigma,
+                "must be in [0, 3]",
+            ));
+        }
+        if !(self.quality > 0.0 && self.quality <= 100.0) {
+            return Err(Error::invalid(
+                format!("{at}.quality"),
+                self.quality,
+                "must be in (0, 100]",
+            ));
+        }
+        let c = &self.competitors;
+        if c.count > MAX_RIVALS {
+            return Err(Error::invalid(
+                format!("{at}.competitors.count"),
+                c.count,
+                format!("must be <= {MAX_RIVALS}"),
+            ));
+        }
+        check_positive(format!("{at}.competitors.bid_median"), c.bid_median)?;
+        if c.bid_median > 1e6 {
+            return Err(Error::invalid(
+                format!("{at}.competitors.bid_median"),
+                c.bid_median,
+                "must be <= 1e6",
+            ));
+        }
+        if !(0.0..=3.0).contains(&c.bid_sigma) {
+            return Err(Error::invalid(
+                format!("{at}.competitors.bid_sigma"),
+                c.bid_sigma,
+                "must be in [0, 3]",
+            ));
+        }
+        if !(c.quality > 0.0 && c.quality <= 100.0) {
+            return Err(Error::invalid(
+                format!("{at}.competitors.quality"),
+                c.quality,
+                "must be in (0, 100]",
+            ));
+        }
+        if let Some(d) = &self.drift {
+            if d.from_day > d.to_day {
+                return Err(Error::invalid(
+                    format!("{at}.drift.from_day"),
+                    d.from_day,
+                    format!("must be <= to_day {}", d.to_day),
+                ));
+            }
+            for (n, v) in [("volume", d.volume), ("ctr", d.ctr), ("cvr", d.cvr)] {
+                if !(v > 0.0 && v <= 100.0) {
+                    return Err(Error::invalid(
+                        format!("{at}.drift.{n}"),
+                        v,
+                        "must be in (0, 100]",
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl MarketSpec {
+    /// Checks the values.
+    ///
+    /// # Errors
+    /// [`Error::InvalidValue`] naming the field (`market.hourly[3]`, ...).
+    pub fn validate(&self, start: Date, days: u32) -> Result<()> {
+        let n = self.position_effects.len();
+        if n == 0 || n > MAX_SLOTS {
+            return Err(Error::invalid(
+                "market.position_effects",
+                format!("{n} slots"),
+                format!("must have 1 to {MAX_SLOTS} slots"),
+            ));
+        }
+        for (i, &e) in self.position_effects.iter().enumerate() {
+            if !(e > 0.0 && e <= 1.0) {
+                return Err(Error::invalid(
+                    format!("market.position_effects[{i}]"),
+                    e,
+                    "must be in (0, 1]",
+                ));
+            }
+        }
+        if self.reserve.is_negative() {
+            return Err(Error::invalid(
+                "market.reserve",
+                self.reserve,
+                "must be >= 0",
+            ));
+        }
+        if self.increment.is_negative() {
+            return Err(Error::invalid(
+                "market.increment",
+                self.increment,
+                "must be >= 0",
+            ));
+        }
+        curve_check("market.hourly", &self.hourly, 24)?;
+        curve_check("market.weekly", &self.weekly, 7)?;
+        for (name, e) in [
+            ("exact", self.match_effects.exact),
+            ("phrase", self.match_effects.phrase),
+            ("broad", self.match_effects.broad),
+        ] {
+            for (f, v) in [("volume", e.volume), ("ctr", e.ctr), ("cvr", e.cvr)] {
+                if !(v > 0.0 && v <= 100.0) {
+                    return Err(Error::invalid(
+                        format!("market.match_effects.{name}.{f}"),
+                        v,
+                        "must be in (0, 100]",
+                    ));
+                }
+            }
+        }
+        let end = start.add_days(days as i32);
+        for (i, e) in self.events.iter().enumerate() {
+            let at = format!("market.events[{i}]");
+            if e.days == 0 {
+                return Err(Error::invalid(format!("{at}.days"), 0, "must be >= 1"));
+            }
+            if e.date < start.add_days(-(e.days as i32) + 1) || e.date >= end {
+                return Err(Error::invalid(
+                    format!("{at}.date"),
+                    e.date,
+                    format!("does not overlap the horizon {start} + {days} days"),
+                ));
+            }
+            for (f, v) in [
+                ("traffic", e.traffic),
+                ("conversion", e.conversion),
+                ("competitor_bid", e.competitor_bid),
+            ] {
+                if !(v > 0.0 && v <= 100.0) {
+                    return Err(Error::invalid(
+                        format!("{at}.{f}"),
+                        v,
+                        "must be in (0, 100]",
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn curve_check(field: &str, v: &[f64], len: usize) -> Result<()> {
+    if v.len() != len {
+        return Err(Error::invalid(
+            field,
+            format!("{} values", v.len()),
+            format!("must have exactly {len} values"),
+        ));
+    }
+    for (i, &x) in v.iter().enumerate() {
+        check_non_negative(format!("{field}[{i}]"), x)?;
+    }
+    if !(v.iter().sum::<f64>() > 0.0) {
+        return Err(Error::invalid(
+            field,
+            "all zero",
+            "must have a positive value",
+        ));
+    }
+    Ok(())
+}
+
+/// A day's calendar multipliers (weekday and events combined).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct DayFactors {
+    /// Multiplies query volume (weekday x events).
+    pub traffic: f64,
+    /// Multiplies CVR (events).
+    pub conversion: f64,
+    /// Multiplies rival bids (events).
+    pub competitor_bid: f64,
+}
+
+/// Expected outcomes of one keyword-hour (or any sum of them). Money in currency units.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
+pub struct Expected {
+    /// Queries whose auction the ad enters.
+    pub auctions: f64,
+    /// Impressions.
+    pub impressions: f64,
+    /// Clicks.
+    pub clicks: f64,
+    /// Cost, currency units.
+    pub cost: f64,
+    /// Conversions.
+    pub conversions: f64,
+    /// Revenue, currency units.
+    pub revenue: f64,
+}
+
+impl Expected {
+    /// Adds `o` into `self`.
+    pub fn add(&mut self, o: &Expected) {
+        self.auctions += o.auctions;
+        self.impressions += o.impressions;
+        self.clicks += o.clicks;
+        self.cost += o.cost;
+        self.conversions += o.conversions;
+        self.revenue += o.revenue;
+    }
+}
+
+/// Per auction, at a given effective bid and rival factor: the chance of each slot and the
+/// mean price per click in it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AuctionCurve {
+    /// P(our ad gets slot j).
+    pub slot_prob: [f64; MAX_SLOTS],
+    /// Mean price per click in slot j, micros.
+    pub price: [f64; MAX_SLOTS],
+}
+
+/// Resolved, per-keyword values used in the hot loops (match effects folded in).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct KeywordModel {
+    pub volume: f64,
+    pub ctr: f64,
+    pub cvr: f64,
+    pub aov: f64,
+    pub aov_sigma: f64,
+    pub quality: f64,
+    pub landscape: CompetitorLandscape,
+    pub plan: usize,
+}
+
+/// The validated ground truth of a scenario's market.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Truth {
+    start_date: Date,
+    days: u32,
+    spec: MarketSpec,
+    keywords: Vec<KeywordTruth>,
+    pub(crate) models: Vec<KeywordModel>,
+    schedules: Vec<Schedule>,
+    plan_keywords: Vec<std::ops::Range<usize>>,
+    hour_share: [f64; 24],
+    day_factors: Vec<DayFactors>,
+    /// A day with rival factor 1 (for sizing budgets on a plain day).
+    plain_day: u32,
+    /// v^(1/m) at the quadrature points, for m = 1..=MAX_RIVALS.
+    vpow: Vec<[f64; PRICE_POINTS]>,
+}
+
+impl Truth {
+    /// Builds the truth for `account` (validated); `keywords` must hold exactly one truth per
+    /// account keyword, in any order.
+    ///
+    /// # Errors
+    /// Any validation error of the market or a keyword, [`Error::UnknownId`] for a truth
+    /// of an unknown keyword, [`Error::DuplicateId`] for two truths of one keyword, and
+    /// [`Error::InvalidValue`] on `keywords` for a keyword without truth.
+    pub fn new(
+        account: &Account,
+        start_date: Date,
+        days: u32,
+        spec: MarketSpec,
+        keywords: Vec<KeywordTruth>,
+    ) -> Result<Self> {
+        if days == 0 || days > 3660 {
+            return Err(Error::invalid("days", days, "must be in 1..=3660"));
+        }
+        spec.validate(start_date, days)?;
+        let n = account.keyword_count();
+        let mut slot: Vec<Option<KeywordTruth>> = vec![None; n];
+        let mut flat_index = Vec::with_capacity(account.plans().len());
+        let mut next = 0usize;
+        for p in account.plans() {
+            flat_index.push(next);
+            next += p.keywords.len();
+        }
+        for (i, t) in keywords.into_iter().enumerate() {
+            t.validate(&format!("keywords[{i}]"))?;
+            let (pi, kj) = account
+                .keyword_pos(&t.keyword)
+                .ok_or_else(|| Error::UnknownId {
+                    kind: "keyword",
+                    id: t.keyword.to_string(),
+                })?;
+            let f = flat_index[pi] + kj;
+            if slot[f].is_some() {
+                return Err(Error::DuplicateId {
+                    kind: "keyword truth",
+                    id: t.keyword.to_string(),
+                });
+            }
+            slot[f] = Some(t);
+        }
+        let mut truths = Vec::with_capacity(n);
+        let mut models = Vec::with_capacity(n);
+        let mut plan_keywords = Vec::new();
+        let mut f = 0;
+        for (pi, p) in account.plans().iter().enumerate() {
+            let start = f;
+            for k in &p.keywords {
+                let t = slot[f].take().ok_or_else(|| {
+                    Error::invalid(
+                        "keywords",
+                        format!("keyword {}", k.id),
+                        "every account keyword needs a truth entry",
+                    )
+                })?;
+                let m = spec.match_effects.get(k.match_type);
+                models.push(KeywordModel {
+                    volume: t.volume * m.volume,
+                    ctr: (t.ctr * m.ctr).min(1.0),
+                    cvr: (t.cvr * m.cvr).min(1.0),
+                    aov: t.aov,
+                    aov_sigma: t.aov_sigma,
+                    quality: t.quality,
+                    landscape: CompetitorLandscape::new(
+                        t.competitors.count,
+                        t.competitors.bid_median * 1e6,
+                        t.competitors.bid_sigma,
+                        t.competitors.quality,
+                    ),
+                    plan: pi,
+                });
+                truths.push(t);
+                f += 1;
+            }
+            plan_keywords.push(start..f);
+        }
+        let hsum: f64 = spec.hourly.iter().sum();
+        let mut hour_share = [0.0; 24];
+        for (h, s) in hour_share.iter_mut().enumerate() {
+            *s = spec.hourly[h] / hsum;
+        }
+        let wmean: f64 = spec.weekly.iter().sum::<f64>() / 7.0;
+        let day_factors: Vec<DayFactors> = (0..days)
+            .map(|d| {
+                let date = start_date.add_days(d as i32);
+                let mut df = DayFactors {
+                    traffic: spec.weekly[date.weekday() as usize] / wmean,
+                    conversion: 1.0,
+                    competitor_bid: 1.0,
+                };
+                for e in &spec.events {
+                    if date >= e.date && date < e.date.add_days(e.days as i32) {
+                        df.traffic *= e.traffic;
+                        df.conversion *= e.conversion;
+                        df.competitor_bid *= e.competitor_bid;
+                    }
+                }
+                df
+            })
+            .collect();
+        let plain_day = day_factors
+            .iter()
+            .position(|f: &DayFactors| (f.competitor_bid - 1.0).abs() < 1e-12)
+            .unwrap_or(0) as u32;
+        let vpow = (1..=MAX_RIVALS)
+            .map(|m| {
+                let mut a = [0.0; PRICE_POINTS];
+                for (i, x) in a.iter_mut().enumerate() {
+                    *x = ((i as f64 + 0.5) / PRICE_POINTS as f64).powf(1.0 / m as f64);
+                }
+                a
+            })
+            .collect();
+        Ok(Truth {
+            start_date,
+            days,
+            spec,
+            keywords: truths,
+            models,
+            schedules: account.plans().iter().map(|p| p.schedule).collect(),
+            plan_keywords,
+            hour_share,
+            day_factors,
+            plain_day,
+            vpow,
+        })
+    }
+
+    /// First day of the horizon.
+    pub fn start_date(&self) -> Date {
+        self.start_date
+    }
+    /// Days in the horizon.
+    pub fn days(&self) -> u32 {
+        self.days
+    }
+    /// The market rules and calendar.
+    pub fn market(&self) -> &MarketSpec {
+        &self.spec
+    }
+    /// Each keyword's truth, in account order (plans in order, keywords flattened).
+    pub fn keywords(&self) -> &[KeywordTruth] {
+        &self.keywords
+    }
+    /// Number of keywords.
+    pub fn keyword_count(&self) -> usize {
+        self.models.len()
+    }
+    /// Flat keyword indexes of plan `p`.
+    pub fn plan_keywords(&self, p: usize) -> std::ops::Range<usize> {
+        self.plan_keywords[p].clone()
+    }
+    /// The plan index of keyword `k`.
+    pub fn keyword_plan(&self, k: usize) -> usize {
+        self.models[k].plan
+    }
+    /// Share of a day's traffic in `hour` (the shares sum to 1).
+    pub fn hour_share(&self, hour: u8) -> f64 {
+        self.hour_share[hour as usize % 24]
+    }
+    /// The calendar multipliers of `day` (0-based).
+    pub fn day_factors(&self, day: u32) -> DayFactors {
+        self.day_factors[(day as usize).min(self.day_factors.len() - 1)]
+    }
+    /// Number of slots.
+    pub fn slots(&self) -> usize {
+        self.spec.position_effects.len()
+    }
+    /// The rivals of keyword `k`.
+    pub fn landscape(&self, k: usize) -> &CompetitorLandscape {
+        &self.models[k].landscape
+    }
+
+    /// Drift factors (volume, ctr, cvr) of keyword `k` on `day`.
+    pub fn drift(&self, k: usize, day: u32) -> (f64, f64, f64) {
+        match &self.keywords[k].drift {
+            None => (1.0, 1.0, 1.0),
+            Some(d) => {
+                let w = if day <= d.from_day {
+                    0.0
+                } else if day >= d.to_day {
+                    1.0
+                } else {
+                    f64::from(day - d.from_day) / f64::from(d.to_day - d.from_day)
+                };
+                (d.volume.powf(w), d.ctr.powf(w), d.cvr.powf(w))
+            }
+        }
+    }
+
+    /// Expected queries matching keyword `k` in `hour` of `day` (match type, weekday,
+    /// events and drift applied).
+    pub fn queries(&self, k: usize, day: u32, hour: u8) -> f64 {
+        let m = &self.models[k];
+        let (dv, _, _) = self.drift(k, day);
+        m.volume * self.hour_share(hour) * self.day_factors(day).traffic * dv
+    }
+
+    /// True CTR of keyword `k` in slot `slot` on `day`.
+    pub fn ctr(&self, k: usize, slot: usize, day: u32) -> f64 {
+        let (_, dc, _) = self.drift(k, day);
+        let pe = self.spec.position_effects.get(slot).copied().unwrap_or(0.0);
+        (self.models[k].ctr * dc * pe).min(1.0)
+    }
+
+    /// True CVR of keyword `k` on `day`.
+    pub fn cvr(&self, k: usize, day: u32) -> f64 {
+        let (_, _, dv) = self.drift(k, day);
+        (self.models[k].cvr * dv * self.day_factors(day).conversion).min(1.0)
+    }
+
+    /// True mean order value of keyword `k`, currency units.
+    pub fn aov(&self, k: usize) -> f64 {
+        self.models[k].aov
+    }
+
+    /// Per auction of keyword `k`, entered at `bid_micros` on `day`: slot chances and mean
+    /// prices. A bid below the reserve wins nothing.
+    pub fn curve(&self, k: usize, bid_micros: i64, day: u32) -> AuctionCurve {
+        let mut out = AuctionCurve {
+            slot_prob: [0.0; MAX_SLOTS],
+            price: [0.0; MAX_SLOTS],
+        };
+        let reserve = self.spec.reserve.micros();
+        if bid_micros <= 0 || bid_micros < reserve {
+            return out;
+        }
+        let m = &self.models[k];
+        let l = &m.landscape;
+        let f = self.day_factors(day).competitor_bid;
+        let inc = self.spec.increment.micros();
+        let score = bid_micros as f64 * m.quality / f;
+        let floor = reserve as f64 * l.quality / f;
+        let t = score.max(floor);
+        let ft = l.cdf(t);
+        let q = 1.0 - ft;
+        let n = l.count as usize;
+        let slots = self.slots();
+        // Binomial(n, q) pmf for j = 0..slots.
+        let mut c = 1.0; // C(n, j)
+        for j in 0..slots.min(n + 1) {
+            let pj = c * q.powi(j as i32) * (1.0 - q).powi((n - j) as i32);
+            out.slot_prob[j] = pj;
+            let below = n - j;
+            out.price[j] = if below == 0 || ft <= 0.0 || score < floor {
+                reserve.min(bid_micros) as f64
+            } else {
+                let vp = &self.vpow[below - 1];
+                let mut s = 0.0;
+                for &v in vp {
+                    let x = l.quantile(ft * v);
+                    let next = (x >= floor).then_some(x * f);
+                    s += gsp_price(bid_micros, m.quality, next, reserve, inc) as f64;
+                }
+                s / PRICE_POINTS as f64
+            };
+            c = c * (n - j) as f64 / (j + 1) as f64;
+        }
+        out
+    }
+
+    /// The plan schedule's multiplier for keyword `k` in `hour`.
+    pub fn schedule_multiplier(&self, k: usize, hour: u8) -> f64 {
+        self.schedules[self.models[k].plan].multiplier(hour as usize)
+    }
+
+    /// Expected outcomes of keyword `k` in `hour` of `day` when it enters a fraction
+    /// `throttle` of its auctions at effective bid `bid_micros` (multipliers already applied;
+    /// the budget is ignored).
+    pub fn expected_at(
+        &self,
+        k: usize,
+        bid_micros: i64,
+        day: u32,
+        hour: u8,
+        throttle: f64,
+    ) -> Expected {
+        let lam = self.queries(k, day, hour) * throttle;
+        if !(lam > 0.0) {
+            return Expected::default();
+        }
+        let c = self.curve(k, bid_micros, day);
+        self.expected_from_curve(k, &c, lam, day)
+    }
+
+    pub(crate) fn expected_from_curve(
+        &self,
+        k: usize,
+        c: &AuctionCurve,
+        lam: f64,
+        day: u32,
+    ) -> Expected {
+        let mut imp = 0.0;
+        let mut clicks = 0.0;
+        let mut cost = 0.0;
+        for j in 0..self.slots() {
+            let ctr = self.ctr(k, j, day);
+            imp += c.slot_prob[j];
+            clicks += c.slot_prob[j] * ctr;
+            cost += c.slot_prob[j] * ctr * c.price[j];
+        }
+        let cvr = self.cvr(k, day);
+        let conv = clicks * cvr * lam;
+        Expected {
+            auctions: lam,
+            impressions: imp * lam,
+            clicks: clicks * lam,
+            cost: cost * lam / 1e6,
+            conversions: conv,
+            revenue: conv * self.aov(k),
+        }
+    }
+
+    /// Expected outcomes of keyword `k` in `hour` of `day` at keyword bid `bid`, with its
+    /// plan's schedule multiplier applied (zero in dark hours) and no throttle or budget.
+    pub fn expected(&self, k: usize, bid: Money, day: u32, hour: u8) -> Expected {
+        let m = self.schedule_multiplier(k, hour);
+        if !(m > 0.0) {
+            return Expected::default();
+        }
+        let eff = (bid.micros() as f64 * m).round() as i64;
+        self.expected_at(k, eff, day, hour, 1.0)
+    }
+
+    /// Expected daily spend of the whole account at its current bids on a plain day (no
+    /// event, average weekday, no drift): the demand the budgets are compared with.
+    pub fn plain_day_demand(&self, account: &Account) -> Vec<f64> {
+        let mut out = vec![0.0; account.plans().len()];
+        for (pi, p) in account.plans().iter().enumerate() {
+            if p.status != Status::Active {
+                continue;
+            }
+            for (j, kw) in p.keywords.iter().enumerate() {
+                if kw.status != Status::Active {
+                    continue;
+                }
+                let k = self.plan_keywords[pi].start + j;
+                let mut last: Option<(i64, AuctionCurve)> = None;
+                for h in 0..24u8 {
+                    let mult = p.schedule.multiplier(h as usize);
+                    if !(mult > 0.0) {
+                        continue;
+                    }
+                    let eff = (kw.bid.micros() as f64 * mult).round() as i64;
+                    let c = match last {
+                        Some((b, c)) if b == eff => c,
+                        _ => {
+                            let c = self.plain_curve(k, eff);
+                            last = Some((eff, c));
+                            c
+                        }
+                    };
+                    let lam = self.models[k].volume * self.hour_share[h as usize];
+                    let mut cost = 0.0;
+                    for jj in 0..self.slots() {
+                        let ctr = (self.models[k].ctr * self.spec.position_effects[jj]).min(1.0);
+                        cost += c.slot_prob[jj] * ctr * c.price[jj];
+                    }
+                    out[pi] += cost * lam / 1e6;
+                }
+            }
+        }
+        out
+    }
+
+    fn plain_curve(&self, k: usize, eff: i64) -> AuctionCurve {
+        self.curve(k, eff, self.plain_day)
+    }
+}
