@@ -27,6 +27,7 @@
 
 pub mod error;
 pub mod estimate;
+pub mod ingest;
 pub mod model;
 pub mod money;
 pub mod rng;
