@@ -501,6 +501,8 @@ struct Reader<'a> {
     terms: HashMap<(Key, String), Acc>,
     totals: Vec<TotalsRow>,
     data: Acc,
+    /// Sum of the conversions column as read (the figure a totals row states).
+    conv_col: u64,
     currency: Option<String>,
     warnings: Vec<Warning>,
     warned: HashSet<(&'static str, usize)>,
@@ -722,6 +724,7 @@ fn read_text(text: &str, file: &str, encoding: TextEncoding, opts: &Options) -> 
         terms: HashMap::new(),
         totals: Vec::new(),
         data: Acc::default(),
+        conv_col: 0,
         currency: None,
         warnings,
         warned: HashSet::new(),
@@ -953,6 +956,7 @@ impl Reader<'_> {
         }
         self.acc.insert(key, new_acc);
         self.data = new_data;
+        self.conv_col = self.conv_col.saturating_add(conv);
         if let Some(c) = self.cell(rec, Field::Currency)
             && !cells::is_missing(c)
         {
@@ -1169,6 +1173,7 @@ impl Reader<'_> {
             terms,
             totals,
             data,
+            conv_col,
             currency,
             mut warnings,
             skipped,
@@ -1189,7 +1194,7 @@ impl Reader<'_> {
                     "clicks" => data.clicks.into(),
                     "cost" => data.cost.into(),
                     "revenue" => data.revenue.into(),
-                    _ => i128::from(data.conv_attr) + i128::from(data.conv_vt),
+                    _ => i128::from(conv_col),
                 };
                 if (rows_v - file_v).abs() > tol {
                     ok = false;
