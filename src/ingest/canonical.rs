@@ -66,11 +66,16 @@ pub(super) fn write<W: Write>(out: W, report: &Report, ing: Option<&Ingested>) -
                 .collect()
         })
         .unwrap_or_default();
-    let kws: HashMap<&str, (&str, &'static str)> = ing
+    let kws: HashMap<(&str, &str), (&str, &'static str)> = ing
         .map(|g| {
             g.keywords
                 .iter()
-                .map(|k| (k.id.as_str(), (k.text.as_str(), match_name(k.match_type))))
+                .map(|k| {
+                    (
+                        (k.plan.as_str(), k.id.as_str()),
+                        (k.text.as_str(), match_name(k.match_type)),
+                    )
+                })
                 .collect()
         })
         .unwrap_or_default();
@@ -84,7 +89,10 @@ pub(super) fn write<W: Write>(out: W, report: &Report, ing: Option<&Ingested>) -
             0
         };
         let kid = r.keyword.as_ref().map_or("", |k| k.as_str());
-        let (text, mt) = kws.get(kid).copied().unwrap_or(("", ""));
+        let (text, mt) = kws
+            .get(&(r.plan.as_str(), kid))
+            .copied()
+            .unwrap_or(("", ""));
         w.write_record([
             r.date.to_string().as_str(),
             &r.hour.map(|h| h.to_string()).unwrap_or_default(),

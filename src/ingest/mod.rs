@@ -255,7 +255,9 @@ pub struct Ingested {
     pub extras: Vec<RowExtra>,
     /// Plans named in the file, sorted by id.
     pub plans: Vec<PlanInfo>,
-    /// Keywords named in the file, sorted by id.
+    /// Keywords named in the file, sorted by (id, plan). Derived ids embed the plan, so an id
+    /// appears once; a verbatim (canonical) id may appear under two plans, which
+    /// [`Ingested::to_account`] then rejects.
     pub keywords: Vec<KeywordInfo>,
     /// Per-search-term rows (search-terms reports only), sorted.
     pub search_terms: Vec<SearchTermRow>,
@@ -495,7 +497,7 @@ struct Reader<'a> {
     plan_by_id: HashMap<PlanId, u32>,
     plans: Vec<PlanInfo>,
     kw_by_raw: HashMap<String, u32>,
-    kw_by_id: HashMap<KeywordId, u32>,
+    kw_by_id: HashMap<(u32, KeywordId), u32>,
     keywords: Vec<KeywordInfo>,
     acc: HashMap<Key, Acc>,
     terms: HashMap<(Key, String), Acc>,
@@ -516,6 +518,11 @@ fn fidx(f: Field) -> usize {
 }
 
 fn is_total_label(cell: &str, extra: &[String]) -> bool {
+    // Cheap first-character test: this runs on three cells of every row.
+    let first = cell.trim_start().chars().next();
+    if extra.is_empty() && !matches!(first, Some('t' | 'T' | '合' | '总' | '汇' | '全')) {
+        return false;
+    }
     let t = cell.trim().to_lowercase();
     t == "total"
         || t == "totals"
@@ -564,6 +571,20 @@ fn match_type_of(cell: &str) -> Option<MatchType> {
     } else {
         None
     }
+}
+
+/// Decimal digits of `n` without allocating.
+fn itoa_u32(mut n: u32, buf: &mut [u8; 10]) -> &str {
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    std::str::from_utf8(&buf[i..]).unwrap_or("")
 }
 
 fn match_name(m: MatchType) -> &'static str {
@@ -1042,13 +1063,11 @@ impl Reader<'_> {
         let mt_cell = self.cell(rec, Field::MatchType).unwrap_or("");
         let mut buf = std::mem::take(&mut self.buf);
         buf.clear();
-        use std::fmt::Write as _;
-        let _ = write!(
-            buf,
-            "{plan}\u{1f}{}\u{1f}{}\u{1f}{mt_cell}",
-            kw_id.unwrap_or(""),
-            text.unwrap_or("")
-        );
+        buf.push_str(itoa_u32(plan, &mut [0u8; 10]));
+        for part in [kw_id.unwrap_or(""), text.unwrap_or(""), mt_cell] {
+            buf.push('\u{1f}');
+            buf.push_str(part);
+        }
         let ix = if let Some(&ix) = self.kw_by_raw.get(buf.as_str()) {
             ix
         } else {
@@ -1077,17 +1096,8 @@ impl Reader<'_> {
                     KeywordId::new(format!("{plan_id}|{}|{norm}", match_name(mt)))
                 }
             };
-            let ix = match self.kw_by_id.get(&id) {
-                Some(&ix) => {
-                    if self.keywords[ix as usize].plan != plan_id {
-                        self.buf = buf;
-                        return Err(self.err(
-                            Field::KeywordId,
-                            format!("keyword id {id} is used in two plans"),
-                        ));
-                    }
-                    ix
-                }
+            let ix = match self.kw_by_id.get(&(plan, id.clone())) {
+                Some(&ix) => ix,
                 None => {
                     let ix = self.keywords.len() as u32;
                     self.keywords.push(KeywordInfo {
@@ -1097,7 +1107,7 @@ impl Reader<'_> {
                         match_type: mt,
                         bid: None,
                     });
-                    self.kw_by_id.insert(id, ix);
+                    self.kw_by_id.insert((plan, id), ix);
                     ix
                 }
             };
@@ -1234,11 +1244,11 @@ impl Reader<'_> {
             (
                 k.0,
                 if k.1 == NO_HOUR { None } else { Some(k.1) },
-                plans[k.2 as usize].id.clone(),
-                (k.3 != NO_KW).then(|| keywords[k.3 as usize].id.clone()),
+                &plans[k.2 as usize].id,
+                (k.3 != NO_KW).then(|| &keywords[k.3 as usize].id),
             )
         };
-        keys.sort_by_cached_key(|(k, _)| sort_key(k));
+        keys.sort_unstable_by(|(a, _), (b, _)| sort_key(a).cmp(&sort_key(b)));
         let mut rows = Vec::with_capacity(keys.len());
         let mut extras = Vec::with_capacity(keys.len());
         for (k, a) in &keys {
@@ -1279,7 +1289,7 @@ impl Reader<'_> {
         let mut plans = plans;
         plans.sort_by(|a, b| a.id.cmp(&b.id));
         let mut keywords = keywords;
-        keywords.sort_by(|a, b| a.id.cmp(&b.id));
+        keywords.sort_by(|a, b| (&a.id, &a.plan).cmp(&(&b.id, &b.plan)));
         Ok(Ingested {
             file: file.to_string(),
             layout,
