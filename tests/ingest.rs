@@ -36,7 +36,11 @@ fn row<'a>(r: &'a ingest::Ingested, date: Date, plan: &str, kw: Option<&str>) ->
     r.report
         .rows()
         .iter()
-        .find(|x| x.date == date && x.plan.as_str() == plan && x.keyword.as_ref().map(KeywordId::as_str) == kw)
+        .find(|x| {
+            x.date == date
+                && x.plan.as_str() == plan
+                && x.keyword.as_ref().map(KeywordId::as_str) == kw
+        })
         .unwrap_or_else(|| panic!("no row {date} {plan} {kw:?} in {:#?}", r.report.rows()))
 }
 
@@ -110,7 +114,11 @@ fn google_keyword_report_utf16_tabs() {
     // Totals add up (cost within a cent of the printed total); capped share noted.
     assert_eq!(r.totals.len(), 2);
     assert!(r.totals.iter().all(|t| t.matched), "{:?}", r.totals);
-    assert!(!r.warnings.iter().any(|w| matches!(w, Warning::TotalsMismatch { .. })));
+    assert!(
+        !r.warnings
+            .iter()
+            .any(|w| matches!(w, Warning::TotalsMismatch { .. }))
+    );
 
     let acct = r
         .to_account(&AccountDefaults {
@@ -124,9 +132,14 @@ fn google_keyword_report_utf16_tabs() {
         .unwrap();
     assert_eq!(acct.currency(), "INR");
     assert_eq!(acct.keyword_count(), 4);
-    let (plan, k) = acct.keyword(&KeywordId::new("111|exact|red dress")).unwrap();
+    let (plan, k) = acct
+        .keyword(&KeywordId::new("111|exact|red dress"))
+        .unwrap();
     assert_eq!((k.bid, plan.max_bid), (m(1_500_000), m(1_500_000)));
-    assert_eq!(acct.plan(&PlanId::new("222")).unwrap().daily_budget, m(100_000_000));
+    assert_eq!(
+        acct.plan(&PlanId::new("222")).unwrap().daily_budget,
+        m(100_000_000)
+    );
 }
 
 #[test]
@@ -137,7 +150,10 @@ fn google_campaign_report_totals_mismatch_and_title_date() {
     let day = d(2020, 3, 3);
     assert_eq!(r.period, Some((day, day)));
     let dresses = row(&r, day, "111", None);
-    assert_eq!(counts(dresses), (12_345, 400, 10, 200_000_000, 1_500_000_000));
+    assert_eq!(
+        counts(dresses),
+        (12_345, 400, 10, 200_000_000, 1_500_000_000)
+    );
     assert_eq!(counts(row(&r, day, "222", None)), (0, 0, 0, 0, 0));
     assert_eq!(r.plans[0].budget, Some(m(1_000_000_000)));
     assert_eq!(r.plans[1].budget, Some(m(50_000_000)));
@@ -173,7 +189,13 @@ fn google_search_terms_aggregate_per_keyword() {
     let terms: Vec<(&str, u64, i64)> = r
         .search_terms
         .iter()
-        .map(|t| (t.search_term.as_str(), t.stats.impressions(), t.stats.cost().micros()))
+        .map(|t| {
+            (
+                t.search_term.as_str(),
+                t.stats.impressions(),
+                t.stats.cost().micros(),
+            )
+        })
         .collect();
     assert_eq!(
         terms,
@@ -183,7 +205,11 @@ fn google_search_terms_aggregate_per_keyword() {
             ("cheap red dress", 30, 1_500_000)
         ]
     );
-    assert!(r.totals[0].matched && r.warnings.is_empty(), "{:?}", r.warnings);
+    assert!(
+        r.totals[0].matched && r.warnings.is_empty(),
+        "{:?}",
+        r.warnings
+    );
 }
 
 #[test]
@@ -199,7 +225,12 @@ fn amazon_search_terms_rupees_and_view_through() {
     assert!(broad.stats.cvr().unwrap() <= 1.0);
     let exact = row(&r, day, "SP Kurta", Some("SP Kurta|exact|kurta"));
     assert_eq!(counts(exact), (200, 10, 0, 20_000_000, 0));
-    let auto = row(&r, d(2020, 2, 2), "SP Auto", Some("SP Auto|broad|close-match"));
+    let auto = row(
+        &r,
+        d(2020, 2, 2),
+        "SP Auto",
+        Some("SP Auto|broad|close-match"),
+    );
     assert_eq!(counts(auto), (100, 1, 0, 3_000_000, 0));
     assert_eq!(r.search_terms.len(), 4);
     assert!(r.totals.is_empty());
@@ -228,7 +259,10 @@ const TAOBAO_KEYWORD: &str = "直通车关键词报表\n\
 
 #[test]
 fn taobao_keyword_report_gbk() {
-    let p = encoded_fixture("taobao_keyword_gbk.csv", ingest::decode::to_gbk(TAOBAO_KEYWORD));
+    let p = encoded_fixture(
+        "taobao_keyword_gbk.csv",
+        ingest::decode::to_gbk(TAOBAO_KEYWORD),
+    );
     let r = ingest::read_path(&p, &Options::default()).unwrap();
     assert_eq!(r.layout, Layout::TaobaoKeyword);
     assert_eq!(r.encoding, TextEncoding::Gbk);
@@ -236,7 +270,12 @@ fn taobao_keyword_report_gbk() {
     assert_eq!(r.period, Some((day, day)));
     let broad = row(&r, day, "女装连衣裙", Some("女装连衣裙|broad|连 衣 裙 夏"));
     assert_eq!(counts(broad), (5_000, 200, 10, 246_000_000, 2_000_000_000));
-    let exact = row(&r, day, "女装连衣裙", Some("女装连衣裙|exact|红 色 连 衣 裙"));
+    let exact = row(
+        &r,
+        day,
+        "女装连衣裙",
+        Some("女装连衣裙|exact|红 色 连 衣 裙"),
+    );
     assert_eq!(counts(exact), (500, 20, 0, 50_000_000, 0));
     let bids: Vec<_> = r.keywords.iter().map(|k| (k.match_type, k.bid)).collect();
     assert!(bids.contains(&(MatchType::Broad, Some(m(1_200_000)))));
@@ -266,10 +305,20 @@ fn taobao_plan_report_needs_a_date_and_derives_conversions() {
     // "< 1%" is capped: read as 1%.
     let b = row(&r, day, "男装T恤", None);
     assert_eq!(counts(b), (5_000, 100, 1, 90_000_000, 0));
-    assert_eq!(r.plans.iter().find(|p| p.name == "女装连衣裙").unwrap().budget, Some(m(500_000_000)));
+    assert_eq!(
+        r.plans
+            .iter()
+            .find(|p| p.name == "女装连衣裙")
+            .unwrap()
+            .budget,
+        Some(m(500_000_000))
+    );
     let notes: Vec<String> = r.warnings.iter().map(ToString::to_string).collect();
     assert!(notes.iter().any(|n| n.contains("capped")), "{notes:?}");
-    assert!(notes.iter().any(|n| n.contains("conversion rate")), "{notes:?}");
+    assert!(
+        notes.iter().any(|n| n.contains("conversion rate")),
+        "{notes:?}"
+    );
 }
 
 #[test]
@@ -283,7 +332,12 @@ fn user_mapping_reads_a_new_platform() {
     };
     let r = ingest::read_path(fixture("bing_mapped.csv"), &opts).unwrap();
     assert_eq!(r.layout, Layout::Mapped);
-    let x = row(&r, d(2020, 2, 1), "Brand", Some("Brand|broad|running shoes"));
+    let x = row(
+        &r,
+        d(2020, 2, 1),
+        "Brand",
+        Some("Brand|broad|running shoes"),
+    );
     assert_eq!(counts(x), (150, 15, 1, 7_500_000, 80_000_000));
     assert!(r.totals[0].matched);
     // A mapping without clicks is rejected when it is read.
@@ -346,7 +400,10 @@ fn strict_rejects_lenient_skips_with_reasons() {
         .iter()
         .map(|s| (s.line, s.column.as_str()))
         .collect();
-    assert_eq!(skipped, [(3, "Clicks"), (4, "Clicks"), (5, "Day"), (6, "Cost")]);
+    assert_eq!(
+        skipped,
+        [(3, "Clicks"), (4, "Clicks"), (5, "Day"), (6, "Cost")]
+    );
     assert_eq!(r.report.rows().len(), 1);
     assert_eq!(r.keywords.len(), 1, "skipped rows leave no keyword behind");
 }
@@ -376,14 +433,22 @@ fn forced_layout_and_date_fallback() {
     };
     let r = ingest::read_bytes(f.as_bytes(), "x.csv", &opts).unwrap();
     assert_eq!(r.layout, Layout::GoogleAdsCampaign);
-    assert_eq!(counts(row(&r, d(2021, 1, 1), "A", None)), (10, 1, 0, 500_000, 0));
+    assert_eq!(
+        counts(row(&r, d(2021, 1, 1), "A", None)),
+        (10, 1, 0, 500_000, 0)
+    );
 }
 
 #[test]
 fn multi_day_title_range_dates_rows_by_first_day() {
-    let f = "Campaign report\n\"Feb 1, 2020 - Feb 7, 2020\"\nCampaign,Impr.,Clicks,Cost\nA,70,7,3.50\n";
+    let f =
+        "Campaign report\n\"Feb 1, 2020 - Feb 7, 2020\"\nCampaign,Impr.,Clicks,Cost\nA,70,7,3.50\n";
     let r = ingest::read_bytes(f.as_bytes(), "x.csv", &Options::default()).unwrap();
     assert_eq!(r.period, Some((d(2020, 2, 1), d(2020, 2, 7))));
     assert_eq!(r.report.rows()[0].date, d(2020, 2, 1));
-    assert!(r.warnings.iter().any(|w| w.to_string().contains("first day")));
+    assert!(
+        r.warnings
+            .iter()
+            .any(|w| w.to_string().contains("first day"))
+    );
 }

@@ -38,15 +38,62 @@ fn both_modes(bytes: &[u8]) {
 }
 
 const TOKENS: &[&str] = &[
-    ",", ",", ",", "\t", "\n", "\n", "\"", "Total: x", "合计", "--", "-", "< 10%", "1,234",
-    "Rs. 5", "₹3.5", "$", "￥", "1e9", "1.2.3", "99999999999999999999", "2020-02-30", "Feb 1, 2020",
-    "43862", "[kw]", "\"kw\"", "+a +b", "Clicks", "Impr.", "Cost", "Campaign", "Keyword", "Day",
-    "Conversions", "Search term", "0", "7", "0.5", "12.3400000001", "\u{feff}", "\r\n", "7 Day Total Sales",
-    "点击量", "展现量", "花费", "计划名称", "Match type", "Exact", "Hour", "25", "Budget", "Max. CPC",
+    ",",
+    ",",
+    ",",
+    "\t",
+    "\n",
+    "\n",
+    "\"",
+    "Total: x",
+    "合计",
+    "--",
+    "-",
+    "< 10%",
+    "1,234",
+    "Rs. 5",
+    "₹3.5",
+    "$",
+    "￥",
+    "1e9",
+    "1.2.3",
+    "99999999999999999999",
+    "2020-02-30",
+    "Feb 1, 2020",
+    "43862",
+    "[kw]",
+    "\"kw\"",
+    "+a +b",
+    "Clicks",
+    "Impr.",
+    "Cost",
+    "Campaign",
+    "Keyword",
+    "Day",
+    "Conversions",
+    "Search term",
+    "0",
+    "7",
+    "0.5",
+    "12.3400000001",
+    "\u{feff}",
+    "\r\n",
+    "7 Day Total Sales",
+    "点击量",
+    "展现量",
+    "花费",
+    "计划名称",
+    "Match type",
+    "Exact",
+    "Hour",
+    "25",
+    "Budget",
+    "Max. CPC",
 ];
 
 fn csvish() -> impl Strategy<Value = Vec<u8>> {
-    prop::collection::vec(prop::sample::select(TOKENS), 0..200).prop_map(|v| v.concat().into_bytes())
+    prop::collection::vec(prop::sample::select(TOKENS), 0..200)
+        .prop_map(|v| v.concat().into_bytes())
 }
 
 #[derive(Debug, Clone)]
@@ -60,7 +107,10 @@ enum Mutation {
 fn mutation() -> impl Strategy<Value = Mutation> {
     prop_oneof![
         (any::<usize>(), any::<u8>()).prop_map(|(i, b)| Mutation::Flip(i, b)),
-        (any::<usize>(), prop::sample::select(b",\t\n\"%-.0123456789 ".to_vec()))
+        (
+            any::<usize>(),
+            prop::sample::select(b",\t\n\"%-.0123456789 ".to_vec())
+        )
             .prop_map(|(i, b)| Mutation::Insert(i, b)),
         any::<usize>().prop_map(Mutation::Delete),
         any::<usize>().prop_map(Mutation::Truncate),
@@ -68,11 +118,24 @@ fn mutation() -> impl Strategy<Value = Mutation> {
 }
 
 fn stats() -> impl Strategy<Value = Stats> {
-    (0u64..1_000_000, 0u64..=100, 0u64..=100, 0i64..1_000_000_000_000, 0i64..1_000_000_000_000)
+    (
+        0u64..1_000_000,
+        0u64..=100,
+        0u64..=100,
+        0i64..1_000_000_000_000,
+        0i64..1_000_000_000_000,
+    )
         .prop_map(|(imp, c_pct, v_pct, cost, rev)| {
             let clicks = imp * c_pct / 100;
             let conv = clicks * v_pct / 100;
-            Stats::new(imp, clicks, conv, Money::from_micros(cost), Money::from_micros(rev)).unwrap()
+            Stats::new(
+                imp,
+                clicks,
+                conv,
+                Money::from_micros(cost),
+                Money::from_micros(rev),
+            )
+            .unwrap()
         })
 }
 

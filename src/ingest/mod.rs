@@ -481,6 +481,35 @@ struct TotalsRow {
 /// Key: (days, hour, plan index, keyword index).
 type Key = (i32, u8, u32, u32);
 
+/// A multiply-rotate hasher (FxHash) for the small integer keys above; strings keep SipHash.
+#[derive(Default, Clone, Copy)]
+struct FxHasher(u64);
+
+impl std::hash::Hasher for FxHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+    fn write_u8(&mut self, n: u8) {
+        self.write_u64(u64::from(n));
+    }
+    fn write_u32(&mut self, n: u32) {
+        self.write_u64(u64::from(n));
+    }
+    fn write_i32(&mut self, n: i32) {
+        self.write_u64(u64::from(n as u32));
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+type FxBuild = std::hash::BuildHasherDefault<FxHasher>;
+
 struct RowError {
     column: String,
     reason: String,
@@ -499,7 +528,7 @@ struct Reader<'a> {
     kw_by_raw: HashMap<String, u32>,
     kw_by_id: HashMap<(u32, KeywordId), u32>,
     keywords: Vec<KeywordInfo>,
-    acc: HashMap<Key, Acc>,
+    acc: HashMap<Key, Acc, FxBuild>,
     terms: HashMap<(Key, String), Acc>,
     totals: Vec<TotalsRow>,
     data: Acc,
@@ -571,6 +600,17 @@ fn match_type_of(cell: &str) -> Option<MatchType> {
     } else {
         None
     }
+}
+
+/// Position of each of `n` items in the order of their ids.
+fn rank_of<'a>(n: usize, id: impl Fn(usize) -> &'a str) -> Vec<u32> {
+    let mut ix: Vec<usize> = (0..n).collect();
+    ix.sort_unstable_by(|&a, &b| id(a).cmp(id(b)));
+    let mut r = vec![0u32; n];
+    for (pos, i) in ix.into_iter().enumerate() {
+        r[i] = pos as u32;
+    }
+    r
 }
 
 /// Decimal digits of `n` without allocating.
@@ -741,7 +781,7 @@ fn read_text(text: &str, file: &str, encoding: TextEncoding, opts: &Options) -> 
         kw_by_raw: HashMap::new(),
         kw_by_id: HashMap::new(),
         keywords: Vec::new(),
-        acc: HashMap::new(),
+        acc: HashMap::default(),
         terms: HashMap::new(),
         totals: Vec::new(),
         data: Acc::default(),
@@ -757,7 +797,10 @@ fn read_text(text: &str, file: &str, encoding: TextEncoding, opts: &Options) -> 
     // 2. Data rows.
     while rdr.read_record(&mut rec).map_err(csv_err)? {
         let line = rec.position().map_or(0, |p| p.line() as usize);
-        let non_empty = rec.iter().filter(|c| !c.trim().is_empty()).count();
+        let non_empty = rec
+            .iter()
+            .filter(|c| c.bytes().any(|b| !b.is_ascii_whitespace()))
+            .count();
         if non_empty == 0 {
             continue;
         }
@@ -963,19 +1006,17 @@ impl Reader<'_> {
         let plan = self.plan_of(rec)?;
         let kw = self.keyword_of(rec, plan)?;
         let key = (date.days(), hour, plan, kw);
-        let cur = self.acc.get(&key).copied().unwrap_or_default();
-        let new_acc = cur
-            .add(&delta)
-            .ok_or_else(|| self.err(Field::Cost, "sum overflows"))?;
+        // The file-wide sum did not overflow and every value is non-negative, so no per-key
+        // sum can overflow: commit without further checks.
         if let Some(term) = self.cell(rec, Field::SearchTerm) {
-            let tk = (key, term.trim().to_string());
-            let cur = self.terms.get(&tk).copied().unwrap_or_default();
-            let new_term = cur
-                .add(&delta)
-                .ok_or_else(|| self.err(Field::Cost, "sum overflows"))?;
-            self.terms.insert(tk, new_term);
+            let e = self
+                .terms
+                .entry((key, term.trim().to_string()))
+                .or_default();
+            *e = e.add(&delta).unwrap_or(*e);
         }
-        self.acc.insert(key, new_acc);
+        let e = self.acc.entry(key).or_default();
+        *e = e.add(&delta).unwrap_or(*e);
         self.data = new_data;
         self.conv_col = self.conv_col.saturating_add(conv);
         if let Some(c) = self.cell(rec, Field::Currency)
@@ -1240,15 +1281,26 @@ impl Reader<'_> {
 
         // Report rows, sorted as Report sorts them.
         let mut keys: Vec<(Key, Acc)> = acc.into_iter().collect();
-        let sort_key = |k: &Key| {
+        // Sort by ranks of the ids (computed once) instead of comparing strings per pair;
+        // the order is the one `Report` keeps: (date, hour, plan id, keyword id).
+        let plan_rank = rank_of(plans.len(), |i| plans[i].id.as_str());
+        let kw_rank = rank_of(keywords.len(), |i| keywords[i].id.as_str());
+        keys.sort_unstable_by_key(|(k, _)| {
             (
                 k.0,
-                if k.1 == NO_HOUR { None } else { Some(k.1) },
-                &plans[k.2 as usize].id,
-                (k.3 != NO_KW).then(|| &keywords[k.3 as usize].id),
+                if k.1 == NO_HOUR {
+                    0
+                } else {
+                    u16::from(k.1) + 1
+                },
+                plan_rank[k.2 as usize],
+                if k.3 == NO_KW {
+                    0
+                } else {
+                    u64::from(kw_rank[k.3 as usize]) + 1
+                },
             )
-        };
-        keys.sort_unstable_by(|(a, _), (b, _)| sort_key(a).cmp(&sort_key(b)));
+        });
         let mut rows = Vec::with_capacity(keys.len());
         let mut extras = Vec::with_capacity(keys.len());
         for (k, a) in &keys {
