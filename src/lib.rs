@@ -31,6 +31,7 @@ pub mod allocate;
 pub mod engine;
 pub mod error;
 pub mod estimate;
+pub mod ingest;
 pub mod model;
 pub mod money;
 pub mod pacing;

@@ -225,9 +225,10 @@ impl Report {
         for (i, r) in rows.iter().enumerate() {
             check_row(i, r)?;
         }
-        rows.sort_by_key(key);
+        // Compare borrowed keys: cloning ids per comparison dominated large reports.
+        rows.sort_by(|a, b| key_ref(a).cmp(&key_ref(b)));
         for w in rows.windows(2) {
-            if key(&w[0]) == key(&w[1]) {
+            if key_ref(&w[0]) == key_ref(&w[1]) {
                 return Err(Error::DuplicateId {
                     kind: "report row",
                     id: describe_key(&w[1]),
@@ -333,6 +334,10 @@ impl Report {
 
 fn key(r: &ReportRow) -> RowKey {
     (r.date, r.hour, r.plan.clone(), r.keyword.clone())
+}
+
+fn key_ref(r: &ReportRow) -> (Date, Option<u8>, &PlanId, Option<&KeywordId>) {
+    (r.date, r.hour, &r.plan, r.keyword.as_ref())
 }
 
 fn describe_key(r: &ReportRow) -> String {
