@@ -4,7 +4,9 @@ use std::hint::black_box;
 
 use adbandit::engine::{Engine, EngineConfig};
 use adbandit::rng::stream;
-use adbandit::{Account, Date, Keyword, KeywordId, MatchType, Money, Plan, PlanId, Report, ReportRow, Stats};
+use adbandit::{
+    Account, Date, Keyword, KeywordId, MatchType, Money, Plan, PlanId, Report, ReportRow, Stats,
+};
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use rand::RngExt;
 
@@ -12,9 +14,22 @@ fn account(plans: usize, per_plan: usize) -> Account {
     let y = |x: f64| Money::from_units_f64(x).unwrap();
     let ps = (0..plans)
         .map(|i| {
-            let mut p = Plan::new(format!("p{i}"), format!("Plan {i}"), y(100.0), y(0.05), y(10.0));
+            let mut p = Plan::new(
+                format!("p{i}"),
+                format!("Plan {i}"),
+                y(100.0),
+                y(0.05),
+                y(10.0),
+            );
             p.keywords = (0..per_plan)
-                .map(|j| Keyword::new(format!("k{i}-{j}"), format!("w{j} p{i}"), MatchType::Broad, y(1.0)))
+                .map(|j| {
+                    Keyword::new(
+                        format!("k{i}-{j}"),
+                        format!("w{j} p{i}"),
+                        MatchType::Broad,
+                        y(1.0),
+                    )
+                })
                 .collect();
             p
         })
@@ -49,7 +64,13 @@ fn engine(plans: usize, per_plan: usize) -> (Engine, Date) {
             Money::from_micros(conv as i64 * 90_000_000),
         )
         .unwrap();
-        rows.push(ReportRow { date: day, hour: None, plan: p, keyword: Some(k), stats });
+        rows.push(ReportRow {
+            date: day,
+            hour: None,
+            plan: p,
+            keyword: Some(k),
+            stats,
+        });
     }
     e.observe(&Report::new(rows).unwrap()).unwrap();
     (e, day)

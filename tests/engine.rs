@@ -19,6 +19,7 @@ fn day0() -> Date {
     Date::from_ymd(2026, 10, 1).unwrap()
 }
 
+#[allow(clippy::too_many_arguments)]
 fn row(
     date: Date,
     plan: &str,
@@ -139,8 +140,10 @@ fn a_keyword_that_burns_money_is_paused_with_a_reason() {
 
 #[test]
 fn target_roi_bid_converges_to_value_per_click_over_target() {
-    let mut cfg = EngineConfig::default();
-    cfg.forgetting = adbandit::estimate::Forgetting::Never;
+    let cfg = EngineConfig {
+        forgetting: adbandit::estimate::Forgetting::Never,
+        ..EngineConfig::default()
+    };
     let mut e = Engine::new(two_plans(Objective::TargetRoi { roi: 4.0 }), cfg, 3).unwrap();
     // Value per click = CVR 10% x AOV 120 = 12, so the bid should approach 12 / 4 = 3.
     for d in 0..30 {
@@ -234,11 +237,14 @@ fn exp3_is_refused_and_bad_limits_are_named() {
 
 #[test]
 fn over_delivery_keeps_the_monthly_promise() {
-    let mut cfg = EngineConfig::default();
-    cfg.budget_mode = BudgetMode::OverDelivery {
-        daily_multiple: 2.0,
+    // Budgets fixed (no step) so the promise is easy to check.
+    let cfg = EngineConfig {
+        budget_mode: BudgetMode::OverDelivery {
+            daily_multiple: 2.0,
+        },
+        max_budget_step: 0.0,
+        ..EngineConfig::default()
     };
-    cfg.max_budget_step = 0.0; // keep budgets fixed so the promise is easy to check
     let mut e = Engine::new(two_plans(Objective::MaxClicks), cfg, 5).unwrap();
     let start = Date::from_ymd(2026, 11, 1).unwrap();
     let mut month_spend = 0.0;
@@ -333,11 +339,14 @@ fn what_if_grows_with_the_bid() {
 
 // ---- properties over random accounts and reports ----------------------------------------
 
+/// (plan, keyword, impressions, ctr, cvr, cost, aov)
+type DayRow = (usize, usize, u64, f64, f64, f64, f64);
+
 #[derive(Debug, Clone)]
 struct Case {
     account: Account,
     config: EngineConfig,
-    days: Vec<Vec<(usize, usize, u64, f64, f64, f64, f64)>>, // (plan, kw, imp, ctr, cvr, cost, aov)
+    days: Vec<Vec<DayRow>>,
     seed: u64,
 }
 
@@ -405,11 +414,13 @@ fn case() -> impl Strategy<Value = Case> {
                 })
                 .collect();
             let account = Account::new("s", "CNY", plans).unwrap();
-            let mut config = EngineConfig::default();
-            config.exploration_floor = floor;
-            config.max_budget_step = bstep;
-            config.max_bid_step = kstep;
-            config.total_daily_budget = total.map(y);
+            let mut config = EngineConfig {
+                exploration_floor: floor,
+                max_budget_step: bstep,
+                max_bid_step: kstep,
+                total_daily_budget: total.map(y),
+                ..EngineConfig::default()
+            };
             if let Some(p) = account.plans().first() {
                 config.plan_limits.insert(
                     p.id.clone(),
