@@ -160,7 +160,13 @@ impl SpendModel {
 /// `a_k v_k^e`. Scanning the sorted breakpoints finds the piece where the budget is crossed,
 /// and the piece's equation is solved in closed form. Two `powf` per keyword, instead of
 /// two per keyword per bisection step.
-pub fn solve_lambda(values: &[f64], models: &[SpendModel], min_bid: f64, max_bid: f64, budget: f64) -> f64 {
+pub fn solve_lambda(
+    values: &[f64],
+    models: &[SpendModel],
+    min_bid: f64,
+    max_bid: f64,
+    budget: f64,
+) -> f64 {
     if !(budget > 0.0 && max_bid > 0.0 && min_bid.is_finite() && max_bid.is_finite()) {
         return 0.0;
     }
@@ -175,7 +181,12 @@ pub fn solve_lambda(values: &[f64], models: &[SpendModel], min_bid: f64, max_bid
     }
     let mut kws = Vec::with_capacity(values.len());
     for (&v, m) in values.iter().zip(models) {
-        if !(v > 0.0 && v.is_finite() && m.bid_ref > 0.0 && m.spend_ref > 0.0 && m.spend_ref.is_finite()) {
+        if !(v > 0.0
+            && v.is_finite()
+            && m.bid_ref > 0.0
+            && m.spend_ref > 0.0
+            && m.spend_ref.is_finite())
+        {
             continue;
         }
         let e = 1.0 + m.elasticity.max(0.0);
@@ -183,7 +194,11 @@ pub fn solve_lambda(values: &[f64], models: &[SpendModel], min_bid: f64, max_bid
         kws.push(Kw {
             t_lo: lo_bid / v,
             t_hi: max_bid / v,
-            c_lo: if lo_bid > 0.0 { a * lo_bid.powf(e) } else { 0.0 },
+            c_lo: if lo_bid > 0.0 {
+                a * lo_bid.powf(e)
+            } else {
+                0.0
+            },
             c_hi: a * max_bid.powf(e),
             w: a * v.powf(e),
         });
@@ -193,8 +208,15 @@ pub fn solve_lambda(values: &[f64], models: &[SpendModel], min_bid: f64, max_bid
     }
     // Elasticity is shared in practice; use the first model's for the closed form and fall
     // back to bisection if models disagree.
-    let e0 = 1.0 + models.iter().find(|m| m.bid_ref > 0.0).map_or(0.0, |m| m.elasticity.max(0.0));
-    if models.iter().any(|m| (1.0 + m.elasticity.max(0.0) - e0).abs() > 1e-12) {
+    let e0 = 1.0
+        + models
+            .iter()
+            .find(|m| m.bid_ref > 0.0)
+            .map_or(0.0, |m| m.elasticity.max(0.0));
+    if models
+        .iter()
+        .any(|m| (1.0 + m.elasticity.max(0.0) - e0).abs() > 1e-12)
+    {
         return solve_lambda_bisect(values, models, lo_bid, max_bid, budget);
     }
     let top = kws.iter().map(|k| k.t_hi).fold(0.0, f64::max);
@@ -229,15 +251,31 @@ pub fn solve_lambda(values: &[f64], models: &[SpendModel], min_bid: f64, max_bid
     top
 }
 
-fn solve_lambda_bisect(values: &[f64], models: &[SpendModel], min_bid: f64, max_bid: f64, budget: f64) -> f64 {
+fn solve_lambda_bisect(
+    values: &[f64],
+    models: &[SpendModel],
+    min_bid: f64,
+    max_bid: f64,
+    budget: f64,
+) -> f64 {
     let spend_at = |lambda: f64| -> f64 {
         values
             .iter()
             .zip(models)
-            .map(|(&v, m)| if v > 0.0 { m.spend((v * lambda).clamp(min_bid, max_bid)) } else { 0.0 })
+            .map(|(&v, m)| {
+                if v > 0.0 {
+                    m.spend((v * lambda).clamp(min_bid, max_bid))
+                } else {
+                    0.0
+                }
+            })
             .sum()
     };
-    let v_min = values.iter().cloned().filter(|v| *v > 0.0).fold(f64::INFINITY, f64::min);
+    let v_min = values
+        .iter()
+        .cloned()
+        .filter(|v| *v > 0.0)
+        .fold(f64::INFINITY, f64::min);
     if !v_min.is_finite() {
         return 0.0;
     }
@@ -324,15 +362,32 @@ mod tests {
     fn closed_form_matches_bisection() {
         let values: Vec<f64> = (0..200).map(|i| 0.1 + (i as f64 * 0.37) % 7.0).collect();
         let models: Vec<SpendModel> = (0..200)
-            .map(|i| SpendModel { bid_ref: 0.5 + (i % 5) as f64, spend_ref: 1.0 + (i % 13) as f64, elasticity: 0.8 })
+            .map(|i| SpendModel {
+                bid_ref: 0.5 + (i % 5) as f64,
+                spend_ref: 1.0 + (i % 13) as f64,
+                elasticity: 0.8,
+            })
             .collect();
         for budget in [0.5, 50.0, 300.0, 1000.0, 5000.0, 1e7] {
             let a = solve_lambda(&values, &models, 0.2, 4.0, budget);
             let b = solve_lambda_bisect(&values, &models, 0.2, 4.0, budget);
-            let spend = |l: f64| -> f64 { values.iter().zip(&models).map(|(v, m)| m.spend((v * l).clamp(0.2, 4.0))).sum() };
+            let spend = |l: f64| -> f64 {
+                values
+                    .iter()
+                    .zip(&models)
+                    .map(|(v, m)| m.spend((v * l).clamp(0.2, 4.0)))
+                    .sum()
+            };
             // Below the all-minimum spend the answer is 0 (every bid at the minimum).
-            assert!(spend(a) <= budget * (1.0 + 1e-9) || a.abs() < 1e-300, "budget {budget}: {}", spend(a));
-            assert!((spend(a) - spend(b)).abs() <= 1e-6 * budget.max(1.0), "budget {budget}: {a} vs {b}");
+            assert!(
+                spend(a) <= budget * (1.0 + 1e-9) || a.abs() < 1e-300,
+                "budget {budget}: {}",
+                spend(a)
+            );
+            assert!(
+                (spend(a) - spend(b)).abs() <= 1e-6 * budget.max(1.0),
+                "budget {budget}: {a} vs {b}"
+            );
         }
     }
 

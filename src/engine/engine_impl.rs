@@ -1242,7 +1242,15 @@ fn budget_reason(
     }
 }
 
-fn bid_reason(rule: BidRule, b: BidBinding, text: &str, from: Money, to: Money, x: &BidInputs, e: &ArmEstimate) -> Reason {
+fn bid_reason(
+    rule: BidRule,
+    b: BidBinding,
+    text: &str,
+    from: Money,
+    to: Money,
+    x: &BidInputs,
+    e: &ArmEstimate,
+) -> Reason {
     use std::fmt::Write;
     // One pre-sized buffer: a decision carries one sentence per keyword.
     let mut m = String::with_capacity(96 + text.len());
@@ -1261,11 +1269,19 @@ fn bid_reason(rule: BidRule, b: BidBinding, text: &str, from: Money, to: Money, 
             ReasonCode::BidStepLimited
         }
         (BidBinding::Objective, BidRule::TargetRoi { roi }) => {
-            let _ = write!(m, "sampled value per click {:.2} / target ROI {roi}", x.value_per_click);
+            let _ = write!(
+                m,
+                "sampled value per click {:.2} / target ROI {roi}",
+                x.value_per_click
+            );
             ReasonCode::BidTargetRoi
         }
         (BidBinding::Objective, BidRule::TargetCpa { cpa }) => {
-            let _ = write!(m, "sampled conversion rate {:.2}% x target CPA {cpa:.2}", 100.0 * x.cvr);
+            let _ = write!(
+                m,
+                "sampled conversion rate {:.2}% x target CPA {cpa:.2}",
+                100.0 * x.cvr
+            );
             ReasonCode::BidTargetCpa
         }
         (BidBinding::Objective, BidRule::Scaled { lambda }) => {
@@ -1277,7 +1293,11 @@ fn bid_reason(rule: BidRule, b: BidBinding, text: &str, from: Money, to: Money, 
             ReasonCode::BidBudgetScaled
         }
     };
-    Reason { code, message: m, metrics: metrics(e, None, Some(x.value_per_click)) }
+    Reason {
+        code,
+        message: m,
+        metrics: metrics(e, None, Some(x.value_per_click)),
+    }
 }
 
 /// Monte-Carlo outcome bands for `clicks` expected clicks at `cost`.

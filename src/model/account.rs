@@ -482,9 +482,15 @@ impl Account {
     /// is outside the plan's limits. On error the account is unchanged.
     pub fn set_bid_at(&mut self, pos: KeywordPos, bid: Money) -> Result<()> {
         let (i, j) = pos;
-        let p = self.plans.get_mut(i).ok_or_else(|| Error::UnknownId { kind: "plan", id: format!("#{i}") })?;
+        let p = self.plans.get_mut(i).ok_or_else(|| Error::UnknownId {
+            kind: "plan",
+            id: format!("#{i}"),
+        })?;
         let (min, max) = (p.min_bid, p.max_bid);
-        let k = p.keywords.get_mut(j).ok_or_else(|| Error::UnknownId { kind: "keyword", id: format!("#{i}.{j}") })?;
+        let k = p.keywords.get_mut(j).ok_or_else(|| Error::UnknownId {
+            kind: "keyword",
+            id: format!("#{i}.{j}"),
+        })?;
         if bid < min || bid > max || bid.micros() <= 0 {
             return Err(Error::invalid(
                 format!("keyword {}.bid", k.id),

@@ -604,7 +604,10 @@ impl Arms {
         let (rate, n) = match self.overrides[i] {
             // Posteriors set from outside carry their evidence in their strength.
             Some(p) => (p.rate, p.rate.strength()),
-            None => (self.config.rate_prior.update(c.successes, c.trials), c.trials),
+            None => (
+                self.config.rate_prior.update(c.successes, c.trials),
+                c.trials,
+            ),
         };
         self.rate_post[i] = rate;
         self.rate_sampler[i] = rate.sampler();
@@ -805,7 +808,9 @@ mod tests {
         let post = ArmPosteriors {
             rate: BetaPrior::UNIFORM.update(10.0, 98.0),
             cvr: BetaPrior::UNIFORM.update(1.0, 8.0),
-            aov: OrderValuePrior::new(10.0, 1.0, 2.0).unwrap().update(1.0, 10.0),
+            aov: OrderValuePrior::new(10.0, 1.0, 2.0)
+                .unwrap()
+                .update(1.0, 10.0),
         };
         let before = a.total_trials(Reward::Rate);
         let ix = a.add_arm("override").unwrap();
