@@ -179,35 +179,8 @@ pub fn solve_lambda(
         c_hi: f64,
         w: f64,
     }
-    let mut kws = Vec::with_capacity(values.len());
-    for (&v, m) in values.iter().zip(models) {
-        if !(v > 0.0
-            && v.is_finite()
-            && m.bid_ref > 0.0
-            && m.spend_ref > 0.0
-            && m.spend_ref.is_finite())
-        {
-            continue;
-        }
-        let e = 1.0 + m.elasticity.max(0.0);
-        let a = m.spend_ref / m.bid_ref.powf(e);
-        kws.push(Kw {
-            t_lo: lo_bid / v,
-            t_hi: max_bid / v,
-            c_lo: if lo_bid > 0.0 {
-                a * lo_bid.powf(e)
-            } else {
-                0.0
-            },
-            c_hi: a * max_bid.powf(e),
-            w: a * v.powf(e),
-        });
-    }
-    if kws.is_empty() {
-        return 0.0;
-    }
-    // Elasticity is shared in practice; use the first model's for the closed form and fall
-    // back to bisection if models disagree.
+    // Elasticity is shared in practice; the closed form needs it to be, so fall back to
+    // bisection if models disagree.
     let e0 = 1.0
         + models
             .iter()
@@ -218,6 +191,32 @@ pub fn solve_lambda(
         .any(|m| (1.0 + m.elasticity.max(0.0) - e0).abs() > 1e-12)
     {
         return solve_lambda_bisect(values, models, lo_bid, max_bid, budget);
+    }
+    // x^e, with the common e = 2 (elasticity 1) as a multiplication.
+    let square = (e0 - 2.0).abs() < 1e-15;
+    let pw = |x: f64| if square { x * x } else { x.powf(e0) };
+    let (lo_e, hi_e) = (if lo_bid > 0.0 { pw(lo_bid) } else { 0.0 }, pw(max_bid));
+    let mut kws = Vec::with_capacity(values.len());
+    for (&v, m) in values.iter().zip(models) {
+        if !(v > 0.0
+            && v.is_finite()
+            && m.bid_ref > 0.0
+            && m.spend_ref > 0.0
+            && m.spend_ref.is_finite())
+        {
+            continue;
+        }
+        let a = m.spend_ref / pw(m.bid_ref);
+        kws.push(Kw {
+            t_lo: lo_bid / v,
+            t_hi: max_bid / v,
+            c_lo: a * lo_e,
+            c_hi: a * hi_e,
+            w: a * pw(v),
+        });
+    }
+    if kws.is_empty() {
+        return 0.0;
     }
     let top = kws.iter().map(|k| k.t_hi).fold(0.0, f64::max);
     // Events: (lambda, index, kind) with kind 0 = leaves the min, 1 = reaches the max.
@@ -234,7 +233,7 @@ pub fn solve_lambda(
     let mut prev = 0.0f64;
     for &(t, i, kind) in &events {
         // On (prev, t] spend = c + lambda^e w.
-        if w > 0.0 && c + t.powf(e0) * w > budget {
+        if w > 0.0 && c + pw(t) * w > budget {
             let lambda = ((budget - c).max(0.0) / w).powf(1.0 / e0);
             return lambda.clamp(prev, t);
         }

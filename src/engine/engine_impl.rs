@@ -11,7 +11,8 @@ use crate::allocate::budget::{AllocationLimits, Binding, PlanArm, allocate};
 use crate::engine::calendar::{DayFactors, factors_on};
 use crate::engine::config::{BudgetMode, DAYS_PER_MONTH, EngineConfig};
 use crate::engine::decision::{
-    BidDecision, BudgetDecision, Decision, Flag, PauseDecision, Reason, ReasonCode, ReasonMetrics,
+    BidDecision, BidDetail, BudgetDecision, Decision, Flag, PauseDecision, Reason, ReasonCode,
+    ReasonMetrics,
 };
 use crate::engine::snapshot::{ENGINE_FORMAT_VERSION, EngineSnapshot};
 use crate::error::{Error, Result};
@@ -107,7 +108,7 @@ pub struct WhatIf {
 /// let decision = engine.decide(day.add_days(1))?;
 /// assert!(decision.budget_sum() <= decision.total_budget);
 /// let a = decision.budget_of(&PlanId::new("a")).unwrap();
-/// assert!(a.to > a.from, "{}", a.reason.message);
+/// assert!(a.to > a.from, "{}", a.reason.message());
 /// # Ok::<(), adbandit::Error>(())
 /// ```
 #[derive(Debug, Clone)]
@@ -432,16 +433,16 @@ impl<P: Policy> Engine<P> {
             flags.push(Flag {
                 plan: None,
                 keyword: None,
-                reason: Reason {
-                    code: ReasonCode::FlagCalendarEvent,
-                    message: format!(
+                reason: Reason::new(
+                    ReasonCode::FlagCalendarEvent,
+                    format!(
                         "{} is in force: planning with traffic x{} and conversion rate x{}; its data is learned net of those factors",
                         e.name(),
                         e.traffic_factor(),
                         e.cvr_factor()
                     ),
-                    metrics: ReasonMetrics::default(),
-                },
+                    ReasonMetrics::default(),
+                ),
             });
         }
 
@@ -578,7 +579,7 @@ impl<P: Policy> Engine<P> {
                     plan: p.id.clone(),
                     from: k.bid,
                     to,
-                    reason: bid_reason(rule, binding, &k.text, k.bid, to, &inputs, e),
+                    reason: bid_reason(rule, binding, k.bid, to, &inputs, e),
                 });
                 if let Some(reason) = self.pause_rule(p.objective, e) {
                     pauses.push(PauseDecision {
@@ -899,19 +900,19 @@ impl<P: Policy> Engine<P> {
                     return Some(Flag {
                         plan: Some(p.id.clone()),
                         keyword: None,
-                        reason: Reason {
-                            code: ReasonCode::FlagBudgetExhaustedEarly,
-                            message: format!(
+                        reason: Reason::new(
+                            ReasonCode::FlagBudgetExhaustedEarly,
+                            format!(
                                 "Plan {} spent its budget {} by {:02}:59: the rest of the day's traffic was lost; raise the budget or lower bids",
                                 p.name,
                                 Money::from_micros(l.budget),
                                 h
                             ),
-                            metrics: ReasonMetrics {
+                            ReasonMetrics {
                                 cost: Some(cum as f64 / 1e6),
                                 ..ReasonMetrics::default()
                             },
-                        },
+                        ),
                     });
                 }
                 return None;
@@ -1080,9 +1081,9 @@ impl<P: Policy> Engine<P> {
             ),
         };
         let p = prob_above(&e.cvr, needed_cvr);
-        (p < r.pause_below_probability).then(|| Reason {
-            code: ReasonCode::PauseUnlikelyToMeetObjective,
-            message: format!(
+        (p < r.pause_below_probability).then(|| Reason::new(
+            ReasonCode::PauseUnlikelyToMeetObjective,
+            format!(
                 "After {:.0} clicks and {:.2} spent, the chance this keyword reaches {what} is {:.1}% (it would need a {:.2}% conversion rate; estimate {:.2}%)",
                 c.clicks,
                 c.cost,
@@ -1090,8 +1091,8 @@ impl<P: Policy> Engine<P> {
                 100.0 * needed_cvr,
                 100.0 * e.cvr.mean()
             ),
-            metrics: metrics(e, Some(p), None),
-        })
+            metrics(e, Some(p), None),
+        ))
     }
 
     fn ctr_cvr_flag(&self, e: &ArmEstimate, plan: &ArmEstimate) -> Option<Reason> {
@@ -1101,17 +1102,17 @@ impl<P: Policy> Engine<P> {
         }
         let p_ctr = prob_above(&e.ctr, plan.ctr.mean());
         let p_cvr = 1.0 - prob_above(&e.cvr, r.cvr_ratio * plan.cvr.mean());
-        (p_ctr > r.flag_probability && p_cvr > r.flag_probability).then(|| Reason {
-            code: ReasonCode::FlagHighCtrLowCvr,
-            message: format!(
+        (p_ctr > r.flag_probability && p_cvr > r.flag_probability).then(|| Reason::new(
+            ReasonCode::FlagHighCtrLowCvr,
+            format!(
                 "CTR {:.2}% is above the plan's {:.2}% but CVR {:.2}% is well below the plan's {:.2}%: check the landing page and the match type, not the bid",
                 100.0 * e.ctr.mean(),
                 100.0 * plan.ctr.mean(),
                 100.0 * e.cvr.mean(),
                 100.0 * plan.cvr.mean()
             ),
-            metrics: metrics(e, Some(p_ctr.min(p_cvr)), None),
-        })
+            metrics(e, Some(p_ctr.min(p_cvr)), None),
+        ))
     }
 }
 
@@ -1235,69 +1236,51 @@ fn budget_reason(
             "the plan is paused".to_string(),
         ),
     };
-    Reason {
+    Reason::new(
         code,
-        message: format!("Budget of {name} {dir} from {from} to {to}: {why}"),
-        metrics: metrics(e, None, Some(score)),
-    }
+        format!("Budget of {name} {dir} from {from} to {to}: {why}"),
+        metrics(e, None, Some(score)),
+    )
 }
 
 fn bid_reason(
     rule: BidRule,
     b: BidBinding,
-    text: &str,
     from: Money,
     to: Money,
     x: &BidInputs,
     e: &ArmEstimate,
 ) -> Reason {
-    use std::fmt::Write;
-    // One pre-sized buffer: a decision carries one sentence per keyword.
-    let mut m = String::with_capacity(96 + text.len());
-    let _ = write!(m, "Bid of \"{text}\" from {from} to {to}: ");
-    let code = match (b, rule) {
-        (BidBinding::Min, _) => {
-            m.push_str("held at the plan's minimum bid");
-            ReasonCode::BidAtMin
-        }
-        (BidBinding::Max, _) => {
-            m.push_str("held at the plan's maximum bid");
-            ReasonCode::BidAtMax
-        }
-        (BidBinding::Step, _) => {
-            m.push_str("moved by the largest step allowed toward its objective bid");
-            ReasonCode::BidStepLimited
-        }
-        (BidBinding::Objective, BidRule::TargetRoi { roi }) => {
-            let _ = write!(
-                m,
-                "sampled value per click {:.2} / target ROI {roi}",
-                x.value_per_click
-            );
-            ReasonCode::BidTargetRoi
-        }
-        (BidBinding::Objective, BidRule::TargetCpa { cpa }) => {
-            let _ = write!(
-                m,
-                "sampled conversion rate {:.2}% x target CPA {cpa:.2}",
-                100.0 * x.cvr
-            );
-            ReasonCode::BidTargetCpa
-        }
-        (BidBinding::Objective, BidRule::Scaled { lambda }) => {
-            let _ = write!(
-                m,
-                "value {:.3} x {lambda:.3}, the multiplier at which predicted spend meets the plan's budget",
-                x.objective_value
-            );
-            ReasonCode::BidBudgetScaled
-        }
+    let (code, detail) = match (b, rule) {
+        (BidBinding::Min, _) => (ReasonCode::BidAtMin, BidDetail::AtMin),
+        (BidBinding::Max, _) => (ReasonCode::BidAtMax, BidDetail::AtMax),
+        (BidBinding::Step, _) => (ReasonCode::BidStepLimited, BidDetail::Step),
+        (BidBinding::Objective, BidRule::TargetRoi { roi }) => (
+            ReasonCode::BidTargetRoi,
+            BidDetail::TargetRoi {
+                value_per_click: x.value_per_click,
+                roi,
+            },
+        ),
+        (BidBinding::Objective, BidRule::TargetCpa { cpa }) => (
+            ReasonCode::BidTargetCpa,
+            BidDetail::TargetCpa { cvr: x.cvr, cpa },
+        ),
+        (BidBinding::Objective, BidRule::Scaled { lambda }) => (
+            ReasonCode::BidBudgetScaled,
+            BidDetail::Scaled {
+                value: x.objective_value,
+                lambda,
+            },
+        ),
     };
-    Reason {
+    Reason::bid(
         code,
-        message: m,
-        metrics: metrics(e, None, Some(x.value_per_click)),
-    }
+        from,
+        to,
+        detail,
+        metrics(e, None, Some(x.value_per_click)),
+    )
 }
 
 /// Monte-Carlo outcome bands for `clicks` expected clicks at `cost`.
