@@ -547,3 +547,40 @@ fn engine_is_send_and_sync() {
     is::<Engine>();
     is::<EngineSnapshot<BuiltinPolicy>>();
 }
+
+#[test]
+fn uncertain_keywords_are_explored_and_certain_ones_are_not() {
+    // Keyword a1 has a month of data, a2 three clicks: the policy's draw for a2 strays from
+    // its mean, a1's hardly does.
+    let (mut sparse, mut dense) = (0.0, 0.0);
+    let seeds = 20;
+    for seed in 0..seeds {
+        let mut e = Engine::new(
+            two_plans(Objective::TargetRoi { roi: 2.0 }),
+            EngineConfig::default(),
+            seed,
+        )
+        .unwrap();
+        for d in 0..30 {
+            let date = day0().add_days(d);
+            let mut rows = vec![row(date, "a", "a1", 5000, 250, 25, 200.0, 2500.0)];
+            if d == 29 {
+                rows.push(row(date, "a", "a2", 60, 3, 0, 2.0, 0.0));
+            }
+            e.observe(&Report::new(rows).unwrap()).unwrap();
+        }
+        let est = e.estimates().unwrap();
+        let dec = e.decide(day0().add_days(30)).unwrap();
+        let dev = |k: &str, j: usize| {
+            let b = dec.bid_of(&KeywordId::new(k)).unwrap();
+            (b.reason.metrics.score.unwrap() / est.keywords[0][j].value_per_click() - 1.0).abs()
+        };
+        dense += dev("a1", 0) / seeds as f64;
+        sparse += dev("a2", 1) / seeds as f64;
+    }
+    assert!(dense < 0.1, "dense keyword strays {dense}");
+    assert!(
+        sparse > 2.0 * dense && sparse > 0.15,
+        "sparse keyword explores {sparse} (dense {dense})"
+    );
+}

@@ -101,6 +101,9 @@ pub struct EngineConfig {
     pub bid_increment: Money,
     /// How clicks respond to the bid (spend grows like bid^(1 + elasticity)).
     pub bid_elasticity: f64,
+    /// Days a keyword's exploration draw is held before the policy draws again (1 = every
+    /// decision). See the engine docs on why bids should not chase a fresh draw daily.
+    pub keyword_redraw_days: u32,
     /// How old evidence loses weight (periods are days).
     pub forgetting: Forgetting,
     /// Empirical-Bayes limits.
@@ -129,6 +132,7 @@ impl Default for EngineConfig {
             max_bid_step: 0.2,
             bid_increment: Money::from_micros(10_000),
             bid_elasticity: 1.0,
+            keyword_redraw_days: 7,
             forgetting: Forgetting::Discount {
                 gamma: 0.5f64.powf(1.0 / 14.0),
             },
@@ -155,6 +159,8 @@ struct RawConfig {
     max_bid_step: f64,
     bid_increment: Money,
     bid_elasticity: f64,
+    #[serde(default = "default_redraw")]
+    keyword_redraw_days: u32,
     forgetting: Forgetting,
     shrinkage: ShrinkageConfig,
     rules: RuleConfig,
@@ -178,6 +184,7 @@ impl TryFrom<RawConfig> for EngineConfig {
             max_bid_step: r.max_bid_step,
             bid_increment: r.bid_increment,
             bid_elasticity: r.bid_elasticity,
+            keyword_redraw_days: r.keyword_redraw_days,
             forgetting: r.forgetting,
             shrinkage: r.shrinkage,
             rules: r.rules,
@@ -203,6 +210,7 @@ impl From<EngineConfig> for RawConfig {
             max_bid_step: c.max_bid_step,
             bid_increment: c.bid_increment,
             bid_elasticity: c.bid_elasticity,
+            keyword_redraw_days: c.keyword_redraw_days,
             forgetting: c.forgetting,
             shrinkage: c.shrinkage,
             rules: c.rules,
@@ -212,6 +220,10 @@ impl From<EngineConfig> for RawConfig {
             events: c.events,
         }
     }
+}
+
+fn default_redraw() -> u32 {
+    7
 }
 
 fn in_range(name: &'static str, v: f64, lo: f64, hi: f64) -> Result<()> {
@@ -255,6 +267,13 @@ impl EngineConfig {
         in_range("learning_clicks", self.learning_clicks, 0.0, 1e12)?;
         in_range("max_bid_step", self.max_bid_step, 0.0, 10.0)?;
         in_range("bid_elasticity", self.bid_elasticity, 0.0, 10.0)?;
+        if !(1..=365).contains(&self.keyword_redraw_days) {
+            return Err(Error::parameter(
+                "keyword_redraw_days",
+                self.keyword_redraw_days,
+                "must be 1..=365",
+            ));
+        }
         if self.bid_increment.micros() <= 0 {
             return Err(Error::parameter(
                 "bid_increment",

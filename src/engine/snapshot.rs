@@ -33,6 +33,8 @@ pub struct EngineSnapshot<P> {
     pub(crate) total_budget: Money,
     pub(crate) plan_evidence: Vec<Evidence>,
     pub(crate) keyword_evidence: Vec<Vec<Evidence>>,
+    pub(crate) keyword_draws: Vec<Vec<(f64, f64)>>,
+    pub(crate) keyword_draw_epoch: Option<i64>,
     pub(crate) traffic: Vec<PlanTraffic>,
     pub(crate) open_days: BTreeMap<i32, Vec<Option<DayLedger>>>,
     pub(crate) month: Option<MonthLedger>,
