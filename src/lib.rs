@@ -88,3 +88,8 @@ pub use model::{
 };
 pub use money::Money;
 pub use rng::SimRng;
+
+/// The README's code blocks, compiled and run as doctests.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
