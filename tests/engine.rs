@@ -584,3 +584,25 @@ fn uncertain_keywords_are_explored_and_certain_ones_are_not() {
         "sparse keyword explores {sparse} (dense {dense})"
     );
 }
+
+#[test]
+fn a_budget_spent_by_ten_is_flagged() {
+    let mut e = Engine::new(two_plans(Objective::MaxClicks), EngineConfig::default(), 4).unwrap();
+    let date = day0();
+    // Plan a spends its whole 100 by 10:00 (10 per hour); plan b spreads 50 over the day.
+    let mut rows = Vec::new();
+    for h in 0..24u8 {
+        let mut r = row(date, "a", "a1", 100, 5, 0, if h < 10 { 10.0 } else { 0.0 }, 0.0);
+        r.hour = Some(h);
+        rows.push(r);
+        let mut r = row(date, "b", "b1", 100, 5, 0, 50.0 / 24.0, 0.0);
+        r.hour = Some(h);
+        rows.push(r);
+    }
+    e.observe(&Report::new(rows).unwrap()).unwrap();
+    let dec = e.decide(date.add_days(1)).unwrap();
+    let flags: Vec<_> = dec.flags.iter().filter(|f| f.reason.code == ReasonCode::FlagBudgetExhaustedEarly).collect();
+    assert_eq!(flags.len(), 1, "{:?}", dec.flags);
+    assert_eq!(flags[0].plan, Some(PlanId::new("a")));
+    assert!(flags[0].reason.message().contains("09:59"), "{}", flags[0].reason.message());
+}
