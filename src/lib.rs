@@ -28,6 +28,7 @@
 #![doc(test(attr(deny(warnings))))]
 
 pub mod allocate;
+pub mod analysis;
 pub mod engine;
 pub mod error;
 pub mod estimate;
