@@ -39,6 +39,7 @@ pub mod pacing;
 pub mod policy;
 pub mod rng;
 pub mod sim;
+pub mod twin;
 
 pub use error::{Error, Result};
 pub use model::{
