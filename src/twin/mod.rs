@@ -581,6 +581,7 @@ fn build(
 /// # Errors
 /// [`Error::InvalidParameter`] for bad options; [`Error::InvalidValue`] for an empty report;
 /// [`Error::UnknownId`] for rows not in the account; simulator validation errors.
+#[allow(clippy::needless_range_loop)] // grid indexes and keyword indexes run in step
 pub fn calibrate(account: &Account, report: &Report, opts: &TwinOptions) -> Result<Twin> {
     validate(opts)?;
     let obs = observe(account, report)?;
