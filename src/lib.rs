@@ -1,28 +1,70 @@
 //! # adbandit
 //!
 //! Bayesian bandits that shift ad bids and budgets toward the plans and keywords with higher
-//! CTR and ROI, under the operator's limits.
+//! CTR and ROI, under the operator's limits, with a market simulator to try strategies on
+//! before they touch money, and readers for the ad platforms' own report exports.
 //!
-//! Layers, bottom up (each depends only on those above it in this list):
+//! In this trade "ROI" means revenue / cost (return on ad spend, ROAS), and the code keeps
+//! that meaning. Money is integer micros ([`Money`]); rates and estimates are `f64`.
+//!
+//! ## The main loop
+//!
+//! An [`engine::Engine`] is built from an [`Account`], an [`engine::EngineConfig`] and a seed.
+//! Each day it observes yesterday's report and decides today's budgets and bids; every change
+//! carries a machine-readable code and a sentence for the operator.
+//!
+//! ```
+//! use adbandit::engine::{Engine, EngineConfig};
+//! use adbandit::{Account, Date, Keyword, KeywordId, MatchType, Money, Objective, Plan, PlanId};
+//! use adbandit::{Report, ReportRow, Stats};
+//!
+//! let y = |x| Money::from_units(x).unwrap();
+//! let account = Account::new("Shop", "CNY", vec![
+//!     Plan::new("dress", "Dresses", y(300), y(0), y(5))
+//!         .with_objective(Objective::TargetRoi { roi: 3.0 })
+//!         .with_keyword(Keyword::new("d1", "red dress", MatchType::Exact, y(1))),
+//!     Plan::new("shoe", "Shoes", y(300), y(0), y(5))
+//!         .with_keyword(Keyword::new("s1", "running shoes", MatchType::Phrase, y(1))),
+//! ])?;
+//! let mut engine = Engine::new(account, EngineConfig::default(), 2026)?;
+//!
+//! let mut day = Date::from_ymd(2026, 11, 1)?;
+//! for _ in 0..3 {
+//!     // In a service this report comes from the platform (or `adbandit::ingest`).
+//!     let row = |plan: &str, kw: &str, clicks, orders, revenue| ReportRow {
+//!         date: day, hour: None, plan: PlanId::new(plan), keyword: Some(KeywordId::new(kw)),
+//!         stats: Stats::new(4_000, clicks, orders, y(150), y(revenue)).unwrap(),
+//!     };
+//!     engine.observe(&Report::new(vec![row("dress", "d1", 200, 20, 2_000), row("shoe", "s1", 120, 3, 240)])?)?;
+//!     day = day.add_days(1);
+//!     let decision = engine.decide(day)?;
+//!     assert!(decision.budget_sum() <= decision.total_budget); // the total is a hard cap
+//!     for b in &decision.budgets {
+//!         println!("{}: {} -> {} ({})", b.plan, b.from, b.to, b.reason.message());
+//!     }
+//!     let snapshot = engine.snapshot().to_json()?; // persist; Engine::restore resumes exactly
+//!     # let _ = snapshot;
+//! }
+//! let dress = engine.account().plan(&PlanId::new("dress")).unwrap().daily_budget;
+//! assert!(dress > y(300)); // the plan with the higher return gained budget
+//! # Ok::<(), adbandit::Error>(())
+//! ```
+//!
+//! ## Layers
+//!
+//! Each module depends only on the ones listed before it:
 //! - [`error`], [`money`], [`rng`]: the error type, integer-micro money, reproducible streams;
 //! - [`model`]: account, plans, keywords, objectives, schedules, statistics and reports;
 //! - [`estimate`]: posteriors for CTR, CVR, order value and ROI, with shrinkage and forgetting;
-//! - [`policy`]: bandit policies (Thompson sampling, UCB, epsilon-greedy, softmax, EXP3) over [`policy::Arms`].
-//! - [`sim`]: the market simulator (scenarios, auctions, ground truth, the oracle).
+//! - [`policy`]: bandit policies (Thompson sampling, UCB1, Bayes-UCB, epsilon-greedy, softmax,
+//!   EXP3) over [`policy::Arms`];
+//! - [`allocate`], [`pacing`]: budgets across plans, bids per keyword, pacing within the day;
+//! - [`engine`]: the embeddable observe → decide → snapshot loop;
+//! - [`sim`]: the market simulator (scenarios, auctions, ground truth, the oracle);
+//! - [`ingest`]: the platforms' report exports read into [`Report`]s.
 //!
-//! In this trade "ROI" means revenue / cost (return on ad spend), and the code keeps that meaning.
-//!
-//! ```
-//! use adbandit::{Account, Keyword, MatchType, Money, Plan, Stats};
-//! let yuan = |x| Money::from_units(x).unwrap();
-//! let plan = Plan::new("p1", "Dresses", yuan(300), yuan(0), yuan(5))
-//!     .with_keyword(Keyword::new("k1", "red dress", MatchType::Phrase, yuan(1)));
-//! let account = Account::new("Shop", "CNY", vec![plan])?;
-//! let yesterday = Stats::new(1_000, 50, 5, yuan(40), yuan(500))?;
-//! assert_eq!(yesterday.roi(), Some(12.5));
-//! # let _ = account;
-//! # Ok::<(), adbandit::Error>(())
-//! ```
+//! Randomness always comes from a seed the caller controls ([`rng`]); the same seed gives the
+//! same bits whatever the number of threads.
 
 #![forbid(unsafe_code)]
 #![doc(test(attr(deny(warnings))))]

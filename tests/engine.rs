@@ -125,7 +125,11 @@ fn a_keyword_that_burns_money_is_paused_with_a_reason() {
             .find(|p| p.keyword == KeywordId::new("a2"))
         {
             assert_eq!(p.reason.code, ReasonCode::PauseUnlikelyToMeetObjective);
-            assert!(p.reason.message.contains("ROI 3"), "{}", p.reason.message);
+            assert!(
+                p.reason.message().contains("ROI 3"),
+                "{}",
+                p.reason.message()
+            );
             assert!(p.reason.metrics.probability.unwrap() < 0.05);
             paused_on = Some(d);
         }

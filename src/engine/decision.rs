@@ -74,14 +74,129 @@ pub struct ReasonMetrics {
 }
 
 /// A reason: a code for machines, a sentence for the operator, and the numbers.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// The sentence is rendered on demand by [`Reason::message`] (a decision over 100,000
+/// keywords would otherwise format 100,000 sentences nobody reads); it is always included
+/// when the reason is serialised.
+#[derive(Debug, Clone)]
 pub struct Reason {
     /// What decided it.
     pub code: ReasonCode,
-    /// One sentence an operator can read.
-    pub message: String,
     /// The evidence.
     pub metrics: ReasonMetrics,
+    text: ReasonText,
+}
+
+/// What a sentence is rendered from.
+#[derive(Debug, Clone)]
+enum ReasonText {
+    Text(String),
+    Bid {
+        from: Money,
+        to: Money,
+        detail: BidDetail,
+    },
+}
+
+/// The objective formula behind a bid (for its sentence).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum BidDetail {
+    AtMin,
+    AtMax,
+    Step,
+    TargetRoi { value_per_click: f64, roi: f64 },
+    TargetCpa { cvr: f64, cpa: f64 },
+    Scaled { value: f64, lambda: f64 },
+}
+
+impl Reason {
+    /// A reason with a ready sentence.
+    pub fn new(code: ReasonCode, message: impl Into<String>, metrics: ReasonMetrics) -> Self {
+        Reason {
+            code,
+            metrics,
+            text: ReasonText::Text(message.into()),
+        }
+    }
+
+    pub(crate) fn bid(
+        code: ReasonCode,
+        from: Money,
+        to: Money,
+        detail: BidDetail,
+        metrics: ReasonMetrics,
+    ) -> Self {
+        Reason {
+            code,
+            metrics,
+            text: ReasonText::Bid { from, to, detail },
+        }
+    }
+
+    /// The sentence an operator reads.
+    pub fn message(&self) -> String {
+        match &self.text {
+            ReasonText::Text(s) => s.clone(),
+            ReasonText::Bid { from, to, detail } => {
+                let why = match *detail {
+                    BidDetail::AtMin => "held at the plan's minimum bid".to_string(),
+                    BidDetail::AtMax => "held at the plan's maximum bid".to_string(),
+                    BidDetail::Step => {
+                        "moved by the largest step allowed toward its objective bid".to_string()
+                    }
+                    BidDetail::TargetRoi {
+                        value_per_click,
+                        roi,
+                    } => {
+                        format!("sampled value per click {value_per_click:.2} / target ROI {roi}")
+                    }
+                    BidDetail::TargetCpa { cvr, cpa } => {
+                        format!(
+                            "sampled conversion rate {:.2}% x target CPA {cpa:.2}",
+                            100.0 * cvr
+                        )
+                    }
+                    BidDetail::Scaled { value, lambda } => format!(
+                        "value {value:.3} x {lambda:.3}, the multiplier at which predicted spend meets the plan's budget"
+                    ),
+                };
+                format!("Bid from {from} to {to}: {why}")
+            }
+        }
+    }
+}
+
+impl PartialEq for Reason {
+    fn eq(&self, other: &Self) -> bool {
+        self.code == other.code
+            && self.metrics == other.metrics
+            && self.message() == other.message()
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct RawReason {
+    code: ReasonCode,
+    message: String,
+    metrics: ReasonMetrics,
+}
+
+impl Serialize for Reason {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        RawReason {
+            code: self.code,
+            message: self.message(),
+            metrics: self.metrics,
+        }
+        .serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Reason {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let r = RawReason::deserialize(d)?;
+        Ok(Reason::new(r.code, r.message, r.metrics))
+    }
 }
 
 /// A plan's budget for the coming day.

@@ -11,7 +11,8 @@ use crate::allocate::budget::{AllocationLimits, Binding, PlanArm, allocate};
 use crate::engine::calendar::{DayFactors, factors_on};
 use crate::engine::config::{BudgetMode, DAYS_PER_MONTH, EngineConfig};
 use crate::engine::decision::{
-    BidDecision, BudgetDecision, Decision, Flag, PauseDecision, Reason, ReasonCode, ReasonMetrics,
+    BidDecision, BidDetail, BudgetDecision, Decision, Flag, PauseDecision, Reason, ReasonCode,
+    ReasonMetrics,
 };
 use crate::engine::snapshot::{ENGINE_FORMAT_VERSION, EngineSnapshot};
 use crate::error::{Error, Result};
@@ -107,7 +108,7 @@ pub struct WhatIf {
 /// let decision = engine.decide(day.add_days(1))?;
 /// assert!(decision.budget_sum() <= decision.total_budget);
 /// let a = decision.budget_of(&PlanId::new("a")).unwrap();
-/// assert!(a.to > a.from, "{}", a.reason.message);
+/// assert!(a.to > a.from, "{}", a.reason.message());
 /// # Ok::<(), adbandit::Error>(())
 /// ```
 #[derive(Debug, Clone)]
@@ -432,16 +433,16 @@ impl<P: Policy> Engine<P> {
             flags.push(Flag {
                 plan: None,
                 keyword: None,
-                reason: Reason {
-                    code: ReasonCode::FlagCalendarEvent,
-                    message: format!(
+                reason: Reason::new(
+                    ReasonCode::FlagCalendarEvent,
+                    format!(
                         "{} is in force: planning with traffic x{} and conversion rate x{}; its data is learned net of those factors",
                         e.name(),
                         e.traffic_factor(),
                         e.cvr_factor()
                     ),
-                    metrics: ReasonMetrics::default(),
-                },
+                    ReasonMetrics::default(),
+                ),
             });
         }
 
@@ -449,11 +450,11 @@ impl<P: Policy> Engine<P> {
         // reproducible streams.
         let round_seed: u64 = rand::RngExt::random(&mut self.rng);
         let mut rng = stream(round_seed, &[0]);
-        let plans = self.account.plans().to_vec();
-        let n_plans = plans.len();
         let (ctr_s, cvr_s, vpc_s) = self.score_plans(&est, round, &mut rng)?;
         let mut rng_k = stream(round_seed, &[1]);
         let (kw_cvr_s, kw_vpc_s) = self.score_keywords(&est, round, &mut rng_k)?;
+        let plans = self.account.plans();
+        let n_plans = plans.len();
 
         // Budgets.
         let active_plans = plans
@@ -520,7 +521,8 @@ impl<P: Policy> Engine<P> {
             .collect();
 
         // Bids.
-        let mut bids = Vec::new();
+        let mut bids = Vec::with_capacity(self.keyword_arms.len());
+        let mut bid_pos = Vec::with_capacity(self.keyword_arms.len());
         let mut pauses = Vec::new();
         for (i, p) in plans.iter().enumerate() {
             if p.status != Status::Active {
@@ -571,12 +573,13 @@ impl<P: Policy> Engine<P> {
                     objective_value: objective_value(j),
                 };
                 let (to, binding) = bid_for(rule, &inputs, k.bid, &limits);
+                bid_pos.push((i, j));
                 bids.push(BidDecision {
                     keyword: k.id.clone(),
                     plan: p.id.clone(),
                     from: k.bid,
                     to,
-                    reason: bid_reason(rule, binding, &k.text, k.bid, to, &inputs, e),
+                    reason: bid_reason(rule, binding, k.bid, to, &inputs, e),
                 });
                 if let Some(reason) = self.pause_rule(p.objective, e) {
                     pauses.push(PauseDecision {
@@ -599,8 +602,8 @@ impl<P: Policy> Engine<P> {
         for b in &budgets {
             self.account.set_daily_budget(&b.plan, b.to)?;
         }
-        for b in &bids {
-            self.account.set_bid(&b.keyword, b.to)?;
+        for (b, &pos) in bids.iter().zip(&bid_pos) {
+            self.account.set_bid_at(pos, b.to)?;
         }
         for p in &pauses {
             self.account
@@ -897,19 +900,19 @@ impl<P: Policy> Engine<P> {
                     return Some(Flag {
                         plan: Some(p.id.clone()),
                         keyword: None,
-                        reason: Reason {
-                            code: ReasonCode::FlagBudgetExhaustedEarly,
-                            message: format!(
+                        reason: Reason::new(
+                            ReasonCode::FlagBudgetExhaustedEarly,
+                            format!(
                                 "Plan {} spent its budget {} by {:02}:59: the rest of the day's traffic was lost; raise the budget or lower bids",
                                 p.name,
                                 Money::from_micros(l.budget),
                                 h
                             ),
-                            metrics: ReasonMetrics {
+                            ReasonMetrics {
                                 cost: Some(cum as f64 / 1e6),
                                 ..ReasonMetrics::default()
                             },
-                        },
+                        ),
                     });
                 }
                 return None;
@@ -1078,9 +1081,9 @@ impl<P: Policy> Engine<P> {
             ),
         };
         let p = prob_above(&e.cvr, needed_cvr);
-        (p < r.pause_below_probability).then(|| Reason {
-            code: ReasonCode::PauseUnlikelyToMeetObjective,
-            message: format!(
+        (p < r.pause_below_probability).then(|| Reason::new(
+            ReasonCode::PauseUnlikelyToMeetObjective,
+            format!(
                 "After {:.0} clicks and {:.2} spent, the chance this keyword reaches {what} is {:.1}% (it would need a {:.2}% conversion rate; estimate {:.2}%)",
                 c.clicks,
                 c.cost,
@@ -1088,8 +1091,8 @@ impl<P: Policy> Engine<P> {
                 100.0 * needed_cvr,
                 100.0 * e.cvr.mean()
             ),
-            metrics: metrics(e, Some(p), None),
-        })
+            metrics(e, Some(p), None),
+        ))
     }
 
     fn ctr_cvr_flag(&self, e: &ArmEstimate, plan: &ArmEstimate) -> Option<Reason> {
@@ -1099,17 +1102,17 @@ impl<P: Policy> Engine<P> {
         }
         let p_ctr = prob_above(&e.ctr, plan.ctr.mean());
         let p_cvr = 1.0 - prob_above(&e.cvr, r.cvr_ratio * plan.cvr.mean());
-        (p_ctr > r.flag_probability && p_cvr > r.flag_probability).then(|| Reason {
-            code: ReasonCode::FlagHighCtrLowCvr,
-            message: format!(
+        (p_ctr > r.flag_probability && p_cvr > r.flag_probability).then(|| Reason::new(
+            ReasonCode::FlagHighCtrLowCvr,
+            format!(
                 "CTR {:.2}% is above the plan's {:.2}% but CVR {:.2}% is well below the plan's {:.2}%: check the landing page and the match type, not the bid",
                 100.0 * e.ctr.mean(),
                 100.0 * plan.ctr.mean(),
                 100.0 * e.cvr.mean(),
                 100.0 * plan.cvr.mean()
             ),
-            metrics: metrics(e, Some(p_ctr.min(p_cvr)), None),
-        })
+            metrics(e, Some(p_ctr.min(p_cvr)), None),
+        ))
     }
 }
 
@@ -1233,62 +1236,51 @@ fn budget_reason(
             "the plan is paused".to_string(),
         ),
     };
-    Reason {
+    Reason::new(
         code,
-        message: format!("Budget of {name} {dir} from {from} to {to}: {why}"),
-        metrics: metrics(e, None, Some(score)),
-    }
+        format!("Budget of {name} {dir} from {from} to {to}: {why}"),
+        metrics(e, None, Some(score)),
+    )
 }
 
 fn bid_reason(
     rule: BidRule,
     b: BidBinding,
-    text: &str,
     from: Money,
     to: Money,
     x: &BidInputs,
     e: &ArmEstimate,
 ) -> Reason {
-    let (code, why) = match (b, rule) {
-        (BidBinding::Min, _) => (
-            ReasonCode::BidAtMin,
-            "held at the plan's minimum bid".to_string(),
-        ),
-        (BidBinding::Max, _) => (
-            ReasonCode::BidAtMax,
-            "held at the plan's maximum bid".to_string(),
-        ),
-        (BidBinding::Step, _) => (
-            ReasonCode::BidStepLimited,
-            "moved by the largest step allowed toward its objective bid".to_string(),
-        ),
+    let (code, detail) = match (b, rule) {
+        (BidBinding::Min, _) => (ReasonCode::BidAtMin, BidDetail::AtMin),
+        (BidBinding::Max, _) => (ReasonCode::BidAtMax, BidDetail::AtMax),
+        (BidBinding::Step, _) => (ReasonCode::BidStepLimited, BidDetail::Step),
         (BidBinding::Objective, BidRule::TargetRoi { roi }) => (
             ReasonCode::BidTargetRoi,
-            format!(
-                "sampled value per click {:.2} / target ROI {roi}",
-                x.value_per_click
-            ),
+            BidDetail::TargetRoi {
+                value_per_click: x.value_per_click,
+                roi,
+            },
         ),
         (BidBinding::Objective, BidRule::TargetCpa { cpa }) => (
             ReasonCode::BidTargetCpa,
-            format!(
-                "sampled conversion rate {:.2}% x target CPA {cpa:.2}",
-                100.0 * x.cvr
-            ),
+            BidDetail::TargetCpa { cvr: x.cvr, cpa },
         ),
         (BidBinding::Objective, BidRule::Scaled { lambda }) => (
             ReasonCode::BidBudgetScaled,
-            format!(
-                "value {:.3} x {lambda:.3}, the multiplier at which predicted spend meets the plan's budget",
-                x.objective_value
-            ),
+            BidDetail::Scaled {
+                value: x.objective_value,
+                lambda,
+            },
         ),
     };
-    Reason {
+    Reason::bid(
         code,
-        message: format!("Bid of \"{text}\" from {from} to {to}: {why}"),
-        metrics: metrics(e, None, Some(x.value_per_click)),
-    }
+        from,
+        to,
+        detail,
+        metrics(e, None, Some(x.value_per_click)),
+    )
 }
 
 /// Monte-Carlo outcome bands for `clicks` expected clicks at `cost`.
