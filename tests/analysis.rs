@@ -148,7 +148,7 @@ fn engine_recommendation_for_the_next_day() {
     let b_a = d.budgets.iter().find(|b| b.plan.as_str() == "A").unwrap();
     let b_b = d.budgets.iter().find(|b| b.plan.as_str() == "B").unwrap();
     assert!(b_a.to > b_b.to, "{b_a:?} {b_b:?}");
-    assert!(!b_a.reason.message.is_empty());
+    assert!(!b_a.reason.message().is_empty());
     let t = a.table(3);
     assert!(t.contains("Engine recommendation for 2026-03-08"), "{t}");
     assert!(t.contains("velvet gown") && t.contains("Dresses"));

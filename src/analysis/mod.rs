@@ -791,7 +791,7 @@ impl Analysis {
                     clip(b.plan.as_str(), 24),
                     b.from.to_string(),
                     b.to.to_string(),
-                    b.reason.message
+                    b.reason.message()
                 );
             }
             let mut bids: Vec<_> = d.bids.iter().filter(|b| b.from != b.to).collect();
@@ -803,7 +803,7 @@ impl Analysis {
                     clip(b.keyword.as_str(), 24),
                     b.from.to_string(),
                     b.to.to_string(),
-                    b.reason.message
+                    b.reason.message()
                 );
             }
             if bids.len() > keywords.max(5) {
@@ -814,7 +814,7 @@ impl Analysis {
                     s,
                     "  pause  {:<24} {}",
                     clip(p.keyword.as_str(), 24),
-                    p.reason.message
+                    p.reason.message()
                 );
             }
             for f in &d.flags {
@@ -824,7 +824,7 @@ impl Analysis {
                     .map(|k| k.as_str())
                     .or(f.plan.as_ref().map(|p| p.as_str()))
                     .unwrap_or("account");
-                let _ = writeln!(s, "  flag   {:<24} {}", clip(who, 24), f.reason.message);
+                let _ = writeln!(s, "  flag   {:<24} {}", clip(who, 24), f.reason.message());
             }
         }
         for n in &self.notes {
