@@ -39,7 +39,7 @@ use crate::estimate::evidence::Counts;
 use crate::estimate::shrinkage::fit_order_value_prior;
 use crate::estimate::{AccountEstimates, ArmEstimate, OrderValuePosterior, OrderValuePrior};
 use crate::ingest::{AccountDefaults, Ingested};
-use crate::model::{Account, Date, KeywordId, PlanId, Report, ReportRow, Stats};
+use crate::model::{Account, Date, Keyword, KeywordId, PlanId, Report, ReportRow, Stats};
 use crate::money::Money;
 use crate::rng::stream;
 
@@ -251,6 +251,24 @@ pub fn prepare(ing: &Ingested) -> Result<Prepared> {
         max_bid: money(top_bid * 3.0, "max_bid")?,
     };
     let mut account = ing.to_account(&defaults)?;
+    // Keywords named only by id (a canonical file without keyword text) are kept, with the
+    // id as text; keywords whose text has no words (`*` auto targeting) stay out.
+    let mut by_id = 0;
+    for k in &ing.keywords {
+        if k.text.trim().is_empty() && account.keyword(&k.id).is_none() {
+            let bid = k.bid.filter(|b| b.micros() > 0).unwrap_or(defaults.bid);
+            account.add_keyword(
+                &k.plan,
+                Keyword::new(k.id.as_str(), k.id.as_str(), k.match_type, bid),
+            )?;
+            by_id += 1;
+        }
+    }
+    if by_id > 0 {
+        notes.push(format!(
+            "{by_id} keywords have no text in the file: named by their id"
+        ));
+    }
     if !inferred.is_empty() {
         notes.push(format!(
             "{} keywords have no bid in the file: assumed 1.25 x their observed CPC",
