@@ -1,7 +1,7 @@
 //! Command-line arguments of the `analyze` and `twin` examples, parsed here so they are tested.
 //!
 //! ```
-//! use adbandit::analysis::args::{AnalyzeArgs, parse_analyze};
+//! use adbandit::analysis::args::parse_analyze;
 //! let a = parse_analyze(["--report", "r.csv", "--lenient", "--json"].map(String::from))?;
 //! assert!(a.lenient && a.json && a.report.to_str() == Some("r.csv"));
 //! assert!(parse_analyze(["--report", "r.csv", "--bogus"].map(String::from)).is_err());
