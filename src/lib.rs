@@ -70,6 +70,7 @@
 #![doc(test(attr(deny(warnings))))]
 
 pub mod allocate;
+pub mod analysis;
 pub mod engine;
 pub mod error;
 pub mod estimate;
@@ -80,6 +81,7 @@ pub mod pacing;
 pub mod policy;
 pub mod rng;
 pub mod sim;
+pub mod twin;
 
 pub use error::{Error, Result};
 pub use model::{

@@ -1,0 +1,76 @@
+//! The account's twin: calibrate a simulator scenario from a report, print the calibration
+//! check (report vs the twin replaying the same bids and budgets), and write the scenario.
+//!
+//! Everything after calibration is a SIMULATION of the account, not the account.
+//!
+//! Run: `cargo run --release --example twin -- --report FILE [--days N] [--seeds N] [--out DIR]`
+//!
+//! With `--out DIR` it writes `twin_scenario.json` (the simulator's scenario format, horizon
+//! `--days`) and `calibration.json`.
+
+use std::process::ExitCode;
+
+use adbandit::analysis::args::parse_twin;
+use adbandit::ingest;
+use adbandit::twin::{TwinOptions, calibrate_ingested};
+
+fn run() -> adbandit::Result<bool> {
+    let args = parse_twin(std::env::args().skip(1))?;
+    let got = ingest::read_path(&args.report, &args.read().options()?)?;
+    let twin = calibrate_ingested(
+        &got,
+        &TwinOptions {
+            seed: args.seed,
+            replay_seeds: args.seeds.min(16),
+            ..TwinOptions::default()
+        },
+    )?;
+    println!(
+        "Twin of {} — a simulation of the account calibrated from {}",
+        twin.scenario.account().name(),
+        got.file
+    );
+    print!("{}", twin.check.table());
+    for n in &twin.notes {
+        println!("note: {n}");
+    }
+    println!(
+        "strategy comparison on the twin: not available in this build (needs the compare runner)"
+    );
+    if let Some(dir) = &args.out {
+        let io = |p: &std::path::Path, e: std::io::Error| adbandit::Error::Io {
+            path: p.display().to_string(),
+            reason: e.to_string(),
+        };
+        std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
+        for (name, text) in [
+            ("twin_scenario.json", twin.scenario_json(args.days)?),
+            (
+                "calibration.json",
+                serde_json::to_string_pretty(&twin.check)?,
+            ),
+        ] {
+            let p = dir.join(name);
+            std::fs::write(&p, text).map_err(|e| io(&p, e))?;
+        }
+        eprintln!(
+            "wrote twin_scenario.json, calibration.json to {}",
+            dir.display()
+        );
+    }
+    Ok(twin.check.passed())
+}
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => {
+            eprintln!("twin: calibration check failed; treat the twin with care");
+            ExitCode::from(1)
+        }
+        Err(e) => {
+            eprintln!("twin: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
