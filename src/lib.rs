@@ -9,6 +9,8 @@
 //! - [`estimate`]: posteriors for CTR, CVR, order value and ROI, with shrinkage and forgetting;
 //! - [`policy`]: bandit policies (Thompson sampling, UCB, epsilon-greedy, softmax, EXP3) over [`policy::Arms`].
 //! - [`sim`]: the market simulator (scenarios, auctions, ground truth, the oracle).
+//! - [`compare`]: strategy comparison on the simulator (runner, built-in strategies, reports,
+//!   plots).
 //!
 //! In this trade "ROI" means revenue / cost (return on ad spend), and the code keeps that meaning.
 //!
@@ -28,6 +30,7 @@
 #![doc(test(attr(deny(warnings))))]
 
 pub mod allocate;
+pub mod compare;
 pub mod engine;
 pub mod error;
 pub mod estimate;

@@ -1,0 +1,1 @@
+//! Command-line parsing for the `compare` example.
