@@ -193,12 +193,15 @@ impl fmt::Display for Money {
         let sign = if self.0 < 0 { "-" } else { "" };
         let abs = self.0.unsigned_abs();
         let units = abs / MICROS_PER_UNIT as u64;
-        let frac = abs % MICROS_PER_UNIT as u64;
-        let mut frac_s = format!("{frac:06}");
-        while frac_s.len() > 2 && frac_s.ends_with('0') {
-            frac_s.pop();
+        let mut frac = abs % MICROS_PER_UNIT as u64;
+        // Two to six decimals: drop trailing zeros past the second (no allocation; decisions
+        // print hundreds of thousands of amounts).
+        let mut digits = 6;
+        while digits > 2 && frac % 10 == 0 {
+            frac /= 10;
+            digits -= 1;
         }
-        write!(f, "{sign}{units}.{frac_s}")
+        write!(f, "{sign}{units}.{frac:0digits$}")
     }
 }
 

@@ -449,11 +449,11 @@ impl<P: Policy> Engine<P> {
         // reproducible streams.
         let round_seed: u64 = rand::RngExt::random(&mut self.rng);
         let mut rng = stream(round_seed, &[0]);
-        let plans = self.account.plans().to_vec();
-        let n_plans = plans.len();
         let (ctr_s, cvr_s, vpc_s) = self.score_plans(&est, round, &mut rng)?;
         let mut rng_k = stream(round_seed, &[1]);
         let (kw_cvr_s, kw_vpc_s) = self.score_keywords(&est, round, &mut rng_k)?;
+        let plans = self.account.plans();
+        let n_plans = plans.len();
 
         // Budgets.
         let active_plans = plans
@@ -520,7 +520,8 @@ impl<P: Policy> Engine<P> {
             .collect();
 
         // Bids.
-        let mut bids = Vec::new();
+        let mut bids = Vec::with_capacity(self.keyword_arms.len());
+        let mut bid_pos = Vec::with_capacity(self.keyword_arms.len());
         let mut pauses = Vec::new();
         for (i, p) in plans.iter().enumerate() {
             if p.status != Status::Active {
@@ -571,6 +572,7 @@ impl<P: Policy> Engine<P> {
                     objective_value: objective_value(j),
                 };
                 let (to, binding) = bid_for(rule, &inputs, k.bid, &limits);
+                bid_pos.push((i, j));
                 bids.push(BidDecision {
                     keyword: k.id.clone(),
                     plan: p.id.clone(),
@@ -599,8 +601,8 @@ impl<P: Policy> Engine<P> {
         for b in &budgets {
             self.account.set_daily_budget(&b.plan, b.to)?;
         }
-        for b in &bids {
-            self.account.set_bid(&b.keyword, b.to)?;
+        for (b, &pos) in bids.iter().zip(&bid_pos) {
+            self.account.set_bid_at(pos, b.to)?;
         }
         for p in &pauses {
             self.account
@@ -1249,44 +1251,51 @@ fn bid_reason(
     x: &BidInputs,
     e: &ArmEstimate,
 ) -> Reason {
-    let (code, why) = match (b, rule) {
-        (BidBinding::Min, _) => (
-            ReasonCode::BidAtMin,
-            "held at the plan's minimum bid".to_string(),
-        ),
-        (BidBinding::Max, _) => (
-            ReasonCode::BidAtMax,
-            "held at the plan's maximum bid".to_string(),
-        ),
-        (BidBinding::Step, _) => (
-            ReasonCode::BidStepLimited,
-            "moved by the largest step allowed toward its objective bid".to_string(),
-        ),
-        (BidBinding::Objective, BidRule::TargetRoi { roi }) => (
-            ReasonCode::BidTargetRoi,
-            format!(
+    use std::fmt::Write;
+    // One pre-sized buffer: a decision carries one sentence per keyword.
+    let mut m = String::with_capacity(96 + text.len());
+    let _ = write!(m, "Bid of \"{text}\" from {from} to {to}: ");
+    let code = match (b, rule) {
+        (BidBinding::Min, _) => {
+            m.push_str("held at the plan's minimum bid");
+            ReasonCode::BidAtMin
+        }
+        (BidBinding::Max, _) => {
+            m.push_str("held at the plan's maximum bid");
+            ReasonCode::BidAtMax
+        }
+        (BidBinding::Step, _) => {
+            m.push_str("moved by the largest step allowed toward its objective bid");
+            ReasonCode::BidStepLimited
+        }
+        (BidBinding::Objective, BidRule::TargetRoi { roi }) => {
+            let _ = write!(
+                m,
                 "sampled value per click {:.2} / target ROI {roi}",
                 x.value_per_click
-            ),
-        ),
-        (BidBinding::Objective, BidRule::TargetCpa { cpa }) => (
-            ReasonCode::BidTargetCpa,
-            format!(
+            );
+            ReasonCode::BidTargetRoi
+        }
+        (BidBinding::Objective, BidRule::TargetCpa { cpa }) => {
+            let _ = write!(
+                m,
                 "sampled conversion rate {:.2}% x target CPA {cpa:.2}",
                 100.0 * x.cvr
-            ),
-        ),
-        (BidBinding::Objective, BidRule::Scaled { lambda }) => (
-            ReasonCode::BidBudgetScaled,
-            format!(
+            );
+            ReasonCode::BidTargetCpa
+        }
+        (BidBinding::Objective, BidRule::Scaled { lambda }) => {
+            let _ = write!(
+                m,
                 "value {:.3} x {lambda:.3}, the multiplier at which predicted spend meets the plan's budget",
                 x.objective_value
-            ),
-        ),
+            );
+            ReasonCode::BidBudgetScaled
+        }
     };
     Reason {
         code,
-        message: format!("Bid of \"{text}\" from {from} to {to}: {why}"),
+        message: m,
         metrics: metrics(e, None, Some(x.value_per_click)),
     }
 }

@@ -474,6 +474,34 @@ impl Account {
         Ok(())
     }
 
+    /// Sets the bid of the keyword at `pos` (see [`Account::keyword_pos`]), skipping the id
+    /// lookup (for engines that already hold positions).
+    ///
+    /// # Errors
+    /// [`Error::UnknownId`] for a position out of range, or [`Error::InvalidValue`] if the bid
+    /// is outside the plan's limits. On error the account is unchanged.
+    pub fn set_bid_at(&mut self, pos: KeywordPos, bid: Money) -> Result<()> {
+        let (i, j) = pos;
+        let p = self.plans.get_mut(i).ok_or_else(|| Error::UnknownId {
+            kind: "plan",
+            id: format!("#{i}"),
+        })?;
+        let (min, max) = (p.min_bid, p.max_bid);
+        let k = p.keywords.get_mut(j).ok_or_else(|| Error::UnknownId {
+            kind: "keyword",
+            id: format!("#{i}.{j}"),
+        })?;
+        if bid < min || bid > max || bid.micros() <= 0 {
+            return Err(Error::invalid(
+                format!("keyword {}.bid", k.id),
+                bid,
+                format!("must be > 0 and within [{min}, {max}]"),
+            ));
+        }
+        k.bid = bid;
+        Ok(())
+    }
+
     /// Sets a plan's daily budget.
     ///
     /// # Errors

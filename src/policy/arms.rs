@@ -211,6 +211,12 @@ pub struct Arms {
     inv_clicks: Vec<f64>,
     total_trials: f64,
     total_clicks: f64,
+    /// Effective trials / clicks per arm (counts, or an override's posterior strength), and
+    /// their sums: what UCB's exploration term counts.
+    eff_trials: Vec<f64>,
+    eff_clicks: Vec<f64>,
+    total_eff_trials: f64,
+    total_eff_clicks: f64,
 }
 
 /// The serialised form: configuration and evidence; caches are rebuilt on load.
@@ -317,6 +323,10 @@ impl Arms {
             inv_clicks: Vec::new(),
             total_trials: 0.0,
             total_clicks: 0.0,
+            eff_trials: Vec::new(),
+            eff_clicks: Vec::new(),
+            total_eff_trials: 0.0,
+            total_eff_clicks: 0.0,
         }
     }
 
@@ -372,6 +382,8 @@ impl Arms {
         self.mean_roi.push(0.0);
         self.inv_trials.push(f64::INFINITY);
         self.inv_clicks.push(f64::INFINITY);
+        self.eff_trials.push(0.0);
+        self.eff_clicks.push(0.0);
         let ix = self.keys.len() - 1;
         self.refresh(ix);
         Ok(ix)
@@ -421,7 +433,13 @@ impl Arms {
         }
         self.total_trials += d.trials;
         self.total_clicks += d.clicks;
-        self.refresh(ix);
+        // Only the half whose counts moved needs new samplers.
+        if d.trials > 0.0 || d.successes > 0.0 {
+            self.refresh_rate(ix);
+        }
+        if d.clicks > 0.0 || d.orders > 0.0 || d.revenue > 0.0 || d.cost > 0.0 {
+            self.refresh_value(ix);
+        }
     }
 
     /// Adds `successes` out of `trials` of the rate reward to arm `ix` (fractional counts
@@ -563,6 +581,10 @@ impl Arms {
     fn refresh_all(&mut self) {
         self.total_trials = 0.0;
         self.total_clicks = 0.0;
+        self.total_eff_trials = 0.0;
+        self.total_eff_clicks = 0.0;
+        self.eff_trials.iter_mut().for_each(|x| *x = 0.0);
+        self.eff_clicks.iter_mut().for_each(|x| *x = 0.0);
         for i in 0..self.keys.len() {
             self.total_trials += self.counts[i].trials;
             self.total_clicks += self.counts[i].clicks;
@@ -572,38 +594,56 @@ impl Arms {
 
     /// Rebuilds arm `i`'s posteriors, samplers and means from its counts or override.
     fn refresh(&mut self, i: ArmIx) {
+        self.refresh_rate(i);
+        self.refresh_value(i);
+    }
+
+    /// The rate half of [`Arms::refresh`] (all a rate update touches).
+    fn refresh_rate(&mut self, i: ArmIx) {
+        let c = self.counts[i];
+        let (rate, n) = match self.overrides[i] {
+            // Posteriors set from outside carry their evidence in their strength.
+            Some(p) => (p.rate, p.rate.strength()),
+            None => (
+                self.config.rate_prior.update(c.successes, c.trials),
+                c.trials,
+            ),
+        };
+        self.rate_post[i] = rate;
+        self.rate_sampler[i] = rate.sampler();
+        self.mean_rate[i] = rate.mean();
+        self.total_eff_trials += n - self.eff_trials[i];
+        self.eff_trials[i] = n;
+        // 1/n with n = 0 giving +inf: UCB's bonus for an untried arm is then +inf.
+        self.inv_trials[i] = if n > 0.0 { 1.0 / n } else { f64::INFINITY };
+    }
+
+    /// The value half of [`Arms::refresh`] (CVR, AOV, cpc).
+    fn refresh_value(&mut self, i: ArmIx) {
         let c = self.counts[i];
         let cfg = &self.config;
-        let (rate, cvr, aov) = match self.overrides[i] {
-            Some(p) => (p.rate, p.cvr, p.aov),
+        let (cvr, aov) = match self.overrides[i] {
+            Some(p) => (p.cvr, p.aov),
             None => (
-                cfg.rate_prior.update(c.successes, c.trials),
                 cfg.cvr_prior.update(c.orders, c.clicks),
                 cfg.aov_prior.update(c.orders, c.revenue),
             ),
         };
         let cpc = (c.cost + cfg.prior_cpc) / (c.clicks + 1.0);
-        self.rate_post[i] = rate;
         self.cvr_post[i] = cvr;
         self.aov_post[i] = aov;
-        self.rate_sampler[i] = rate.sampler();
         self.cvr_sampler[i] = cvr.sampler();
         self.aov_sampler[i] = aov.sampler();
         self.inv_cpc[i] = 1.0 / cpc;
-        self.mean_rate[i] = rate.mean();
         self.mean_value[i] = cvr.mean() * aov.mean();
         self.mean_roi[i] = self.mean_value[i] / cpc;
-        // 1/n with n = 0 giving +inf: UCB's bonus for an untried arm is then +inf.
-        self.inv_trials[i] = if c.trials > 0.0 {
-            1.0 / c.trials
-        } else {
-            f64::INFINITY
+        let n = match self.overrides[i] {
+            Some(p) => p.cvr.strength(),
+            None => c.clicks,
         };
-        self.inv_clicks[i] = if c.clicks > 0.0 {
-            1.0 / c.clicks
-        } else {
-            f64::INFINITY
-        };
+        self.total_eff_clicks += n - self.eff_clicks[i];
+        self.eff_clicks[i] = n;
+        self.inv_clicks[i] = if n > 0.0 { 1.0 / n } else { f64::INFINITY };
     }
 
     /// Number of arms, active and retired.
@@ -669,8 +709,8 @@ impl Arms {
     /// Effective trials of `reward` summed over all arms.
     pub fn total_trials(&self, reward: Reward) -> f64 {
         match reward {
-            Reward::Rate => self.total_trials,
-            _ => self.total_clicks,
+            Reward::Rate => self.total_eff_trials,
+            _ => self.total_eff_clicks,
         }
     }
     /// Cached rate samplers, one per arm.
@@ -751,7 +791,7 @@ mod tests {
         assert!((a.counts(x).trials - 10.0).abs() < 1e-12);
         assert!((a.counts(x).successes - 2.0).abs() < 1e-12);
         a.end_period();
-        assert_eq!(a.counts(x).trials, 0.0);
+        assert!(a.counts(x).trials.abs() < 1e-12);
         assert!(a.inv_trials(Reward::Rate)[x].is_infinite());
     }
 
@@ -764,6 +804,19 @@ mod tests {
         a.end_period();
         assert!((a.counts(x).clicks - 50.0).abs() < 1e-9);
         assert!((a.total_trials(Reward::Roi) - 50.0).abs() < 1e-9);
+        // Posteriors set from outside count with their strength.
+        let post = ArmPosteriors {
+            rate: BetaPrior::UNIFORM.update(10.0, 98.0),
+            cvr: BetaPrior::UNIFORM.update(1.0, 8.0),
+            aov: OrderValuePrior::new(10.0, 1.0, 2.0)
+                .unwrap()
+                .update(1.0, 10.0),
+        };
+        let before = a.total_trials(Reward::Rate);
+        let ix = a.add_arm("override").unwrap();
+        a.set_posteriors(ix, post).unwrap();
+        assert!((a.total_trials(Reward::Rate) - before - 100.0).abs() < 1e-9);
+        assert!((a.inv_trials(Reward::Rate)[ix] - 0.01).abs() < 1e-12);
     }
 
     #[test]

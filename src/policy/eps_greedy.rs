@@ -3,8 +3,9 @@
 //! 1. At round `t` with `K` active arms, `eps_t = epsilon` (fixed) or
 //!    `eps_t = min(epsilon, c K / t)` (decaying, the `epsilon_n`-greedy of Auer et al. 2002,
 //!    whose `c / d^2` is folded into `c`).
-//! 2. With probability `eps_t` explore: scores are independent uniform draws in [0, 1), so
-//!    the top arm (or the top `m`) is a uniformly random choice.
+//! 2. With probability `eps_t` explore: scores are independent uniform draws over the range
+//!    of the active arms' means, so the top arm (or the top `m`) is a uniformly random choice
+//!    and the scores stay on the reward's scale (the engine allocates money by them).
 //! 3. Otherwise exploit: scores are the posterior means.
 
 use rand::RngExt;
@@ -105,8 +106,24 @@ impl Policy for EpsilonGreedy {
         let explore = eps > 0.0 && rng.random::<f64>() < eps;
         let active = arms.active();
         if explore {
+            // Uniform draws over the range of the active arms' means: a uniformly random
+            // ranking, with scores still on the reward's scale (the engine spends by them).
+            let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+            for (m, a) in arms.means(reward).iter().zip(active) {
+                if *a && m.is_finite() {
+                    lo = lo.min(*m);
+                    hi = hi.max(*m);
+                }
+            }
+            if !(hi >= lo) {
+                (lo, hi) = (0.0, 1.0);
+            }
             for (o, a) in out.iter_mut().zip(active) {
-                *o = if *a { rng.random() } else { f64::NEG_INFINITY };
+                *o = if *a {
+                    lo + (hi - lo) * rng.random::<f64>()
+                } else {
+                    f64::NEG_INFINITY
+                };
             }
         } else {
             for ((o, a), m) in out.iter_mut().zip(active).zip(arms.means(reward)) {

@@ -1,7 +1,8 @@
 //! Softmax (Boltzmann) exploration: play arm `i` with probability proportional to
 //! `exp(mean_i / temperature)` (Sutton & Barto 2018, section 2.8).
 //!
-//! Sampling uses the Gumbel-max trick: `score_i = mean_i / temperature + G_i` with
+//! Sampling uses the Gumbel-max trick: `score_i = mean_i + temperature x G_i` (the same order as
+//! `mean_i / temperature + G_i`, but on the reward's scale) with
 //! `G_i ~ Gumbel(0, 1)`; the argmax is then a softmax draw, and the top `m` are a draw of `m`
 //! arms without replacement (Gumbel-top-k, Kool et al. 2019), so multiple plays need no
 //! separate code. One exponential draw and one log per arm.
@@ -66,11 +67,12 @@ impl Policy for Softmax {
     }
 
     fn score(&self, arms: &Arms, reward: Reward, _round: u64, rng: &mut SimRng, out: &mut [f64]) {
-        let inv_t = 1.0 / self.temperature;
+        let t = self.temperature;
         for ((o, a), m) in out.iter_mut().zip(arms.active()).zip(arms.means(reward)) {
             *o = if *a {
-                // A huge mean / tiny temperature may overflow to inf; clamp so it stays ordered.
-                (m * inv_t).clamp(-f64::MAX, f64::MAX) + gumbel(rng)
+                // `m + T G` orders arms exactly as `m / T + G` does (a positive rescaling), and
+                // keeps scores on the reward's scale: a mean perturbed by Gumbel noise of scale T.
+                (m + t * gumbel(rng)).clamp(-f64::MAX, f64::MAX)
             } else {
                 f64::NEG_INFINITY
             };

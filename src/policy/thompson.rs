@@ -16,7 +16,7 @@ use crate::rng::SimRng;
 ///
 /// ```
 /// use adbandit::estimate::{BetaPrior, Forgetting};
-/// use adbandit::policy::{Arms, ArmsConfig, Policy, Reward, Thompson, choose_one};
+/// use adbandit::policy::{Arms, ArmsConfig, Reward, Thompson, choose_one};
 /// let mut arms = Arms::with_arms(ArmsConfig::new(BetaPrior::UNIFORM, Forgetting::Never)?, 3);
 /// arms.update(2, 900.0, 1000.0)?;
 /// let mut rng = adbandit::rng::stream(1, &[]);
