@@ -160,7 +160,11 @@ pub fn daily_csv(results: &[JobResult]) -> Result<String> {
 pub fn summary_csv(summary: &Summary) -> Result<String> {
     let mut w = csv::Writer::from_writer(Vec::new());
     let err = |e: csv::Error| Error::invalid("csv", "summary", e.to_string());
-    let mut head = vec!["scenario".to_owned(), "strategy".to_owned(), "runs".to_owned()];
+    let mut head = vec![
+        "scenario".to_owned(),
+        "strategy".to_owned(),
+        "runs".to_owned(),
+    ];
     for m in [
         "revenue",
         "cost",
@@ -180,7 +184,11 @@ pub fn summary_csv(summary: &Summary) -> Result<String> {
     head.push("max_overspend".into());
     w.write_record(&head).map_err(err)?;
     for r in &summary.rows {
-        let mut row = vec![r.scenario.clone(), r.strategy.clone(), r.revenue.n.to_string()];
+        let mut row = vec![
+            r.scenario.clone(),
+            r.strategy.clone(),
+            r.revenue.n.to_string(),
+        ];
         for i in [
             Some(r.revenue),
             Some(r.cost),
@@ -232,11 +240,22 @@ pub fn table(summary: &Summary) -> String {
             .iter()
             .find(|r| r.scenario == sc)
             .map_or(0, |r| r.revenue.n);
-        let _ = writeln!(out, "scenario {sc} ({runs} seeds), baseline {}", summary.baseline);
+        let _ = writeln!(
+            out,
+            "scenario {sc} ({runs} seeds), baseline {}",
+            summary.baseline
+        );
         let _ = writeln!(
             out,
             "{:<16} {:>17} {:>6} {:>12} {:>9} {:>6} {:>12} {:>26}",
-            "strategy", "revenue", "ROI", "cost", "clicks", "util", "regret", "vs baseline (95% CI)"
+            "strategy",
+            "revenue",
+            "ROI",
+            "cost",
+            "clicks",
+            "util",
+            "regret",
+            "vs baseline (95% CI)"
         );
         for r in summary.rows.iter().filter(|r| r.scenario == sc) {
             let vs = match (&r.vs_baseline, &r.vs_baseline_pct) {
@@ -284,8 +303,14 @@ pub fn table(summary: &Summary) -> String {
 /// [`Error::Io`], [`Error::Serde`].
 pub fn write_all(dir: &Path, comparison: &Comparison) -> Result<()> {
     write_file(&dir.join("results.json"), comparison.to_json()?.as_bytes())?;
-    write_file(&dir.join("runs.csv"), runs_csv(&comparison.results)?.as_bytes())?;
-    write_file(&dir.join("daily.csv"), daily_csv(&comparison.results)?.as_bytes())?;
+    write_file(
+        &dir.join("runs.csv"),
+        runs_csv(&comparison.results)?.as_bytes(),
+    )?;
+    write_file(
+        &dir.join("daily.csv"),
+        daily_csv(&comparison.results)?.as_bytes(),
+    )?;
     write_file(
         &dir.join("summary.csv"),
         summary_csv(&comparison.summary)?.as_bytes(),

@@ -389,7 +389,10 @@ impl Grid {
                 id: job.strategy.clone(),
             })?;
         let tag = |e: Error| Error::Inconsistent {
-            field: format!("job {} ({} / {} / seed {})", job.id, job.scenario, job.strategy, job.seed),
+            field: format!(
+                "job {} ({} / {} / seed {})",
+                job.id, job.scenario, job.strategy, job.seed
+            ),
             reason: e.to_string(),
         };
         simulate(sc, entry, job, opts, oracle_revenue).map_err(tag)
@@ -453,7 +456,8 @@ fn simulate(
                 *s = s.checked_add(*h)?;
             }
             if day == pday {
-                hours.spend[usize::from(hour)] = Money::checked_sum(out.plan_spend.iter().copied())?;
+                hours.spend[usize::from(hour)] =
+                    Money::checked_sum(out.plan_spend.iter().copied())?;
             }
             outcomes.push(out);
         }

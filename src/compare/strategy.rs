@@ -143,7 +143,10 @@ impl BuiltinStrategy {
                 step: 0.1,
                 share: 0.25,
             },
-            "eps_greedy" => engine(BuiltinPolicy::EpsilonGreedy(EpsilonGreedy::fixed(0.1)?), 14.0),
+            "eps_greedy" => engine(
+                BuiltinPolicy::EpsilonGreedy(EpsilonGreedy::fixed(0.1)?),
+                14.0,
+            ),
             "ucb" => engine(BuiltinPolicy::bayes_ucb(), 14.0),
             "thompson" => engine(BuiltinPolicy::thompson(), 14.0),
             "thompson_forget" => engine(BuiltinPolicy::thompson(), 3.0),
@@ -292,7 +295,11 @@ impl ManualRule {
     /// [`Error::InvalidParameter`] unless `step` is in (0, 1) and `share` in (0, 0.5].
     pub fn new(account: Account, step: f64, share: f64) -> Result<Self> {
         if !(step > 0.0 && step < 1.0) {
-            return Err(Error::parameter("manual_rule.step", step, "must be in (0, 1)"));
+            return Err(Error::parameter(
+                "manual_rule.step",
+                step,
+                "must be in (0, 1)",
+            ));
         }
         if !(share > 0.0 && share <= 0.5) {
             return Err(Error::parameter(
