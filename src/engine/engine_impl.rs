@@ -1045,15 +1045,20 @@ impl<P: Policy> Engine<P> {
                 }
             }
         }
-        self.policy
-            .score(&self.keyword_arms, Reward::Rate, round, rng, &mut cvr);
-        self.policy.score(
-            &self.keyword_arms,
-            Reward::ValuePerClick,
-            round,
-            rng,
-            &mut vpc,
-        );
+        // Bids follow the posterior means, not the policy's draws: a fresh draw per keyword
+        // per day, chased by a step-limited bid, is a random walk that loses auctions and
+        // under-spends (measured in `compare`: Thompson at 69% budget utilisation and -16%
+        // revenue against static bids on `drift`, 83% and +4..+25% with means). Exploration
+        // is done by the policy where it pays: the plans' budgets.
+        let _ = (round, rng);
+        for (i, p) in self.account.plans().iter().enumerate() {
+            for j in 0..p.keywords.len() {
+                let ix = self.keyword_offset[i] + j;
+                let e = &est.keywords[i][j];
+                cvr[ix] = e.cvr.mean();
+                vpc[ix] = e.value_per_click();
+            }
+        }
         sanitize(&mut cvr);
         sanitize(&mut vpc);
         Ok((cvr, vpc))
