@@ -61,7 +61,11 @@
 //! - [`allocate`], [`pacing`]: budgets across plans, bids per keyword, pacing within the day;
 //! - [`engine`]: the embeddable observe → decide → snapshot loop;
 //! - [`sim`]: the market simulator (scenarios, auctions, ground truth, the oracle);
-//! - [`ingest`]: the platforms' report exports read into [`Report`]s.
+//! - [`ingest`]: the platforms' report exports read into [`Report`]s;
+//! - [`compare`]: strategies side by side on the simulator (runner, built-in strategies,
+//!   summaries with paired intervals, reports and plots);
+//! - [`analysis`], [`twin`]: effect analysis of an account's own report, and a simulator twin
+//!   calibrated from it.
 //!
 //! Randomness always comes from a seed the caller controls ([`rng`]); the same seed gives the
 //! same bits whatever the number of threads.
@@ -71,6 +75,7 @@
 
 pub mod allocate;
 pub mod analysis;
+pub mod compare;
 pub mod engine;
 pub mod error;
 pub mod estimate;

@@ -1,0 +1,318 @@
+//! Outputs: JSON, CSV and a plain-text table.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::compare::runner::{JobResult, RunOptions};
+use crate::compare::summary::{Interval, Summary};
+use crate::error::{Error, Result};
+
+/// Everything a comparison produced, as one serialisable value.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Comparison {
+    /// How it was run.
+    pub options: RunOptions,
+    /// Every job's result, in job order.
+    pub results: Vec<JobResult>,
+    /// The summary of `results`.
+    pub summary: Summary,
+}
+
+impl Comparison {
+    /// Pretty JSON.
+    ///
+    /// # Errors
+    /// [`Error::Serde`].
+    pub fn to_json(&self) -> Result<String> {
+        Ok(serde_json::to_string_pretty(self)?)
+    }
+}
+
+fn io(path: &Path, e: impl std::fmt::Display) -> Error {
+    Error::Io {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    }
+}
+
+/// Writes `contents` to `path`, creating parent directories.
+///
+/// # Errors
+/// [`Error::Io`].
+pub fn write_file(path: &Path, contents: &[u8]) -> Result<()> {
+    if let Some(dir) = path.parent() {
+        if !dir.as_os_str().is_empty() {
+            std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
+        }
+    }
+    std::fs::write(path, contents).map_err(|e| io(path, e))
+}
+
+fn opt(x: Option<f64>) -> String {
+    x.map_or(String::new(), |v| format!("{v}"))
+}
+
+/// One CSV row per run (totals).
+///
+/// # Errors
+/// [`Error::Serde`]-style errors from the CSV writer.
+pub fn runs_csv(results: &[JobResult]) -> Result<String> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let err = |e: csv::Error| Error::invalid("csv", "runs", e.to_string());
+    w.write_record([
+        "job_id",
+        "scenario",
+        "strategy",
+        "seed",
+        "days",
+        "impressions",
+        "clicks",
+        "conversions",
+        "cost",
+        "revenue",
+        "roi",
+        "ctr",
+        "cpc",
+        "budget",
+        "budget_utilisation",
+        "overspend",
+        "oracle_revenue",
+        "regret",
+    ])
+    .map_err(err)?;
+    for r in results {
+        let m = &r.metrics;
+        w.write_record([
+            r.job.id.clone(),
+            r.job.scenario.clone(),
+            r.job.strategy.clone(),
+            r.job.seed.to_string(),
+            r.job.days.to_string(),
+            m.impressions.to_string(),
+            m.clicks.to_string(),
+            m.conversions.to_string(),
+            m.cost.to_string(),
+            m.revenue.to_string(),
+            opt(m.roi),
+            opt(m.ctr),
+            opt(m.cpc),
+            m.budget.to_string(),
+            opt(m.budget_utilisation),
+            m.overspend.to_string(),
+            format!("{}", m.oracle_revenue),
+            format!("{}", m.regret),
+        ])
+        .map_err(err)?;
+    }
+    finish(w)
+}
+
+/// One CSV row per run per day (the daily time series).
+///
+/// # Errors
+/// As [`runs_csv`].
+pub fn daily_csv(results: &[JobResult]) -> Result<String> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let err = |e: csv::Error| Error::invalid("csv", "daily", e.to_string());
+    w.write_record([
+        "job_id",
+        "scenario",
+        "strategy",
+        "seed",
+        "day",
+        "impressions",
+        "clicks",
+        "conversions",
+        "cost",
+        "revenue",
+        "budget",
+        "overspend",
+    ])
+    .map_err(err)?;
+    for r in results {
+        for d in &r.daily {
+            w.write_record([
+                r.job.id.clone(),
+                r.job.scenario.clone(),
+                r.job.strategy.clone(),
+                r.job.seed.to_string(),
+                d.day.to_string(),
+                d.impressions.to_string(),
+                d.clicks.to_string(),
+                d.conversions.to_string(),
+                d.cost.to_string(),
+                d.revenue.to_string(),
+                d.budget.to_string(),
+                d.overspend.to_string(),
+            ])
+            .map_err(err)?;
+        }
+    }
+    finish(w)
+}
+
+/// One CSV row per (scenario, strategy): means and interval bounds.
+///
+/// # Errors
+/// As [`runs_csv`].
+pub fn summary_csv(summary: &Summary) -> Result<String> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let err = |e: csv::Error| Error::invalid("csv", "summary", e.to_string());
+    let mut head = vec![
+        "scenario".to_owned(),
+        "strategy".to_owned(),
+        "runs".to_owned(),
+    ];
+    for m in [
+        "revenue",
+        "cost",
+        "roi",
+        "clicks",
+        "ctr",
+        "cpc",
+        "budget_utilisation",
+        "regret",
+        "vs_baseline",
+        "vs_baseline_pct",
+    ] {
+        for s in ["mean", "lo", "hi"] {
+            head.push(format!("{m}_{s}"));
+        }
+    }
+    head.push("max_overspend".into());
+    w.write_record(&head).map_err(err)?;
+    for r in &summary.rows {
+        let mut row = vec![
+            r.scenario.clone(),
+            r.strategy.clone(),
+            r.revenue.n.to_string(),
+        ];
+        for i in [
+            Some(r.revenue),
+            Some(r.cost),
+            Some(r.roi),
+            Some(r.clicks),
+            Some(r.ctr),
+            Some(r.cpc),
+            Some(r.budget_utilisation),
+            Some(r.regret),
+            r.vs_baseline,
+            r.vs_baseline_pct,
+        ] {
+            match i {
+                Some(i) => row.extend([i.mean, i.lo, i.hi].map(|x| format!("{x}"))),
+                None => row.extend([String::new(), String::new(), String::new()]),
+            }
+        }
+        row.push(format!("{}", r.max_overspend));
+        w.write_record(&row).map_err(err)?;
+    }
+    finish(w)
+}
+
+fn finish(w: csv::Writer<Vec<u8>>) -> Result<String> {
+    let bytes = w
+        .into_inner()
+        .map_err(|e| Error::invalid("csv", "flush", e.to_string()))?;
+    String::from_utf8(bytes).map_err(|e| Error::invalid("csv", "utf-8", e.to_string()))
+}
+
+fn pm(i: &Interval) -> String {
+    format!("{:.0} ±{:.0}", i.mean, (i.hi - i.mean).max(0.0))
+}
+
+/// A plain-text table: per scenario, one line per strategy with revenue (mean ± 95% half
+/// width), ROI, cost, clicks, budget utilisation, regret and the paired difference against
+/// the baseline.
+pub fn table(summary: &Summary) -> String {
+    let mut out = String::new();
+    let mut scenarios: Vec<&str> = Vec::new();
+    for r in &summary.rows {
+        if !scenarios.contains(&r.scenario.as_str()) {
+            scenarios.push(&r.scenario);
+        }
+    }
+    for sc in scenarios {
+        let runs = summary
+            .rows
+            .iter()
+            .find(|r| r.scenario == sc)
+            .map_or(0, |r| r.revenue.n);
+        let _ = writeln!(
+            out,
+            "scenario {sc} ({runs} seeds), baseline {}",
+            summary.baseline
+        );
+        let _ = writeln!(
+            out,
+            "{:<16} {:>17} {:>6} {:>12} {:>9} {:>6} {:>12} {:>26}",
+            "strategy",
+            "revenue",
+            "ROI",
+            "cost",
+            "clicks",
+            "util",
+            "regret",
+            "vs baseline (95% CI)"
+        );
+        for r in summary.rows.iter().filter(|r| r.scenario == sc) {
+            let vs = match (&r.vs_baseline, &r.vs_baseline_pct) {
+                (Some(d), Some(p)) => format!(
+                    "{:+.0} [{:+.0}, {:+.0}] {:+.1}%{}",
+                    d.mean,
+                    d.lo,
+                    d.hi,
+                    p.mean,
+                    if d.lo > 0.0 {
+                        " *"
+                    } else if d.hi < 0.0 {
+                        " -"
+                    } else {
+                        ""
+                    }
+                ),
+                (Some(d), None) => format!("{:+.0} [{:+.0}, {:+.0}]", d.mean, d.lo, d.hi),
+                _ => "-".to_owned(),
+            };
+            let _ = writeln!(
+                out,
+                "{:<16} {:>17} {:>6.2} {:>12.0} {:>9.0} {:>5.1}% {:>12.0} {:>26}",
+                r.strategy,
+                pm(&r.revenue),
+                r.roi.mean,
+                r.cost.mean,
+                r.clicks.mean,
+                100.0 * r.budget_utilisation.mean,
+                r.regret.mean,
+                vs
+            );
+        }
+        let _ = writeln!(
+            out,
+            "(* = better than the baseline with 95% confidence, - = worse; money in currency units)"
+        );
+    }
+    out
+}
+
+/// Writes `results.json`, `runs.csv`, `daily.csv` and `summary.csv` into `dir`.
+///
+/// # Errors
+/// [`Error::Io`], [`Error::Serde`].
+pub fn write_all(dir: &Path, comparison: &Comparison) -> Result<()> {
+    write_file(&dir.join("results.json"), comparison.to_json()?.as_bytes())?;
+    write_file(
+        &dir.join("runs.csv"),
+        runs_csv(&comparison.results)?.as_bytes(),
+    )?;
+    write_file(
+        &dir.join("daily.csv"),
+        daily_csv(&comparison.results)?.as_bytes(),
+    )?;
+    write_file(
+        &dir.join("summary.csv"),
+        summary_csv(&comparison.summary)?.as_bytes(),
+    )
+}

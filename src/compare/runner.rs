@@ -1,0 +1,561 @@
+//! The runner: scenarios x strategies x seeds, in parallel, reproducibly.
+//!
+//! [`Grid::jobs`] lists the jobs in a fixed order (scenario, then strategy, then seed). Each
+//! [`Job`] carries everything that identifies it (scenario name and fingerprint, strategy name
+//! and parameters, seed, master seed, fidelity, days) and a stable id hashed from those, so a
+//! sweep can be sharded across machines and the [`JobResult`]s merged later.
+//!
+//! Randomness: the market of a job is seeded from `(master seed, MARKET, scenario
+//! fingerprint, seed)`, *not* from the strategy, so every strategy meets the same traffic on
+//! a seed (common random numbers, which make paired comparisons sharp); the strategy's own
+//! stream comes from `(master seed, STRATEGY, scenario fingerprint, seed, strategy hash)`.
+//! Jobs run on a local rayon pool; `collect` keeps job order, so results are the same bytes
+//! whatever the number of threads.
+
+use std::collections::BTreeMap;
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::compare::strategy::StrategyEntry;
+use crate::error::{Error, Result};
+use crate::money::Money;
+use crate::rng::{self, domain};
+use crate::sim::{Fidelity, Granularity, Market, OracleObjective, Scenario, oracle};
+
+/// How to run a grid.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct RunOptions {
+    /// Master seed; every stream is derived from it.
+    pub master_seed: u64,
+    /// Days to simulate (`None` = the scenario's horizon; more than the horizon is an error).
+    pub days: Option<u32>,
+    /// Market fidelity.
+    pub fidelity: Fidelity,
+    /// Report granularity handed to strategies.
+    pub granularity: Granularity,
+    /// Worker threads (at least 1).
+    pub threads: usize,
+    /// Show a progress bar on a terminal (feature `progress`).
+    pub progress: bool,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            master_seed: 2026,
+            days: None,
+            fidelity: Fidelity::Fast,
+            granularity: Granularity::Daily,
+            threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            progress: false,
+        }
+    }
+}
+
+/// Scenarios, strategies and seeds to compare.
+#[derive(Debug, Clone)]
+pub struct Grid {
+    /// Scenarios.
+    pub scenarios: Vec<Scenario>,
+    /// Strategies (names must be unique).
+    pub strategies: Vec<StrategyEntry>,
+    /// Seeds (each is one replication with its own market draws).
+    pub seeds: Vec<u64>,
+}
+
+/// One run: a scenario, a strategy with its parameters, a seed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Job {
+    /// Stable id: a hash of every other field (hex).
+    pub id: String,
+    /// Scenario name.
+    pub scenario: String,
+    /// Hash of the scenario's JSON (hex), so two different scenarios with one name differ.
+    pub scenario_fingerprint: String,
+    /// Strategy name.
+    pub strategy: String,
+    /// Strategy parameters.
+    pub params: serde_json::Value,
+    /// Replication seed.
+    pub seed: u64,
+    /// Master seed.
+    pub master_seed: u64,
+    /// Market fidelity.
+    pub fidelity: Fidelity,
+    /// Days simulated.
+    pub days: u32,
+}
+
+/// Totals of one day of one run.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct DayMetrics {
+    /// Day index.
+    pub day: u32,
+    /// Impressions.
+    pub impressions: u64,
+    /// Clicks.
+    pub clicks: u64,
+    /// Conversions (orders).
+    pub conversions: u64,
+    /// Spend.
+    pub cost: Money,
+    /// Revenue.
+    pub revenue: Money,
+    /// Sum of the plans' budgets for the day.
+    pub budget: Money,
+    /// Spend beyond each plan's budget, summed over plans (must be zero).
+    pub overspend: Money,
+}
+
+/// Totals and rates of one run. Money is exact (integer micros in JSON); rates are `None`
+/// when undefined (no cost, no impressions, no clicks).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunMetrics {
+    /// Impressions.
+    pub impressions: u64,
+    /// Clicks.
+    pub clicks: u64,
+    /// Conversions.
+    pub conversions: u64,
+    /// Spend.
+    pub cost: Money,
+    /// Revenue.
+    pub revenue: Money,
+    /// Revenue / cost (return on ad spend, the trade's "ROI").
+    pub roi: Option<f64>,
+    /// Clicks / impressions.
+    pub ctr: Option<f64>,
+    /// Cost / clicks (currency units).
+    pub cpc: Option<f64>,
+    /// Sum of the budgets set over the days.
+    pub budget: Money,
+    /// Cost / budget.
+    pub budget_utilisation: Option<f64>,
+    /// Spend beyond each plan-day's budget (must be zero).
+    pub overspend: Money,
+    /// Expected revenue of the best fixed allocation in hindsight over the same days
+    /// (currency units).
+    pub oracle_revenue: f64,
+    /// `oracle_revenue` minus the revenue achieved (currency units; the oracle is an
+    /// optimistic benchmark, see [`crate::sim::oracle`]).
+    pub regret: f64,
+}
+
+/// Spend by hour on the profile day (the day with the highest traffic factor).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HourProfile {
+    /// Day index.
+    pub day: u32,
+    /// Total budget that day.
+    pub budget: Money,
+    /// Spend in each hour.
+    pub spend: Vec<Money>,
+}
+
+/// The result of one job: serialisable, so shards can be merged and summarised later.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobResult {
+    /// The job.
+    pub job: Job,
+    /// Totals.
+    pub metrics: RunMetrics,
+    /// One entry per day.
+    pub daily: Vec<DayMetrics>,
+    /// Spend by hour on the profile day.
+    pub hours: HourProfile,
+}
+
+/// 64-bit FNV-1a: a stable content hash (not for security).
+pub fn fnv1a(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in bytes {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
+}
+
+fn hex(x: u64) -> String {
+    format!("{x:016x}")
+}
+
+/// Hash of a scenario's JSON.
+///
+/// # Errors
+/// [`Error::Serde`] if the scenario cannot be serialised.
+pub fn scenario_fingerprint(scenario: &Scenario) -> Result<u64> {
+    Ok(fnv1a(serde_json::to_string(scenario)?.as_bytes()))
+}
+
+fn parse_hex(s: &str, field: &str) -> Result<u64> {
+    u64::from_str_radix(s, 16).map_err(|_| Error::invalid(field.to_owned(), s, "not a hex hash"))
+}
+
+impl Job {
+    fn id_of(&self) -> Result<String> {
+        let key = serde_json::to_string(&(
+            &self.scenario,
+            &self.scenario_fingerprint,
+            &self.strategy,
+            &self.params,
+            self.seed,
+            self.master_seed,
+            self.fidelity,
+            self.days,
+        ))?;
+        Ok(hex(fnv1a(key.as_bytes())))
+    }
+
+    fn strategy_hash(&self) -> Result<u64> {
+        let key = serde_json::to_string(&(&self.strategy, &self.params))?;
+        Ok(fnv1a(key.as_bytes()))
+    }
+
+    /// Seed of the job's market (independent of the strategy: common random numbers).
+    ///
+    /// # Errors
+    /// [`Error::InvalidValue`] for a malformed fingerprint.
+    pub fn market_seed(&self) -> Result<u64> {
+        let fp = parse_hex(&self.scenario_fingerprint, "job.scenario_fingerprint")?;
+        Ok(rng::stream_seed(
+            self.master_seed,
+            &[domain::MARKET, fp, self.seed],
+        ))
+    }
+
+    /// Seed of the job's strategy.
+    ///
+    /// # Errors
+    /// As [`Job::market_seed`].
+    pub fn strategy_seed(&self) -> Result<u64> {
+        let fp = parse_hex(&self.scenario_fingerprint, "job.scenario_fingerprint")?;
+        Ok(rng::stream_seed(
+            self.master_seed,
+            &[domain::STRATEGY, fp, self.seed, self.strategy_hash()?],
+        ))
+    }
+}
+
+impl Grid {
+    /// A grid with seeds `0..seeds`.
+    pub fn new(scenarios: Vec<Scenario>, strategies: Vec<StrategyEntry>, seeds: u64) -> Self {
+        Grid {
+            scenarios,
+            strategies,
+            seeds: (0..seeds).collect(),
+        }
+    }
+
+    fn check(&self, opts: &RunOptions) -> Result<()> {
+        let mut names = std::collections::BTreeSet::new();
+        for s in &self.strategies {
+            if !names.insert(s.name.as_str()) {
+                return Err(Error::DuplicateId {
+                    kind: "strategy",
+                    id: s.name.clone(),
+                });
+            }
+        }
+        let mut names = std::collections::BTreeSet::new();
+        for s in &self.scenarios {
+            if !names.insert(s.name()) {
+                return Err(Error::DuplicateId {
+                    kind: "scenario",
+                    id: s.name().to_owned(),
+                });
+            }
+            if let Some(d) = opts.days {
+                if d == 0 || d > s.days() {
+                    return Err(Error::invalid(
+                        "days",
+                        d,
+                        format!("must be in 1..={} for scenario {}", s.days(), s.name()),
+                    ));
+                }
+            }
+        }
+        if opts.threads == 0 {
+            return Err(Error::parameter("threads", 0, "must be at least 1"));
+        }
+        Ok(())
+    }
+
+    /// The jobs in fixed order: scenario, then strategy, then seed.
+    ///
+    /// # Errors
+    /// [`Error::DuplicateId`] for repeated strategy or scenario names, [`Error::InvalidValue`]
+    /// for days outside a scenario's horizon, [`Error::InvalidParameter`] for zero threads.
+    pub fn jobs(&self, opts: &RunOptions) -> Result<Vec<Job>> {
+        self.check(opts)?;
+        let mut jobs = Vec::new();
+        for sc in &self.scenarios {
+            let fp = hex(scenario_fingerprint(sc)?);
+            let days = opts.days.unwrap_or(sc.days());
+            for st in &self.strategies {
+                for &seed in &self.seeds {
+                    let mut j = Job {
+                        id: String::new(),
+                        scenario: sc.name().to_owned(),
+                        scenario_fingerprint: fp.clone(),
+                        strategy: st.name.clone(),
+                        params: st.params.clone(),
+                        seed,
+                        master_seed: opts.master_seed,
+                        fidelity: opts.fidelity,
+                        days,
+                    };
+                    j.id = j.id_of()?;
+                    jobs.push(j);
+                }
+            }
+        }
+        Ok(jobs)
+    }
+
+    /// Runs `jobs` (from [`Grid::jobs`], or a shard of them) and returns their results in
+    /// the same order.
+    ///
+    /// # Errors
+    /// The first failing job's error (with its id), [`Error::UnknownId`] for a job naming a
+    /// scenario or strategy not in the grid.
+    pub fn run_jobs(&self, jobs: &[Job], opts: &RunOptions) -> Result<Vec<JobResult>> {
+        self.check(opts)?;
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(opts.threads)
+            .build()
+            .map_err(|e| Error::parameter("threads", opts.threads, e.to_string()))?;
+        let progress = Progress::new(jobs.len() as u64, opts.progress);
+        let results: Vec<Result<JobResult>> = pool.install(|| {
+            // Oracle value per (scenario, days), computed once, in order, before the runs.
+            let mut oracles: BTreeMap<(String, u32), f64> = BTreeMap::new();
+            for j in jobs {
+                let key = (j.scenario.clone(), j.days);
+                if oracles.contains_key(&key) {
+                    continue;
+                }
+                let sc = match self.scenario(&j.scenario) {
+                    Ok(sc) => sc,
+                    Err(e) => return vec![Err(e)],
+                };
+                match oracle(sc, 0..j.days, OracleObjective::Revenue) {
+                    Ok(o) => oracles.insert(key, o.value()),
+                    Err(e) => return vec![Err(e)],
+                };
+            }
+            jobs.par_iter()
+                .map(|j| {
+                    let o = oracles
+                        .get(&(j.scenario.clone(), j.days))
+                        .copied()
+                        .unwrap_or(0.0);
+                    let r = self.run_one(j, opts, o);
+                    progress.inc();
+                    r
+                })
+                .collect()
+        });
+        progress.finish();
+        results.into_iter().collect()
+    }
+
+    /// [`Grid::jobs`] then [`Grid::run_jobs`].
+    ///
+    /// # Errors
+    /// As those.
+    pub fn run(&self, opts: &RunOptions) -> Result<Vec<JobResult>> {
+        let jobs = self.jobs(opts)?;
+        self.run_jobs(&jobs, opts)
+    }
+
+    fn scenario(&self, name: &str) -> Result<&Scenario> {
+        self.scenarios
+            .iter()
+            .find(|s| s.name() == name)
+            .ok_or_else(|| Error::UnknownId {
+                kind: "scenario",
+                id: name.to_owned(),
+            })
+    }
+
+    fn run_one(&self, job: &Job, opts: &RunOptions, oracle_revenue: f64) -> Result<JobResult> {
+        let sc = self.scenario(&job.scenario)?;
+        let entry = self
+            .strategies
+            .iter()
+            .find(|s| s.name == job.strategy)
+            .ok_or_else(|| Error::UnknownId {
+                kind: "strategy",
+                id: job.strategy.clone(),
+            })?;
+        let tag = |e: Error| Error::Inconsistent {
+            field: format!(
+                "job {} ({} / {} / seed {})",
+                job.id, job.scenario, job.strategy, job.seed
+            ),
+            reason: e.to_string(),
+        };
+        simulate(sc, entry, job, opts, oracle_revenue).map_err(tag)
+    }
+}
+
+/// The day with the highest traffic factor (first on ties): the day whose hours are profiled.
+fn profile_day(sc: &Scenario, days: u32) -> u32 {
+    let mut best = (0, f64::NEG_INFINITY);
+    for d in 0..days {
+        let f = sc.truth().day_factors(d).traffic;
+        if f > best.1 + 1e-12 {
+            best = (d, f);
+        }
+    }
+    best.0
+}
+
+fn rate(num: f64, den: f64) -> Option<f64> {
+    (den > 0.0).then(|| num / den)
+}
+
+fn simulate(
+    sc: &Scenario,
+    entry: &StrategyEntry,
+    job: &Job,
+    opts: &RunOptions,
+    oracle_revenue: f64,
+) -> Result<JobResult> {
+    let account = sc.account();
+    let np = account.plans().len();
+    let mut market = Market::new(sc, job.fidelity, job.market_seed()?);
+    let mut strategy = (entry.factory)(sc, job.strategy_seed()?)?;
+    let pday = profile_day(sc, job.days);
+    let mut daily = Vec::with_capacity(job.days as usize);
+    let mut hours = HourProfile {
+        day: pday,
+        budget: Money::ZERO,
+        spend: vec![Money::ZERO; 24],
+    };
+    let mut yesterday = None;
+    let mut outcomes = Vec::with_capacity(24);
+    for day in 0..job.days {
+        let date = sc.date(day);
+        let mut controls = strategy.start_day(day, date, yesterday.as_ref())?;
+        controls.validate(account)?;
+        let budgets = controls.plan_budget.clone();
+        let mut spent = vec![Money::ZERO; np];
+        outcomes.clear();
+        for hour in 0..24u8 {
+            strategy.before_hour(hour, &spent, &mut controls)?;
+            if controls.plan_budget != budgets {
+                return Err(Error::Inconsistent {
+                    field: "controls.plan_budget".into(),
+                    reason: format!("changed within day {day} at hour {hour}"),
+                });
+            }
+            controls.validate(account)?;
+            let out = market.run_hour(day, hour, &controls)?;
+            for (s, h) in spent.iter_mut().zip(&out.plan_spend) {
+                *s = s.checked_add(*h)?;
+            }
+            if day == pday {
+                hours.spend[usize::from(hour)] =
+                    Money::checked_sum(out.plan_spend.iter().copied())?;
+            }
+            outcomes.push(out);
+        }
+        let report = crate::sim::outcomes_to_report(account, date, &outcomes, opts.granularity)?;
+        let total = report.total()?;
+        let budget = Money::checked_sum(budgets.iter().copied())?;
+        let overspend = Money::checked_sum(
+            spent
+                .iter()
+                .zip(&budgets)
+                .map(|(s, b)| s.saturating_sub(*b).max(Money::ZERO)),
+        )?;
+        if day == pday {
+            hours.budget = budget;
+        }
+        daily.push(DayMetrics {
+            day,
+            impressions: total.impressions(),
+            clicks: total.clicks(),
+            conversions: total.conversions(),
+            cost: total.cost(),
+            revenue: total.revenue(),
+            budget,
+            overspend,
+        });
+        yesterday = Some(report);
+    }
+    let sum_u = |f: fn(&DayMetrics) -> u64| daily.iter().map(f).sum::<u64>();
+    let sum_m = |f: fn(&DayMetrics) -> Money| Money::checked_sum(daily.iter().map(f));
+    let (impressions, clicks, conversions) = (
+        sum_u(|d| d.impressions),
+        sum_u(|d| d.clicks),
+        sum_u(|d| d.conversions),
+    );
+    let cost = sum_m(|d| d.cost)?;
+    let revenue = sum_m(|d| d.revenue)?;
+    let budget = sum_m(|d| d.budget)?;
+    let metrics = RunMetrics {
+        impressions,
+        clicks,
+        conversions,
+        cost,
+        revenue,
+        roi: rate(revenue.units(), cost.units()),
+        ctr: rate(clicks as f64, impressions as f64),
+        cpc: rate(cost.units(), clicks as f64),
+        budget,
+        budget_utilisation: rate(cost.units(), budget.units()),
+        overspend: sum_m(|d| d.overspend)?,
+        oracle_revenue,
+        regret: oracle_revenue - revenue.units(),
+    };
+    Ok(JobResult {
+        job: job.clone(),
+        metrics,
+        daily,
+        hours,
+    })
+}
+
+/// A progress bar when the `progress` feature is on and stderr is a terminal.
+struct Progress {
+    #[cfg(feature = "progress")]
+    bar: Option<indicatif::ProgressBar>,
+}
+
+impl Progress {
+    #[cfg_attr(not(feature = "progress"), allow(unused_variables))]
+    fn new(len: u64, show: bool) -> Self {
+        #[cfg(feature = "progress")]
+        {
+            use std::io::IsTerminal;
+            let bar = (show && std::io::stderr().is_terminal()).then(|| {
+                let b = indicatif::ProgressBar::new(len);
+                if let Ok(style) = indicatif::ProgressStyle::with_template(
+                    "{bar:40} {pos}/{len} runs, {elapsed} elapsed, eta {eta}",
+                ) {
+                    b.set_style(style);
+                }
+                b
+            });
+            Progress { bar }
+        }
+        #[cfg(not(feature = "progress"))]
+        Progress {}
+    }
+
+    fn inc(&self) {
+        #[cfg(feature = "progress")]
+        if let Some(b) = &self.bar {
+            b.inc(1);
+        }
+    }
+
+    fn finish(&self) {
+        #[cfg(feature = "progress")]
+        if let Some(b) = &self.bar {
+            b.finish_and_clear();
+        }
+    }
+}
