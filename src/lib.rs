@@ -41,6 +41,7 @@ pub mod pacing;
 pub mod policy;
 pub mod rng;
 pub mod sim;
+pub mod sweep;
 
 pub use error::{Error, Result};
 pub use model::{
