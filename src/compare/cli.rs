@@ -1,1 +1,305 @@
-//! Command-line parsing for the `compare` example.
+//! Command-line parsing for the `compare` example (kept in the library so it is tested and a
+//! later `--sweep` or `merge` command can reuse it).
+//!
+//! ```
+//! use adbandit::compare::cli::{Command, parse};
+//! let Command::Run(a) = parse(["--scenario", "drift", "--seeds", "5"].map(String::from))? else {
+//!     unreachable!()
+//! };
+//! assert_eq!((a.scenarios[0].as_str(), a.seeds), ("drift", 5));
+//! assert!(parse(["--seeds", "many"].map(String::from)).is_err());
+//! # Ok::<(), adbandit::Error>(())
+//! ```
+
+use std::path::PathBuf;
+
+use crate::compare::runner::RunOptions;
+use crate::compare::strategy::{BUILTIN_NAMES, BuiltinStrategy, StrategyEntry};
+use crate::error::{Error, Result};
+use crate::sim::{Fidelity, Scenario};
+
+/// The usage text.
+pub const USAGE: &str = "\
+usage: compare [options]
+  --scenario FILE|NAME   scenario file or built-in name (small, default, double_11, drift,
+                         long_tail); repeat or comma-separate for several [default]
+  --strategies LIST      comma-separated strategies or `all` [all]: static, even_split,
+                         manual_rule, eps_greedy, ucb, thompson, thompson_forget, oracle
+  --baseline NAME        strategy the others are compared with, seed by seed [static]
+  --seeds N              replications (seeds 0..N) [20]
+  --days N               days to simulate (at most the scenario's horizon) [all]
+  --fidelity exact|fast  market fidelity [fast]
+  --threads N            worker threads [all cores]
+  --master-seed N        master seed of every stream [2026]
+  --out DIR              write results.json, runs.csv, daily.csv, summary.csv (and plots)
+  --json                 print the summary as JSON instead of the table
+  -h, --help             this text";
+
+/// Parsed arguments of a run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CliArgs {
+    /// Scenario names or files.
+    pub scenarios: Vec<String>,
+    /// Strategy names.
+    pub strategies: Vec<String>,
+    /// Baseline strategy.
+    pub baseline: String,
+    /// Number of seeds.
+    pub seeds: u64,
+    /// Days (`None` = the horizon).
+    pub days: Option<u32>,
+    /// Fidelity.
+    pub fidelity: Fidelity,
+    /// Threads.
+    pub threads: usize,
+    /// Master seed.
+    pub master_seed: u64,
+    /// Output directory.
+    pub out: Option<PathBuf>,
+    /// Print JSON.
+    pub json: bool,
+}
+
+impl Default for CliArgs {
+    fn default() -> Self {
+        CliArgs {
+            scenarios: vec!["default".into()],
+            strategies: BUILTIN_NAMES.iter().map(|s| (*s).to_owned()).collect(),
+            baseline: "static".into(),
+            seeds: 20,
+            days: None,
+            fidelity: Fidelity::Fast,
+            threads: RunOptions::default().threads,
+            master_seed: 2026,
+            out: None,
+            json: false,
+        }
+    }
+}
+
+/// What the command line asks for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    /// Run a comparison.
+    Run(CliArgs),
+    /// Print the usage.
+    Help,
+}
+
+fn number<T>(flag: &'static str, v: &str, min: T) -> Result<T>
+where
+    T: std::str::FromStr + PartialOrd + std::fmt::Display,
+{
+    match v.parse::<T>() {
+        Ok(n) if n >= min => Ok(n),
+        _ => Err(Error::parameter(
+            flag,
+            v,
+            format!("must be a whole number >= {min}"),
+        )),
+    }
+}
+
+fn list(v: &str) -> Vec<String> {
+    v.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Parses arguments (without the program name).
+///
+/// # Errors
+/// [`Error::InvalidParameter`] naming the flag for an unknown flag, a missing value or a bad
+/// value.
+pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Command> {
+    let mut a = CliArgs::default();
+    let mut scenarios: Vec<String> = Vec::new();
+    let mut it = args.into_iter();
+    while let Some(flag) = it.next() {
+        let (flag, inline) = match flag.split_once('=') {
+            Some((f, v)) if f.starts_with("--") => (f.to_owned(), Some(v.to_owned())),
+            _ => (flag, None),
+        };
+        let takes_value = !matches!(flag.as_str(), "--json" | "-h" | "--help");
+        if !takes_value && inline.is_some() {
+            return Err(Error::parameter("flag", flag, "takes no value"));
+        }
+        let mut value = || -> Result<String> {
+            match inline.clone().or_else(|| it.next()) {
+                Some(v) if !v.is_empty() => Ok(v),
+                _ => Err(Error::parameter("flag", flag.clone(), "needs a value")),
+            }
+        };
+        match flag.as_str() {
+            "-h" | "--help" => return Ok(Command::Help),
+            "--json" => a.json = true,
+            "--scenario" | "--scenarios" => scenarios.extend(list(&value()?)),
+            "--strategies" | "--strategy" => {
+                let v = value()?;
+                a.strategies = if v == "all" {
+                    BUILTIN_NAMES.iter().map(|s| (*s).to_owned()).collect()
+                } else {
+                    list(&v)
+                };
+                for s in &a.strategies {
+                    if !BUILTIN_NAMES.contains(&s.as_str()) {
+                        return Err(Error::parameter(
+                            "--strategies",
+                            s.clone(),
+                            format!("unknown strategy; known: {}", BUILTIN_NAMES.join(", ")),
+                        ));
+                    }
+                }
+            }
+            "--baseline" => a.baseline = value()?,
+            "--seeds" => a.seeds = number("--seeds", &value()?, 1)?,
+            "--days" => a.days = Some(number("--days", &value()?, 1)?),
+            "--threads" => a.threads = number("--threads", &value()?, 1)?,
+            "--master-seed" => a.master_seed = number("--master-seed", &value()?, 0)?,
+            "--fidelity" => {
+                a.fidelity = match value()?.as_str() {
+                    "exact" => Fidelity::Exact,
+                    "fast" => Fidelity::Fast,
+                    v => {
+                        return Err(Error::parameter("--fidelity", v, "must be exact or fast"));
+                    }
+                }
+            }
+            "--out" => a.out = Some(PathBuf::from(value()?)),
+            other => {
+                return Err(Error::parameter("flag", other, "unknown flag (see --help)"));
+            }
+        }
+    }
+    if !scenarios.is_empty() {
+        a.scenarios = scenarios;
+    }
+    if a.strategies.is_empty() {
+        return Err(Error::parameter("--strategies", "", "needs at least one"));
+    }
+    if !a.strategies.contains(&a.baseline) {
+        return Err(Error::parameter(
+            "--baseline",
+            a.baseline.clone(),
+            "must be one of the strategies compared",
+        ));
+    }
+    Ok(Command::Run(a))
+}
+
+impl CliArgs {
+    /// The run options these arguments describe (progress bar on).
+    pub fn run_options(&self) -> RunOptions {
+        RunOptions {
+            master_seed: self.master_seed,
+            days: self.days,
+            fidelity: self.fidelity,
+            threads: self.threads,
+            progress: true,
+            ..RunOptions::default()
+        }
+    }
+
+    /// Loads the scenarios: a built-in name, else a file path.
+    ///
+    /// # Errors
+    /// [`Error::Io`] or a validation error naming the field.
+    pub fn load_scenarios(&self) -> Result<Vec<Scenario>> {
+        self.scenarios.iter().map(|s| load_scenario(s)).collect()
+    }
+
+    /// The strategy entries.
+    ///
+    /// # Errors
+    /// [`Error::UnknownId`] for an unknown name.
+    pub fn strategy_entries(&self) -> Result<Vec<StrategyEntry>> {
+        let names: Vec<&str> = self.strategies.iter().map(String::as_str).collect();
+        BuiltinStrategy::entries(&names)
+    }
+}
+
+/// A built-in scenario by name, or a scenario file.
+///
+/// # Errors
+/// As [`Scenario::load`].
+pub fn load_scenario(name_or_file: &str) -> Result<Scenario> {
+    if Scenario::BUILTIN.contains(&name_or_file) {
+        Scenario::builtin(name_or_file)
+    } else {
+        Scenario::load(name_or_file)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(args: &[&str]) -> Result<CliArgs> {
+        match parse(args.iter().map(|s| (*s).to_owned()))? {
+            Command::Run(a) => Ok(a),
+            Command::Help => panic!("help"),
+        }
+    }
+
+    #[test]
+    fn parses_every_flag() {
+        let a = run(&[
+            "--scenario",
+            "drift,double_11",
+            "--scenario=small",
+            "--strategies",
+            "static,thompson",
+            "--baseline",
+            "thompson",
+            "--seeds",
+            "5",
+            "--days=10",
+            "--fidelity",
+            "exact",
+            "--threads",
+            "3",
+            "--master-seed",
+            "9",
+            "--out",
+            "o",
+            "--json",
+        ])
+        .unwrap();
+        assert_eq!(a.scenarios, ["drift", "double_11", "small"]);
+        assert_eq!(a.strategies, ["static", "thompson"]);
+        assert_eq!(a.baseline, "thompson");
+        assert_eq!(
+            (a.seeds, a.days, a.threads, a.master_seed),
+            (5, Some(10), 3, 9)
+        );
+        assert_eq!(a.fidelity, Fidelity::Exact);
+        assert_eq!(a.out, Some(PathBuf::from("o")));
+        assert!(a.json);
+        let d = run(&[]).unwrap();
+        assert_eq!(d.strategies.len(), BUILTIN_NAMES.len());
+        assert_eq!(d.scenarios, ["default"]);
+        assert_eq!(
+            parse(["-h".to_owned()]).unwrap(),
+            Command::Help,
+            "help flag"
+        );
+    }
+
+    #[test]
+    fn bad_input_is_named() {
+        let err = |args: &[&str]| run(args).unwrap_err().to_string();
+        assert!(err(&["--bogus"]).contains("--bogus"));
+        assert!(err(&["--seeds", "0"]).contains("--seeds"));
+        assert!(err(&["--seeds", "-3"]).contains("--seeds"));
+        assert!(err(&["--seeds"]).contains("needs a value"));
+        assert!(err(&["--threads", "x"]).contains("--threads"));
+        assert!(err(&["--fidelity", "medium"]).contains("exact or fast"));
+        assert!(err(&["--strategies", "static,magic"]).contains("magic"));
+        assert!(err(&["--strategies", "thompson"]).contains("--baseline"));
+        assert!(err(&["--json=1"]).contains("no value"));
+        assert!(load_scenario("/no/such/file.json").is_err());
+        assert!(load_scenario("small").is_ok());
+    }
+}

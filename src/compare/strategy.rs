@@ -114,6 +114,10 @@ pub enum BuiltinStrategy {
 }
 
 /// Names accepted by [`BuiltinStrategy::by_name`], in the order of [`BuiltinStrategy::all`].
+///
+/// The engine strategies (`eps_greedy`: epsilon-greedy with epsilon 0.1; `ucb`: Bayes-UCB;
+/// `thompson`: Thompson sampling) forget with a half-life of 7 days and pace each hour;
+/// `thompson_forget` is Thompson sampling with a 3-day half-life, for markets that move.
 pub const BUILTIN_NAMES: [&str; 8] = [
     "static",
     "even_split",
@@ -145,10 +149,10 @@ impl BuiltinStrategy {
             },
             "eps_greedy" => engine(
                 BuiltinPolicy::EpsilonGreedy(EpsilonGreedy::fixed(0.1)?),
-                14.0,
+                7.0,
             ),
-            "ucb" => engine(BuiltinPolicy::bayes_ucb(), 14.0),
-            "thompson" => engine(BuiltinPolicy::thompson(), 14.0),
+            "ucb" => engine(BuiltinPolicy::bayes_ucb(), 7.0),
+            "thompson" => engine(BuiltinPolicy::thompson(), 7.0),
             "thompson_forget" => engine(BuiltinPolicy::thompson(), 3.0),
             "oracle" => BuiltinStrategy::Oracle,
             _ => {

@@ -1,0 +1,149 @@
+//! Strategy comparison: the engine's Thompson strategy beats the operator's baselines with
+//! paired 95% intervals above zero, no run overspends, and results do not depend on the
+//! number of threads.
+
+use adbandit::compare::{BuiltinStrategy, Grid, RunOptions, cli, report, summarise};
+use adbandit::sim::{Fidelity, Scenario};
+
+fn opts(threads: usize) -> RunOptions {
+    RunOptions {
+        master_seed: 7,
+        fidelity: Fidelity::Fast,
+        threads,
+        ..RunOptions::default()
+    }
+}
+
+#[test]
+fn thompson_beats_the_baselines_on_every_scenario() {
+    let grid = Grid::new(
+        vec![
+            Scenario::default_scenario(),
+            Scenario::double_11(),
+            Scenario::drift(),
+        ],
+        BuiltinStrategy::entries(&["static", "even_split", "manual_rule", "thompson"]).unwrap(),
+        20,
+    );
+    let results = grid.run(&opts(2)).unwrap();
+    assert_eq!(results.len(), 3 * 4 * 20);
+    for r in &results {
+        assert!(
+            r.metrics.overspend.is_zero(),
+            "{} overspent {}",
+            r.job.id,
+            r.metrics.overspend
+        );
+        assert!(
+            r.daily
+                .iter()
+                .all(|d| d.overspend.is_zero() && d.cost <= d.budget)
+        );
+    }
+    for baseline in ["static", "even_split", "manual_rule"] {
+        let s = summarise(&results, baseline);
+        for sc in ["default", "double_11", "drift"] {
+            let t = s.get(sc, "thompson").unwrap();
+            let d = t.vs_baseline.unwrap();
+            assert_eq!(d.n, 20);
+            assert!(
+                d.lo > 0.0,
+                "{sc}: thompson vs {baseline}: {:.0} [{:.0}, {:.0}]\n{}",
+                d.mean,
+                d.lo,
+                d.hi,
+                report::table(&s)
+            );
+        }
+    }
+}
+
+#[test]
+fn results_are_byte_identical_on_one_and_two_threads() {
+    let grid = Grid::new(
+        vec![Scenario::small()],
+        BuiltinStrategy::entries(&["static", "manual_rule", "thompson", "eps_greedy", "oracle"])
+            .unwrap(),
+        4,
+    );
+    let one = grid.run(&opts(1)).unwrap();
+    let two = grid.run(&opts(2)).unwrap();
+    let j1 = serde_json::to_string(&one).unwrap();
+    let j2 = serde_json::to_string(&two).unwrap();
+    assert!(j1 == j2, "results differ between 1 and 2 threads");
+    let s1 = serde_json::to_string(&summarise(&one, "static")).unwrap();
+    let s2 = serde_json::to_string(&summarise(&two, "static")).unwrap();
+    assert_eq!(s1, s2);
+    // Job ids are unique and stable; merged shards summarise to the same bytes.
+    let mut ids: Vec<&str> = one.iter().map(|r| r.job.id.as_str()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), one.len());
+    let jobs = grid.jobs(&opts(2)).unwrap();
+    let (a, b) = jobs.split_at(7);
+    let mut merged = grid.run_jobs(a, &opts(1)).unwrap();
+    merged.extend(grid.run_jobs(b, &opts(2)).unwrap());
+    assert_eq!(serde_json::to_string(&merged).unwrap(), j1);
+    // Round trip through JSON.
+    let back: Vec<adbandit::compare::JobResult> = serde_json::from_str(&j1).unwrap();
+    assert_eq!(back, one);
+}
+
+#[test]
+fn strategies_see_the_same_traffic_and_the_oracle_leads() {
+    let grid = Grid::new(
+        vec![Scenario::small()],
+        BuiltinStrategy::entries(&["static", "even_split", "oracle"]).unwrap(),
+        3,
+    );
+    let results = grid.run(&opts(2)).unwrap();
+    // small's plans have even budgets already: even_split is static, and with common random
+    // numbers the runs are identical, seed by seed.
+    for seed in 0..3 {
+        let get = |s: &str| {
+            results
+                .iter()
+                .find(|r| r.job.strategy == s && r.job.seed == seed)
+                .unwrap()
+        };
+        assert_eq!(get("static").metrics, get("even_split").metrics);
+        assert_ne!(get("static").job.id, get("even_split").job.id);
+    }
+    let s = summarise(&results, "static");
+    let o = s.get("small", "oracle").unwrap();
+    assert!(o.vs_baseline.unwrap().lo > 0.0, "{}", report::table(&s));
+    assert!(o.regret.mean.abs() < 0.25 * o.revenue.mean);
+}
+
+#[test]
+fn bad_grids_are_refused_with_named_errors() {
+    let dup = Grid::new(
+        vec![Scenario::small()],
+        BuiltinStrategy::entries(&["static", "static"]).unwrap(),
+        1,
+    );
+    assert!(
+        dup.run(&opts(1))
+            .unwrap_err()
+            .to_string()
+            .contains("static")
+    );
+    let grid = Grid::new(
+        vec![Scenario::small()],
+        BuiltinStrategy::entries(&["static"]).unwrap(),
+        1,
+    );
+    let too_long = RunOptions {
+        days: Some(1000),
+        ..opts(1)
+    };
+    assert!(
+        grid.run(&too_long)
+            .unwrap_err()
+            .to_string()
+            .contains("days")
+    );
+    assert!(grid.run(&opts(0)).is_err());
+    assert!(BuiltinStrategy::by_name("magic").is_err());
+    let _ = cli::USAGE;
+}
