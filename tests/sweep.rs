@@ -109,7 +109,12 @@ fn a_killed_shard_resumes_without_losing_or_repeating_jobs() {
     let text = std::fs::read_to_string(&path).unwrap();
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 5);
-    let torn = format!("{}\n{}\n{}", lines[0], lines[1], &lines[2][..lines[2].len() / 2]);
+    let torn = format!(
+        "{}\n{}\n{}",
+        lines[0],
+        lines[1],
+        &lines[2][..lines[2].len() / 2]
+    );
     std::fs::write(&path, &torn).unwrap();
 
     let rf = ResultFile::read(&path).unwrap();
@@ -157,7 +162,10 @@ fn merge_refuses_other_sweeps_and_names_missing_and_duplicated_jobs() {
     run_shard(&b, Shard::new(1, 2).unwrap(), &db, &opts(2)).unwrap();
     let err = merge(&[da.clone(), db.clone()]).unwrap_err().to_string();
     assert!(err.contains("different sweeps"), "{err}");
-    assert!(err.contains(a.fingerprint()) && err.contains(b.fingerprint()), "{err}");
+    assert!(
+        err.contains(a.fingerprint()) && err.contains(b.fingerprint()),
+        "{err}"
+    );
 
     // A result file of sweep b copied into a's directory (manifest of a only).
     std::fs::copy(
@@ -168,7 +176,10 @@ fn merge_refuses_other_sweeps_and_names_missing_and_duplicated_jobs() {
     let err = merge(&[da.clone()]).unwrap_err();
     assert!(matches!(err, Error::Inconsistent { .. }));
     let err = err.to_string();
-    assert!(err.contains("stray.jsonl") && err.contains("belongs to sweep"), "{err}");
+    assert!(
+        err.contains("stray.jsonl") && err.contains("belongs to sweep"),
+        "{err}"
+    );
     std::fs::remove_file(da.join("stray.jsonl")).unwrap();
 
     // And resuming a shard on a directory of another sweep is refused too.
@@ -192,7 +203,10 @@ fn merge_refuses_other_sweeps_and_names_missing_and_duplicated_jobs() {
         .filter(|(i, _)| i % 2 == 1)
         .map(|(_, j)| j.id.as_str())
         .collect();
-    assert!(err.contains(&format!("{} job(s) missing", missing.len())), "{err}");
+    assert!(
+        err.contains(&format!("{} job(s) missing", missing.len())),
+        "{err}"
+    );
     for id in &missing {
         assert!(err.contains(id), "{err} lacks {id}");
     }
@@ -213,4 +227,17 @@ fn merge_refuses_other_sweeps_and_names_missing_and_duplicated_jobs() {
     for d in [da, db, dc] {
         std::fs::remove_dir_all(d).unwrap();
     }
+}
+
+#[test]
+fn the_deploy_example_loads_and_bad_parameter_ranges_fail_early() {
+    let sw = Sweep::load(Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/sweep.example.json"))
+        .unwrap();
+    // 3 scenarios x (static, even_split, 6 manual, 3 thompson, 3 eps_greedy, oracle) x 20.
+    assert_eq!(sw.jobs().len(), 3 * 15 * 20);
+    let bad = SWEEP.replace("[0.05, 0.2]", "[0.05, 2.0]");
+    let err = Sweep::new(&SweepSpec::from_json(&bad).unwrap(), Path::new("."))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("manual_rule[step=2.0]"), "{err}");
 }

@@ -28,7 +28,12 @@ impl Coverage {
     fn describe(&self) -> String {
         const SHOW: usize = 20;
         let mut s = String::new();
-        let job = |j: &Job| format!("{} ({} / {} / seed {})", j.id, j.scenario, j.strategy, j.seed);
+        let job = |j: &Job| {
+            format!(
+                "{} ({} / {} / seed {})",
+                j.id, j.scenario, j.strategy, j.seed
+            )
+        };
         if !self.missing.is_empty() {
             let _ = write!(s, "{} job(s) missing:", self.missing.len());
             for j in self.missing.iter().take(SHOW) {

@@ -105,7 +105,11 @@ impl Shard {
         let count = if !n.is_empty() {
             num("shard count", n)?
         } else if i != "auto" {
-            return Err(Error::invalid("shard", spec, "expected I/N, auto or auto/N"));
+            return Err(Error::invalid(
+                "shard",
+                spec,
+                "expected I/N, auto or auto/N",
+            ));
         } else if let Some(v) = var(SHARD_COUNT_VAR) {
             num(SHARD_COUNT_VAR, &v)?
         } else if let Some(v) = var("SLURM_ARRAY_TASK_COUNT") {
@@ -146,16 +150,28 @@ mod tests {
 
     #[test]
     fn explicit_and_environment_specs() {
-        assert_eq!(Shard::parse_with("2/5", env(&[])).unwrap(), Shard::new(2, 5).unwrap());
+        assert_eq!(
+            Shard::parse_with("2/5", env(&[])).unwrap(),
+            Shard::new(2, 5).unwrap()
+        );
         let k8s = env(&[("JOB_COMPLETION_INDEX", "3"), (SHARD_COUNT_VAR, "8")]);
-        assert_eq!(Shard::parse_with("auto", &k8s).unwrap(), Shard::new(3, 8).unwrap());
-        assert_eq!(Shard::parse_with("auto/4", &k8s).unwrap(), Shard::new(3, 4).unwrap());
+        assert_eq!(
+            Shard::parse_with("auto", &k8s).unwrap(),
+            Shard::new(3, 8).unwrap()
+        );
+        assert_eq!(
+            Shard::parse_with("auto/4", &k8s).unwrap(),
+            Shard::new(3, 4).unwrap()
+        );
         let slurm = env(&[
             ("SLURM_ARRAY_TASK_ID", "8"),
             ("SLURM_ARRAY_TASK_MIN", "1"),
             ("SLURM_ARRAY_TASK_COUNT", "8"),
         ]);
-        assert_eq!(Shard::parse_with("auto", &slurm).unwrap(), Shard::new(7, 8).unwrap());
+        assert_eq!(
+            Shard::parse_with("auto", &slurm).unwrap(),
+            Shard::new(7, 8).unwrap()
+        );
         for bad in ["5/5", "1/0", "x/2", "3", "-1/2", "auto"] {
             assert!(Shard::parse_with(bad, env(&[])).is_err(), "accepted {bad}");
         }
@@ -171,6 +187,9 @@ mod tests {
                 .count();
             assert_eq!(owners, 1);
         }
-        assert_eq!(Shard::new(2, 10).unwrap().file_name(), "shard-002-of-010.jsonl");
+        assert_eq!(
+            Shard::new(2, 10).unwrap().file_name(),
+            "shard-002-of-010.jsonl"
+        );
     }
 }

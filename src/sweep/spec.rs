@@ -28,8 +28,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::compare::{BuiltinStrategy, Grid, Job, RunOptions, StrategyEntry};
 use crate::compare::runner::fnv1a;
+use crate::compare::{BuiltinStrategy, Grid, Job, RunOptions, StrategyEntry};
 use crate::error::{Error, Result};
 use crate::sim::{Fidelity, Granularity, Scenario};
 
@@ -131,8 +131,9 @@ fn set_path(v: &mut serde_json::Value, path: &str, x: serde_json::Value) -> Resu
 /// Expands one strategy spec into named built-ins, grid points in lexicographic order.
 fn expand(spec: &StrategySpec) -> Result<Vec<(String, BuiltinStrategy)>> {
     let base = match &spec.params {
-        Some(p) => serde_json::from_value::<BuiltinStrategy>(p.clone())
-            .map_err(|e| Error::invalid(format!("strategies.{}.params", spec.name), p, e.to_string()))?,
+        Some(p) => serde_json::from_value::<BuiltinStrategy>(p.clone()).map_err(|e| {
+            Error::invalid(format!("strategies.{}.params", spec.name), p, e.to_string())
+        })?,
         None => BuiltinStrategy::by_name(spec.builtin.as_deref().unwrap_or(&spec.name))?,
     };
     let base = serde_json::to_value(&base)?;
@@ -165,8 +166,9 @@ fn expand(spec: &StrategySpec) -> Result<Vec<(String, BuiltinStrategy)>> {
             } else {
                 format!("{}[{}]", spec.name, label.join(","))
             };
-            let s = serde_json::from_value::<BuiltinStrategy>(params.clone())
-                .map_err(|e| Error::invalid(format!("strategies.{name}"), &params, e.to_string()))?;
+            let s = serde_json::from_value::<BuiltinStrategy>(params.clone()).map_err(|e| {
+                Error::invalid(format!("strategies.{name}"), &params, e.to_string())
+            })?;
             Ok((name, s))
         })
         .collect()
@@ -315,6 +317,18 @@ impl Sweep {
                 }
             })
             .collect::<Result<Vec<_>>>()?;
+        // Parameters serde cannot check (ranges the constructors enforce) fail here, before
+        // any shard starts, not in the middle of a cluster run. The oracle is skipped: its
+        // construction solves the scenario and it has no parameters.
+        if let Some(first) = scenarios.first() {
+            for (name, s) in &spec.strategies {
+                if *s != BuiltinStrategy::Oracle {
+                    s.build(first, 0).map_err(|e| {
+                        Error::invalid(format!("strategies.{name}"), name, e.to_string())
+                    })?;
+                }
+            }
+        }
         let strategies: Vec<StrategyEntry> = spec
             .strategies
             .iter()
@@ -373,7 +387,11 @@ impl Sweep {
 
 /// The sweep fingerprint: job ids already hash scenario contents, strategy parameters,
 /// seeds, master seed, fidelity and days; add what else changes results or the summary.
-pub(crate) fn fingerprint(jobs: &[Job], baseline: &str, granularity: Granularity) -> Result<String> {
+pub(crate) fn fingerprint(
+    jobs: &[Job],
+    baseline: &str,
+    granularity: Granularity,
+) -> Result<String> {
     let ids: Vec<&str> = jobs.iter().map(|j| j.id.as_str()).collect();
     let key = serde_json::to_string(&(FORMAT, ids, baseline, granularity))?;
     Ok(format!("{:016x}", fnv1a(key.as_bytes())))

@@ -149,10 +149,7 @@ impl ResultFile {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
             Err(e) => return Err(io(path, e)),
         };
-        let complete = bytes
-            .iter()
-            .rposition(|&b| b == b'\n')
-            .map_or(0, |p| p + 1);
+        let complete = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
         let dropped_partial_line = bytes[complete..].iter().any(|b| !b.is_ascii_whitespace());
         let mut lines = Vec::new();
         for (n, line) in bytes[..complete].split(|&b| b == b'\n').enumerate() {
@@ -269,23 +266,25 @@ pub fn run_shard(sweep: &Sweep, shard: Shard, dir: &Path, opts: &ShardOptions) -
     run_opts.threads = opts.threads;
     run_opts.progress = opts.progress;
     let fp = sweep.fingerprint();
-    sweep.grid().run_jobs_with(&jobs, &run_opts, |pos, result| {
-        let line = ResultLine {
-            sweep: fp.to_owned(),
-            index: pending[pos],
-            result: result.clone(),
-        };
-        let mut text = serde_json::to_string(&line)?;
-        text.push('\n');
-        let mut f = file
-            .lock()
-            .map_err(|_| io(&path, "result file lock poisoned"))?;
-        f.write_all(text.as_bytes()).map_err(|e| io(&path, e))?;
-        if opts.sync {
-            f.sync_data().map_err(|e| io(&path, e))?;
-        }
-        Ok(())
-    })?;
+    sweep
+        .grid()
+        .run_jobs_with(&jobs, &run_opts, |pos, result| {
+            let line = ResultLine {
+                sweep: fp.to_owned(),
+                index: pending[pos],
+                result: result.clone(),
+            };
+            let mut text = serde_json::to_string(&line)?;
+            text.push('\n');
+            let mut f = file
+                .lock()
+                .map_err(|_| io(&path, "result file lock poisoned"))?;
+            f.write_all(text.as_bytes()).map_err(|e| io(&path, e))?;
+            if opts.sync {
+                f.sync_data().map_err(|e| io(&path, e))?;
+            }
+            Ok(())
+        })?;
     Ok(ShardRun {
         shard,
         file: path,
