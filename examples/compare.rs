@@ -118,7 +118,7 @@ fn run_sweep(args: &cli::SweepArgs) -> adbandit::Result<()> {
         done.file.display()
     );
     if shard.count() == 1 {
-        let merged = sweep::merge(std::slice::from_ref(&args.out))?;
+        let merged = sweep::merge(&[&args.out])?;
         emit(&merged.comparison(), Some(&args.out), args.json)?;
     } else {
         eprintln!(

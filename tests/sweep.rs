@@ -73,7 +73,7 @@ fn three_shards_merge_to_the_bytes_of_one_machine() {
 
     let one = scratch("one");
     run_all(&sw, 1, &one, 2);
-    let m1 = merge(&[one.clone()]).unwrap();
+    let m1 = merge(&[&one]).unwrap();
     assert_eq!(m1.results, reference);
     assert_eq!(outputs(&m1.results, &m1.manifest.baseline), want);
     assert_eq!(m1.summary, summarise(&reference, "static"));
@@ -100,7 +100,7 @@ fn a_killed_shard_resumes_without_losing_or_repeating_jobs() {
     let sw = sweep(SWEEP);
     let dir = scratch("resume");
     run_all(&sw, 3, &dir, 1);
-    let want = outputs(&merge(&[dir.clone()]).unwrap().results, sw.baseline());
+    let want = outputs(&merge(&[&dir]).unwrap().results, sw.baseline());
 
     // Simulate a kill of shard 1 while it wrote its third line: two whole lines and half
     // of the third survive.
@@ -121,7 +121,7 @@ fn a_killed_shard_resumes_without_losing_or_repeating_jobs() {
     assert_eq!(rf.lines.len(), 2);
     assert!(rf.dropped_partial_line);
     // Merging now reports the three lost jobs by id, not garbage.
-    let err = merge(&[dir.clone()]).unwrap_err().to_string();
+    let err = merge(&[&dir]).unwrap_err().to_string();
     assert!(err.contains("3 job(s) missing"), "{err}");
     let lost = &ResultFile::read(&dir.join(Shard::new(1, 3).unwrap().file_name()))
         .unwrap()
@@ -146,7 +146,7 @@ fn a_killed_shard_resumes_without_losing_or_repeating_jobs() {
     let idle = run_shard(&sw, shard, &dir, &opts(2)).unwrap();
     assert_eq!((idle.skipped, idle.ran), (5, 0));
 
-    let merged = merge(&[dir.clone()]).unwrap();
+    let merged = merge(&[&dir]).unwrap();
     assert_eq!(merged.results.len(), sw.jobs().len());
     assert_eq!(outputs(&merged.results, sw.baseline()), want);
     std::fs::remove_dir_all(&dir).unwrap();
@@ -160,7 +160,7 @@ fn merge_refuses_other_sweeps_and_names_missing_and_duplicated_jobs() {
     let (da, db) = (scratch("mix-a"), scratch("mix-b"));
     run_shard(&a, Shard::new(0, 2).unwrap(), &da, &opts(2)).unwrap();
     run_shard(&b, Shard::new(1, 2).unwrap(), &db, &opts(2)).unwrap();
-    let err = merge(&[da.clone(), db.clone()]).unwrap_err().to_string();
+    let err = merge(&[&da, &db]).unwrap_err().to_string();
     assert!(err.contains("different sweeps"), "{err}");
     assert!(
         err.contains(a.fingerprint()) && err.contains(b.fingerprint()),
@@ -173,7 +173,7 @@ fn merge_refuses_other_sweeps_and_names_missing_and_duplicated_jobs() {
         da.join("stray.jsonl"),
     )
     .unwrap();
-    let err = merge(&[da.clone()]).unwrap_err();
+    let err = merge(&[&da]).unwrap_err();
     assert!(matches!(err, Error::Inconsistent { .. }));
     let err = err.to_string();
     assert!(
@@ -195,7 +195,7 @@ fn merge_refuses_other_sweeps_and_names_missing_and_duplicated_jobs() {
     std::fs::remove_file(da.join(Shard::new(1, 2).unwrap().file_name())).unwrap();
 
     // Only shard 0 of 2: the odd-indexed jobs are missing, named by id.
-    let err = merge(&[da.clone()]).unwrap_err().to_string();
+    let err = merge(&[&da]).unwrap_err().to_string();
     let missing: Vec<&str> = a
         .jobs()
         .iter()
@@ -210,14 +210,14 @@ fn merge_refuses_other_sweeps_and_names_missing_and_duplicated_jobs() {
     for id in &missing {
         assert!(err.contains(id), "{err} lacks {id}");
     }
-    let cov = adbandit::sweep::coverage(&[da.clone()]).unwrap();
+    let cov = adbandit::sweep::coverage(&[&da]).unwrap();
     assert_eq!(cov.missing.len(), missing.len());
 
     // Shard 1 of 2 run twice under different shard counts: duplicates are named.
     run_shard(&a, Shard::new(1, 2).unwrap(), &da, &opts(2)).unwrap();
     let dc = scratch("mix-c");
     run_shard(&a, Shard::new(0, 1).unwrap(), &dc, &opts(2)).unwrap();
-    let err = merge(&[da.clone(), dc.clone()]).unwrap_err().to_string();
+    let err = merge(&[&da, &dc]).unwrap_err().to_string();
     assert!(
         err.contains(&format!("{} job(s) duplicated", a.jobs().len())),
         "{err}"

@@ -84,7 +84,7 @@ impl Merged {
 }
 
 /// Result files and manifests under `paths` (directories, not recursive, or files).
-fn scan(paths: &[PathBuf]) -> Result<(Vec<PathBuf>, Vec<PathBuf>)> {
+fn scan<P: AsRef<Path>>(paths: &[P]) -> Result<(Vec<PathBuf>, Vec<PathBuf>)> {
     let (mut results, mut manifests) = (Vec::new(), Vec::new());
     let mut add = |p: PathBuf| {
         let name = p.file_name().and_then(|n| n.to_str()).unwrap_or_default();
@@ -95,6 +95,7 @@ fn scan(paths: &[PathBuf]) -> Result<(Vec<PathBuf>, Vec<PathBuf>)> {
         }
     };
     for p in paths {
+        let p = p.as_ref();
         if p.is_dir() {
             let mut entries: Vec<PathBuf> = std::fs::read_dir(p)
                 .map_err(|e| io(p, e))?
@@ -104,7 +105,7 @@ fn scan(paths: &[PathBuf]) -> Result<(Vec<PathBuf>, Vec<PathBuf>)> {
             entries.into_iter().for_each(&mut add);
         } else if p.is_file() {
             // A result file: its manifest sits next to it.
-            add(p.clone());
+            add(p.to_owned());
             let dir = p.parent().unwrap_or(Path::new("."));
             let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
                 .map_err(|e| io(dir, e))?
@@ -136,7 +137,7 @@ fn scan(paths: &[PathBuf]) -> Result<(Vec<PathBuf>, Vec<PathBuf>)> {
 /// [`Error::Inconsistent`] for results of different sweeps (naming the fingerprints and
 /// files), for missing or duplicated jobs (naming their ids), or for lines whose job is not
 /// in the sweep; [`Error::Io`] / [`Error::Parse`] for unreadable files.
-pub fn merge(paths: &[PathBuf]) -> Result<Merged> {
+pub fn merge<P: AsRef<Path>>(paths: &[P]) -> Result<Merged> {
     let g = gather(paths)?;
     let coverage = g.coverage();
     if !coverage.is_complete() {
@@ -169,7 +170,7 @@ pub fn merge(paths: &[PathBuf]) -> Result<Merged> {
 ///
 /// # Errors
 /// As [`merge`], except for incomplete coverage.
-pub fn coverage(paths: &[PathBuf]) -> Result<Coverage> {
+pub fn coverage<P: AsRef<Path>>(paths: &[P]) -> Result<Coverage> {
     Ok(gather(paths)?.coverage())
 }
 
@@ -196,7 +197,7 @@ impl Gathered {
     }
 }
 
-fn gather(paths: &[PathBuf]) -> Result<Gathered> {
+fn gather<P: AsRef<Path>>(paths: &[P]) -> Result<Gathered> {
     let (files, manifest_files) = scan(paths)?;
     let mut manifests: BTreeMap<String, (Manifest, Vec<PathBuf>)> = BTreeMap::new();
     for p in &manifest_files {
@@ -229,7 +230,7 @@ fn gather(paths: &[PathBuf]) -> Result<Gathered> {
             "merge",
             paths
                 .iter()
-                .map(|p| p.display().to_string())
+                .map(|p| p.as_ref().display().to_string())
                 .collect::<Vec<_>>()
                 .join(" "),
             "no sweep manifest (manifest-*.json) found: not a sweep results directory",

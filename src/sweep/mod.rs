@@ -5,14 +5,14 @@
 //! same bytes as a single-machine run.
 //!
 //! ```no_run
-//! use std::path::{Path, PathBuf};
+//! use std::path::Path;
 //! use adbandit::sweep::{Shard, ShardOptions, Sweep, merge, run_shard};
 //! let sweep = Sweep::load("sweep.json")?;
 //! for i in 0..3 {
 //!     // Normally one process (pod, array task) per shard.
 //!     run_shard(&sweep, Shard::new(i, 3)?, Path::new("out"), &ShardOptions::default())?;
 //! }
-//! let merged = merge(&[PathBuf::from("out")])?;
+//! let merged = merge(&["out"])?;
 //! println!("{}", adbandit::compare::report::table(&merged.summary));
 //! # Ok::<(), adbandit::Error>(())
 //! ```
