@@ -66,8 +66,9 @@ impl Shard {
     /// Parses a shard spec, reading variables through `var`:
     /// - `I/N`: shard I of N;
     /// - `auto/N`: index from `JOB_COMPLETION_INDEX` (Kubernetes Indexed Job) or
-    ///   `SLURM_ARRAY_TASK_ID` minus `SLURM_ARRAY_TASK_MIN` (Slurm array, so `--array=1-8`
-    ///   works too), count N;
+    ///   `SLURM_ARRAY_TASK_ID` (Slurm array, which must then be numbered from 0: the id is
+    ///   used as is, so re-running a subset such as `--array=3,5` keeps each task's
+    ///   shard), count N;
     /// - `auto`: the same index, count from [`SHARD_COUNT_VAR`] or `SLURM_ARRAY_TASK_COUNT`.
     ///
     /// # Errors
@@ -84,14 +85,7 @@ impl Shard {
             if let Some(v) = var("JOB_COMPLETION_INDEX") {
                 num("JOB_COMPLETION_INDEX", &v)?
             } else if let Some(v) = var("SLURM_ARRAY_TASK_ID") {
-                let id = num("SLURM_ARRAY_TASK_ID", &v)?;
-                let min = match var("SLURM_ARRAY_TASK_MIN") {
-                    Some(m) => num("SLURM_ARRAY_TASK_MIN", &m)?,
-                    None => 0,
-                };
-                id.checked_sub(min).ok_or_else(|| {
-                    Error::invalid("SLURM_ARRAY_TASK_ID", id, "below SLURM_ARRAY_TASK_MIN")
-                })?
+                num("SLURM_ARRAY_TASK_ID", &v)?
             } else {
                 return Err(Error::invalid(
                     "shard",
@@ -164,13 +158,22 @@ mod tests {
             Shard::new(3, 4).unwrap()
         );
         let slurm = env(&[
-            ("SLURM_ARRAY_TASK_ID", "8"),
-            ("SLURM_ARRAY_TASK_MIN", "1"),
+            ("SLURM_ARRAY_TASK_ID", "7"),
             ("SLURM_ARRAY_TASK_COUNT", "8"),
         ]);
         assert_eq!(
             Shard::parse_with("auto", &slurm).unwrap(),
             Shard::new(7, 8).unwrap()
+        );
+        // A re-run of tasks 3 and 5 only: the count must come from auto/N.
+        let rerun = env(&[
+            ("SLURM_ARRAY_TASK_ID", "5"),
+            ("SLURM_ARRAY_TASK_COUNT", "2"),
+        ]);
+        assert!(Shard::parse_with("auto", &rerun).is_err());
+        assert_eq!(
+            Shard::parse_with("auto/8", &rerun).unwrap(),
+            Shard::new(5, 8).unwrap()
         );
         for bad in ["5/5", "1/0", "x/2", "3", "-1/2", "auto"] {
             assert!(Shard::parse_with(bad, env(&[])).is_err(), "accepted {bad}");
