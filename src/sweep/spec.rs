@@ -110,7 +110,7 @@ pub struct SweepSpec {
 }
 
 /// Sets `path` (dotted) in `v` to `x`; the key must already exist, so typos are caught.
-fn set_path(v: &mut serde_json::Value, path: &str, x: serde_json::Value) -> Result<()> {
+fn set_path(v: &mut serde_json::Value, name: &str, path: &str, x: serde_json::Value) -> Result<()> {
     let mut cur = v;
     for key in path.split('.') {
         cur = cur
@@ -118,7 +118,7 @@ fn set_path(v: &mut serde_json::Value, path: &str, x: serde_json::Value) -> Resu
             .and_then(|o| o.get_mut(key))
             .ok_or_else(|| {
                 Error::invalid(
-                    format!("strategies.grid.{path}"),
+                    format!("strategies.{name}.grid.{path}"),
                     key,
                     "no such parameter in the strategy",
                 )
@@ -150,7 +150,7 @@ fn expand(spec: &StrategySpec) -> Result<Vec<(String, BuiltinStrategy)>> {
         for (label, params) in &points {
             for x in values {
                 let mut p = params.clone();
-                set_path(&mut p, key, x.clone())?;
+                set_path(&mut p, &spec.name, key, x.clone())?;
                 let mut l = label.clone();
                 l.push(format!("{key}={x}"));
                 next.push((l, p));
@@ -290,10 +290,10 @@ impl Sweep {
             path: p.display().to_string(),
             reason: e.to_string(),
         })?;
-        let spec = SweepSpec::from_json(&text).map_err(|e| Error::Parse {
+        let spec: SweepSpec = serde_json::from_str(&text).map_err(|e| Error::Parse {
             file: p.display().to_string(),
-            line: 0,
-            column: String::new(),
+            line: e.line(),
+            column: e.column().to_string(),
             reason: e.to_string(),
         })?;
         Sweep::new(&spec, p.parent().unwrap_or(Path::new(".")))
