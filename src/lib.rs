@@ -11,6 +11,7 @@
 //! - [`sim`]: the market simulator (scenarios, auctions, ground truth, the oracle).
 //! - [`compare`]: strategy comparison on the simulator (runner, built-in strategies, reports,
 //!   plots).
+//! - [`sweep`]: sweep files, shards across machines, resumable JSON Lines results, merge.
 //!
 //! In this trade "ROI" means revenue / cost (return on ad spend), and the code keeps that meaning.
 //!

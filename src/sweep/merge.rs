@@ -169,7 +169,7 @@ pub fn merge<P: AsRef<Path>>(paths: &[P]) -> Result<Merged> {
 /// them (e.g. to watch shards that still run).
 ///
 /// # Errors
-/// As [`merge`], except for incomplete coverage.
+/// As [`merge()`], except for incomplete coverage.
 pub fn coverage<P: AsRef<Path>>(paths: &[P]) -> Result<Coverage> {
     Ok(gather(paths)?.coverage())
 }

@@ -1,7 +1,7 @@
 //! Sweeps that outgrow one machine: a sweep file expands to an ordered list of jobs with
 //! stable ids; shards run a slice of it (on Kubernetes Indexed Jobs, Slurm arrays or by
 //! hand), appending each finished job to a JSON Lines file so a killed run resumes where it
-//! stopped; [`merge`] checks every job is there exactly once and summarises them to the
+//! stopped; [`merge()`] checks every job is there exactly once and summarises them to the
 //! same bytes as a single-machine run.
 //!
 //! ```no_run
