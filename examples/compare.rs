@@ -3,26 +3,38 @@
 //! Run with, for example:
 //! `cargo run --release --example compare -- --scenario drift --strategies static,thompson,thompson_forget --seeds 20 --out out/drift`
 //! (`--help` lists every flag). Unknown flags and bad values print a usage error and exit 2.
+//!
+//! Sweeps (see `deploy/README.md`): `compare --sweep sweep.json --shard 3/8 --out results`
+//! runs one shard, resumably; `compare merge results --out merged` checks and summarises.
 
+use std::path::Path;
 use std::process::ExitCode;
+use std::time::Instant;
 
 use adbandit::compare::cli::{self, Command};
 use adbandit::compare::report::{self, Comparison};
 use adbandit::compare::{Grid, summarise};
+use adbandit::sweep::{self, Shard, ShardOptions, Sweep};
 
 fn main() -> ExitCode {
-    let args = match cli::parse(std::env::args().skip(1)) {
-        Ok(Command::Run(a)) => a,
+    let command = match cli::parse(std::env::args().skip(1)) {
         Ok(Command::Help) => {
             println!("{}", cli::USAGE);
             return ExitCode::SUCCESS;
         }
+        Ok(c) => c,
         Err(e) => {
             eprintln!("error: {e}\n\n{}", cli::USAGE);
             return ExitCode::from(2);
         }
     };
-    match run(&args) {
+    let outcome = match &command {
+        Command::Run(a) => run(a),
+        Command::Sweep(a) => run_sweep(a),
+        Command::Merge(a) => run_merge(a),
+        Command::Help => Ok(()),
+    };
+    match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
@@ -31,17 +43,30 @@ fn main() -> ExitCode {
     }
 }
 
+/// Prints the summary and writes the files (and plots) of a comparison.
+fn emit(comparison: &Comparison, out: Option<&Path>, json: bool) -> adbandit::Result<()> {
+    if json {
+        println!("{}", serde_json::to_string_pretty(&comparison.summary)?);
+    } else {
+        print!("{}", report::table(&comparison.summary));
+    }
+    if let Some(dir) = out {
+        report::write_all(dir, comparison)?;
+        #[cfg(feature = "plots")]
+        adbandit::compare::plot::write_plots(&comparison.results, dir)?;
+        eprintln!("wrote {}", dir.display());
+    }
+    Ok(())
+}
+
 fn run(args: &cli::CliArgs) -> adbandit::Result<()> {
     let grid = Grid::new(args.load_scenarios()?, args.strategy_entries()?, args.seeds);
     let options = args.run_options();
-    let started = std::time::Instant::now();
+    let started = Instant::now();
     let results = grid.run(&options)?;
     let elapsed = started.elapsed().as_secs_f64();
     let summary = summarise(&results, &args.baseline);
-    if args.json {
-        println!("{}", serde_json::to_string_pretty(&summary)?);
-    } else {
-        print!("{}", report::table(&summary));
+    if !args.json {
         eprintln!(
             "{} runs in {elapsed:.1} s ({:.1} runs/s on {} threads)",
             results.len(),
@@ -49,16 +74,74 @@ fn run(args: &cli::CliArgs) -> adbandit::Result<()> {
             options.threads
         );
     }
-    if let Some(dir) = &args.out {
-        let comparison = Comparison {
-            options,
-            results,
-            summary,
-        };
-        report::write_all(dir, &comparison)?;
-        #[cfg(feature = "plots")]
-        adbandit::compare::plot::write_plots(&comparison.results, dir)?;
-        eprintln!("wrote {}", dir.display());
+    let comparison = Comparison {
+        options,
+        results,
+        summary,
+    };
+    emit(&comparison, args.out.as_deref(), args.json)
+}
+
+fn run_sweep(args: &cli::SweepArgs) -> adbandit::Result<()> {
+    let sw = Sweep::load(&args.file)?;
+    let shard = match &args.shard {
+        Some(s) => Shard::parse(s)?,
+        None => Shard::ALL,
+    };
+    let started = Instant::now();
+    let done = sweep::run_shard(
+        &sw,
+        shard,
+        &args.out,
+        &ShardOptions {
+            threads: args.threads,
+            progress: true,
+            sync: args.sync,
+        },
+    )?;
+    let elapsed = started.elapsed().as_secs_f64();
+    eprintln!(
+        "sweep {} ({}), shard {shard}: {} jobs, {} already done, {} run in {elapsed:.1} s \
+         ({:.1} jobs/s on {} threads){} -> {}",
+        sw.name(),
+        sw.fingerprint(),
+        done.jobs,
+        done.skipped,
+        done.ran,
+        done.ran as f64 / elapsed.max(1e-9),
+        args.threads,
+        if done.dropped_partial_line {
+            ", a torn last line dropped and re-run"
+        } else {
+            ""
+        },
+        done.file.display()
+    );
+    if shard.count() == 1 {
+        let merged = sweep::merge(&[&args.out])?;
+        emit(&merged.comparison(), Some(&args.out), args.json)?;
+    } else {
+        eprintln!(
+            "merge when every shard is done: compare merge {}",
+            args.out.display()
+        );
     }
     Ok(())
+}
+
+fn run_merge(args: &cli::MergeArgs) -> adbandit::Result<()> {
+    let merged = sweep::merge(&args.inputs)?;
+    eprintln!(
+        "merged sweep {} ({}): {} jobs from {} files{}",
+        merged.manifest.name,
+        merged.manifest.fingerprint,
+        merged.results.len(),
+        merged.files.len(),
+        if merged.dropped_partial_lines > 0 {
+            format!(", {} torn last lines ignored", merged.dropped_partial_lines)
+        } else {
+            String::new()
+        }
+    );
+    emit(&merged.comparison(), args.out.as_deref(), args.json)
 }

@@ -66,6 +66,7 @@
 //!   summaries with paired intervals, reports and plots);
 //! - [`analysis`], [`twin`]: effect analysis of an account's own report, and a simulator twin
 //!   calibrated from it.
+//! - [`sweep`]: sweep files, shards across machines, resumable JSON Lines results, merge.
 //!
 //! Randomness always comes from a seed the caller controls ([`rng`]); the same seed gives the
 //! same bits whatever the number of threads.
@@ -86,6 +87,7 @@ pub mod pacing;
 pub mod policy;
 pub mod rng;
 pub mod sim;
+pub mod sweep;
 pub mod twin;
 
 pub use error::{Error, Result};

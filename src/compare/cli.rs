@@ -21,6 +21,8 @@ use crate::sim::{Fidelity, Scenario};
 /// The usage text.
 pub const USAGE: &str = "\
 usage: compare [options]
+       compare --sweep FILE --out DIR [--shard I/N|auto|auto/N] [--threads N] [--json]
+       compare merge DIR|FILE... [--out DIR] [--json]
   --scenario FILE|NAME   scenario file or built-in name (small, default, double_11, drift,
                          long_tail); repeat or comma-separate for several [default]
   --strategies LIST      comma-separated strategies or `all` [all]: static, even_split,
@@ -33,6 +35,16 @@ usage: compare [options]
   --master-seed N        master seed of every stream [2026]
   --out DIR              write results.json, runs.csv, daily.csv, summary.csv (and plots)
   --json                 print the summary as JSON instead of the table
+  --sweep FILE           run the sweep file (scenarios, strategy grids, seeds, days, fidelity)
+                         instead of the flags above, appending results to DIR/shard-*.jsonl;
+                         a re-run resumes; without --shard the whole sweep runs and is merged
+  --shard I/N|auto[/N]   run jobs whose index is I modulo N; `auto` takes I from
+                         JOB_COMPLETION_INDEX or SLURM_ARRAY_TASK_ID, N from ADBANDIT_SHARD_COUNT
+                         or SLURM_ARRAY_TASK_COUNT
+  --no-sync              do not fsync each result line (faster; a killed process still keeps
+                         its lines, a crashed machine may not)
+  merge DIR|FILE...      check that the shards' results cover the sweep exactly once and write
+                         the summary, CSVs, JSON (and plots) of the whole sweep to --out
   -h, --help             this text";
 
 /// Parsed arguments of a run.
@@ -77,11 +89,44 @@ impl Default for CliArgs {
     }
 }
 
+/// Arguments of a sweep run (`--sweep`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SweepArgs {
+    /// The sweep file.
+    pub file: PathBuf,
+    /// Shard spec (`I/N`, `auto`, `auto/N`; resolved by `adbandit::sweep::Shard::parse`);
+    /// `None` = the whole sweep, merged at the end.
+    pub shard: Option<String>,
+    /// Results directory.
+    pub out: PathBuf,
+    /// Threads.
+    pub threads: usize,
+    /// Print JSON.
+    pub json: bool,
+    /// Fsync each result line.
+    pub sync: bool,
+}
+
+/// Arguments of `merge`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MergeArgs {
+    /// Result directories or files.
+    pub inputs: Vec<PathBuf>,
+    /// Where to write the merged outputs.
+    pub out: Option<PathBuf>,
+    /// Print JSON.
+    pub json: bool,
+}
+
 /// What the command line asks for.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command {
     /// Run a comparison.
     Run(CliArgs),
+    /// Run a sweep file, or one shard of it.
+    Sweep(SweepArgs),
+    /// Merge shard results.
+    Merge(MergeArgs),
     /// Print the usage.
     Help,
 }
@@ -114,15 +159,22 @@ fn list(v: &str) -> Vec<String> {
 /// [`Error::InvalidParameter`] naming the flag for an unknown flag, a missing value or a bad
 /// value.
 pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Command> {
+    let mut it = args.into_iter().peekable();
+    if it.peek().map(String::as_str) == Some("merge") {
+        it.next();
+        return parse_merge(it);
+    }
     let mut a = CliArgs::default();
     let mut scenarios: Vec<String> = Vec::new();
-    let mut it = args.into_iter();
+    let (mut sweep, mut shard, mut sync) = (None, None, true);
+    // Flags that describe a grid, which a sweep file describes instead.
+    let mut grid_flags: Vec<String> = Vec::new();
     while let Some(flag) = it.next() {
         let (flag, inline) = match flag.split_once('=') {
             Some((f, v)) if f.starts_with("--") => (f.to_owned(), Some(v.to_owned())),
             _ => (flag, None),
         };
-        let takes_value = !matches!(flag.as_str(), "--json" | "-h" | "--help");
+        let takes_value = !matches!(flag.as_str(), "--json" | "--no-sync" | "-h" | "--help");
         if !takes_value && inline.is_some() {
             return Err(Error::parameter("flag", flag, "takes no value"));
         }
@@ -132,9 +184,26 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Command> {
                 _ => Err(Error::parameter("flag", flag.clone(), "needs a value")),
             }
         };
+        if matches!(
+            flag.as_str(),
+            "--scenario"
+                | "--scenarios"
+                | "--strategies"
+                | "--strategy"
+                | "--baseline"
+                | "--seeds"
+                | "--days"
+                | "--master-seed"
+                | "--fidelity"
+        ) {
+            grid_flags.push(flag.clone());
+        }
         match flag.as_str() {
             "-h" | "--help" => return Ok(Command::Help),
             "--json" => a.json = true,
+            "--no-sync" => sync = false,
+            "--sweep" => sweep = Some(PathBuf::from(value()?)),
+            "--shard" => shard = Some(value()?),
             "--scenario" | "--scenarios" => scenarios.extend(list(&value()?)),
             "--strategies" | "--strategy" => {
                 let v = value()?;
@@ -173,6 +242,38 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Command> {
             }
         }
     }
+    if let Some(file) = sweep {
+        if let Some(f) = grid_flags.first() {
+            return Err(Error::parameter(
+                "--sweep",
+                f.clone(),
+                "the sweep file sets scenarios, strategies, seeds, days and fidelity: \
+                 drop this flag",
+            ));
+        }
+        let Some(out) = a.out else {
+            return Err(Error::parameter(
+                "--out",
+                "",
+                "--sweep needs --out DIR for its result files",
+            ));
+        };
+        return Ok(Command::Sweep(SweepArgs {
+            file,
+            shard,
+            out,
+            threads: a.threads,
+            json: a.json,
+            sync,
+        }));
+    }
+    if shard.is_some() || !sync {
+        return Err(Error::parameter(
+            "--shard",
+            shard.unwrap_or_default(),
+            "--shard and --no-sync need --sweep FILE",
+        ));
+    }
     if !scenarios.is_empty() {
         a.scenarios = scenarios;
     }
@@ -187,6 +288,44 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Command> {
         ));
     }
     Ok(Command::Run(a))
+}
+
+fn parse_merge(args: impl Iterator<Item = String>) -> Result<Command> {
+    let mut m = MergeArgs {
+        inputs: Vec::new(),
+        out: None,
+        json: false,
+    };
+    let mut it = args;
+    while let Some(arg) = it.next() {
+        match arg.as_str() {
+            "-h" | "--help" => return Ok(Command::Help),
+            "--json" => m.json = true,
+            "--out" => match it.next() {
+                Some(v) if !v.is_empty() => m.out = Some(PathBuf::from(v)),
+                _ => return Err(Error::parameter("flag", "--out", "needs a value")),
+            },
+            a if a.starts_with("--out=") && a.len() > 6 => {
+                m.out = Some(PathBuf::from(&a[6..]));
+            }
+            a if a.starts_with('-') => {
+                return Err(Error::parameter(
+                    "flag",
+                    a,
+                    "unknown flag of merge (see --help)",
+                ));
+            }
+            _ => m.inputs.push(PathBuf::from(arg)),
+        }
+    }
+    if m.inputs.is_empty() {
+        return Err(Error::parameter(
+            "merge",
+            "",
+            "needs at least one results directory or file",
+        ));
+    }
+    Ok(Command::Merge(m))
 }
 
 impl CliArgs {
@@ -239,7 +378,7 @@ mod tests {
     fn run(args: &[&str]) -> Result<CliArgs> {
         match parse(args.iter().map(|s| (*s).to_owned()))? {
             Command::Run(a) => Ok(a),
-            Command::Help => panic!("help"),
+            other => panic!("not a run: {other:?}"),
         }
     }
 
@@ -285,6 +424,35 @@ mod tests {
             Command::Help,
             "help flag"
         );
+    }
+
+    #[test]
+    fn sweep_and_merge_commands() {
+        let p = |args: &[&str]| parse(args.iter().map(|s| (*s).to_owned()));
+        let Command::Sweep(s) = p(&["--sweep", "s.json", "--shard", "auto", "--out", "r"]).unwrap()
+        else {
+            panic!("not a sweep")
+        };
+        assert_eq!(s.file, PathBuf::from("s.json"));
+        assert_eq!(s.shard.as_deref(), Some("auto"));
+        assert_eq!(s.out, PathBuf::from("r"));
+        assert!(s.sync);
+        let Command::Sweep(s) = p(&["--sweep=s.json", "--out=r", "--no-sync"]).unwrap() else {
+            panic!("not a sweep")
+        };
+        assert_eq!((s.shard, s.sync), (None, false));
+        let Command::Merge(m) = p(&["merge", "a", "b/", "--out", "o", "--json"]).unwrap() else {
+            panic!("not a merge")
+        };
+        assert_eq!(m.inputs, [PathBuf::from("a"), PathBuf::from("b/")]);
+        assert_eq!(m.out, Some(PathBuf::from("o")));
+        assert!(m.json);
+        let err = |args: &[&str]| p(args).unwrap_err().to_string();
+        assert!(err(&["--sweep", "s.json"]).contains("--out"));
+        assert!(err(&["--sweep", "s.json", "--out", "r", "--seeds", "3"]).contains("--seeds"));
+        assert!(err(&["--shard", "1/2"]).contains("--sweep"));
+        assert!(err(&["merge"]).contains("at least one"));
+        assert!(err(&["merge", "d", "--bogus"]).contains("--bogus"));
     }
 
     #[test]

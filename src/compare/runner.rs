@@ -320,6 +320,24 @@ impl Grid {
     /// The first failing job's error (with its id), [`Error::UnknownId`] for a job naming a
     /// scenario or strategy not in the grid.
     pub fn run_jobs(&self, jobs: &[Job], opts: &RunOptions) -> Result<Vec<JobResult>> {
+        self.run_jobs_with(jobs, opts, |_, _| Ok(()))
+    }
+
+    /// [`Grid::run_jobs`], calling `on_done(position in jobs, result)` as each job finishes
+    /// (from a worker thread, in completion order), e.g. to append it to a result file so a
+    /// killed run keeps its finished jobs. An error from `on_done` fails that job.
+    ///
+    /// # Errors
+    /// As [`Grid::run_jobs`], and the first error of `on_done`.
+    pub fn run_jobs_with<F>(
+        &self,
+        jobs: &[Job],
+        opts: &RunOptions,
+        on_done: F,
+    ) -> Result<Vec<JobResult>>
+    where
+        F: Fn(usize, &JobResult) -> Result<()> + Sync,
+    {
         self.check(opts)?;
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(opts.threads)
@@ -344,12 +362,15 @@ impl Grid {
                 };
             }
             jobs.par_iter()
-                .map(|j| {
+                .enumerate()
+                .map(|(i, j)| {
                     let o = oracles
                         .get(&(j.scenario.clone(), j.days))
                         .copied()
                         .unwrap_or(0.0);
-                    let r = self.run_one(j, opts, o);
+                    let r = self
+                        .run_one(j, opts, o)
+                        .and_then(|r| on_done(i, &r).map(|()| r));
                     progress.inc();
                     r
                 })

@@ -1,0 +1,28 @@
+//! Sweeps that outgrow one machine: a sweep file expands to an ordered list of jobs with
+//! stable ids; shards run a slice of it (on Kubernetes Indexed Jobs, Slurm arrays or by
+//! hand), appending each finished job to a JSON Lines file so a killed run resumes where it
+//! stopped; [`merge()`] checks every job is there exactly once and summarises them to the
+//! same bytes as a single-machine run.
+//!
+//! ```no_run
+//! use std::path::Path;
+//! use adbandit::sweep::{Shard, ShardOptions, Sweep, merge, run_shard};
+//! let sweep = Sweep::load("sweep.json")?;
+//! for i in 0..3 {
+//!     // Normally one process (pod, array task) per shard.
+//!     run_shard(&sweep, Shard::new(i, 3)?, Path::new("out"), &ShardOptions::default())?;
+//! }
+//! let merged = merge(&["out"])?;
+//! println!("{}", adbandit::compare::report::table(&merged.summary));
+//! # Ok::<(), adbandit::Error>(())
+//! ```
+
+pub mod merge;
+pub mod shard;
+pub mod spec;
+pub mod store;
+
+pub use merge::{Coverage, Merged, coverage, merge};
+pub use shard::{SHARD_COUNT_VAR, Shard};
+pub use spec::{Seeds, StrategySpec, Sweep, SweepSpec};
+pub use store::{Manifest, ResultFile, ResultLine, ShardOptions, ShardRun, run_shard};

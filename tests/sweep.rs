@@ -1,0 +1,243 @@
+//! Sweeps: sharded runs merge to the bytes of a single-machine run; killed shards resume
+//! without losing or repeating jobs; merge refuses mixed sweeps and names missing jobs.
+
+use std::path::{Path, PathBuf};
+
+use adbandit::Error;
+use adbandit::compare::{report, summarise};
+use adbandit::sweep::{ResultFile, Shard, ShardOptions, Sweep, SweepSpec, merge, run_shard};
+
+const SWEEP: &str = r#"{
+  "name": "test",
+  "scenarios": ["small"],
+  "strategies": [
+    {"name": "static"},
+    {"name": "even_split"},
+    {"name": "manual_rule", "grid": {"step": [0.05, 0.2]}},
+    {"name": "thompson"}
+  ],
+  "seeds": 3,
+  "days": 3,
+  "fidelity": "fast",
+  "baseline": "static"
+}"#;
+
+fn sweep(text: &str) -> Sweep {
+    Sweep::new(&SweepSpec::from_json(text).unwrap(), Path::new(".")).unwrap()
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("adbandit-sweep-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn opts(threads: usize) -> ShardOptions {
+    ShardOptions {
+        threads,
+        progress: false,
+        sync: false,
+    }
+}
+
+/// Every byte a user sees of a summary: CSVs, table, JSON.
+fn outputs(results: &[adbandit::compare::JobResult], baseline: &str) -> Vec<String> {
+    let s = summarise(results, baseline);
+    vec![
+        report::summary_csv(&s).unwrap(),
+        report::table(&s),
+        serde_json::to_string_pretty(&s).unwrap(),
+        report::runs_csv(results).unwrap(),
+        report::daily_csv(results).unwrap(),
+    ]
+}
+
+fn run_all(sw: &Sweep, n: usize, dir: &Path, threads: usize) {
+    for i in 0..n {
+        let r = run_shard(sw, Shard::new(i, n).unwrap(), dir, &opts(threads)).unwrap();
+        assert_eq!(r.skipped, 0);
+        assert_eq!(r.ran, r.jobs);
+    }
+}
+
+#[test]
+fn three_shards_merge_to_the_bytes_of_one_machine() {
+    let sw = sweep(SWEEP);
+    assert_eq!(sw.jobs().len(), 5 * 3);
+    // Reference: the plain comparison runner on every job, in one process.
+    let mut o = sw.options();
+    o.threads = 2;
+    let reference = sw.grid().run_jobs(sw.jobs(), &o).unwrap();
+    let want = outputs(&reference, sw.baseline());
+
+    let one = scratch("one");
+    run_all(&sw, 1, &one, 2);
+    let m1 = merge(&[&one]).unwrap();
+    assert_eq!(m1.results, reference);
+    assert_eq!(outputs(&m1.results, &m1.manifest.baseline), want);
+    assert_eq!(m1.summary, summarise(&reference, "static"));
+
+    // Three shards in three directories (three machines), one thread each.
+    let dirs: Vec<PathBuf> = (0..3).map(|i| scratch(&format!("three-{i}"))).collect();
+    for (i, d) in dirs.iter().enumerate() {
+        run_shard(&sw, Shard::new(i, 3).unwrap(), d, &opts(1)).unwrap();
+    }
+    let m3 = merge(&dirs).unwrap();
+    assert_eq!(m3.files.len(), 3);
+    assert_eq!(outputs(&m3.results, &m3.manifest.baseline), want);
+    assert_eq!(
+        m3.comparison().to_json().unwrap(),
+        m1.comparison().to_json().unwrap()
+    );
+    for d in dirs.iter().chain([&one]) {
+        std::fs::remove_dir_all(d).unwrap();
+    }
+}
+
+#[test]
+fn a_killed_shard_resumes_without_losing_or_repeating_jobs() {
+    let sw = sweep(SWEEP);
+    let dir = scratch("resume");
+    run_all(&sw, 3, &dir, 1);
+    let want = outputs(&merge(&[&dir]).unwrap().results, sw.baseline());
+
+    // Simulate a kill of shard 1 while it wrote its third line: two whole lines and half
+    // of the third survive.
+    let shard = Shard::new(1, 3).unwrap();
+    let path = dir.join(shard.file_name());
+    let text = std::fs::read_to_string(&path).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 5);
+    let torn = format!(
+        "{}\n{}\n{}",
+        lines[0],
+        lines[1],
+        &lines[2][..lines[2].len() / 2]
+    );
+    std::fs::write(&path, &torn).unwrap();
+
+    let rf = ResultFile::read(&path).unwrap();
+    assert_eq!(rf.lines.len(), 2);
+    assert!(rf.dropped_partial_line);
+    // Merging now reports the three lost jobs by id, not garbage.
+    let err = merge(&[&dir]).unwrap_err().to_string();
+    assert!(err.contains("3 job(s) missing"), "{err}");
+    let lost = &ResultFile::read(&dir.join(Shard::new(1, 3).unwrap().file_name()))
+        .unwrap()
+        .lines;
+    assert_eq!(lost.len(), 2);
+    for l in text.lines().skip(2) {
+        let id = serde_json::from_str::<adbandit::sweep::ResultLine>(l)
+            .unwrap()
+            .result
+            .job
+            .id;
+        assert!(err.contains(&id), "{err} lacks {id}");
+    }
+
+    let again = run_shard(&sw, shard, &dir, &opts(2)).unwrap();
+    assert_eq!((again.jobs, again.skipped, again.ran), (5, 2, 3));
+    assert!(again.dropped_partial_line);
+    let rf = ResultFile::read(&path).unwrap();
+    assert_eq!(rf.lines.len(), 5);
+    assert!(!rf.dropped_partial_line);
+    // A third run has nothing left to do.
+    let idle = run_shard(&sw, shard, &dir, &opts(2)).unwrap();
+    assert_eq!((idle.skipped, idle.ran), (5, 0));
+
+    let merged = merge(&[&dir]).unwrap();
+    assert_eq!(merged.results.len(), sw.jobs().len());
+    assert_eq!(outputs(&merged.results, sw.baseline()), want);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn merge_refuses_other_sweeps_and_names_missing_and_duplicated_jobs() {
+    let a = sweep(SWEEP);
+    let b = sweep(&SWEEP.replace("\"seeds\": 3", "\"seeds\": [7, 8]"));
+    assert_ne!(a.fingerprint(), b.fingerprint());
+    let (da, db) = (scratch("mix-a"), scratch("mix-b"));
+    run_shard(&a, Shard::new(0, 2).unwrap(), &da, &opts(2)).unwrap();
+    run_shard(&b, Shard::new(1, 2).unwrap(), &db, &opts(2)).unwrap();
+    let err = merge(&[&da, &db]).unwrap_err().to_string();
+    assert!(err.contains("different sweeps"), "{err}");
+    assert!(
+        err.contains(a.fingerprint()) && err.contains(b.fingerprint()),
+        "{err}"
+    );
+
+    // A result file of sweep b copied into a's directory (manifest of a only).
+    std::fs::copy(
+        db.join(Shard::new(1, 2).unwrap().file_name()),
+        da.join("stray.jsonl"),
+    )
+    .unwrap();
+    let err = merge(&[&da]).unwrap_err();
+    assert!(matches!(err, Error::Inconsistent { .. }));
+    let err = err.to_string();
+    assert!(
+        err.contains("stray.jsonl") && err.contains("belongs to sweep"),
+        "{err}"
+    );
+    std::fs::remove_file(da.join("stray.jsonl")).unwrap();
+
+    // And resuming a shard on a directory of another sweep is refused too.
+    std::fs::copy(
+        db.join(Shard::new(1, 2).unwrap().file_name()),
+        da.join(Shard::new(1, 2).unwrap().file_name()),
+    )
+    .unwrap();
+    let err = run_shard(&a, Shard::new(1, 2).unwrap(), &da, &opts(1))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("belongs to sweep"), "{err}");
+    std::fs::remove_file(da.join(Shard::new(1, 2).unwrap().file_name())).unwrap();
+
+    // Only shard 0 of 2: the odd-indexed jobs are missing, named by id.
+    let err = merge(&[&da]).unwrap_err().to_string();
+    let missing: Vec<&str> = a
+        .jobs()
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| i % 2 == 1)
+        .map(|(_, j)| j.id.as_str())
+        .collect();
+    assert!(
+        err.contains(&format!("{} job(s) missing", missing.len())),
+        "{err}"
+    );
+    for id in &missing {
+        assert!(err.contains(id), "{err} lacks {id}");
+    }
+    let cov = adbandit::sweep::coverage(&[&da]).unwrap();
+    assert_eq!(cov.missing.len(), missing.len());
+
+    // Shard 1 of 2 run twice under different shard counts: duplicates are named.
+    run_shard(&a, Shard::new(1, 2).unwrap(), &da, &opts(2)).unwrap();
+    let dc = scratch("mix-c");
+    run_shard(&a, Shard::new(0, 1).unwrap(), &dc, &opts(2)).unwrap();
+    let err = merge(&[&da, &dc]).unwrap_err().to_string();
+    assert!(
+        err.contains(&format!("{} job(s) duplicated", a.jobs().len())),
+        "{err}"
+    );
+    assert!(err.contains("shard-000-of-001.jsonl") && err.contains("shard-001-of-002.jsonl"));
+    assert!(!err.contains("missing"), "{err}");
+    for d in [da, db, dc] {
+        std::fs::remove_dir_all(d).unwrap();
+    }
+}
+
+#[test]
+fn the_deploy_example_loads_and_bad_parameter_ranges_fail_early() {
+    let sw = Sweep::load(Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/sweep.example.json"))
+        .unwrap();
+    // 3 scenarios x (static, even_split, 6 manual, 3 thompson, 3 eps_greedy, oracle) x 20.
+    assert_eq!(sw.jobs().len(), 3 * 15 * 20);
+    let bad = SWEEP.replace("[0.05, 0.2]", "[0.05, 2.0]");
+    let err = Sweep::new(&SweepSpec::from_json(&bad).unwrap(), Path::new("."))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("manual_rule[step=2.0]"), "{err}");
+}
