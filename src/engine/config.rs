@@ -104,7 +104,8 @@ pub struct EngineConfig {
     /// Days a keyword's exploration draw is held before the policy draws again (1 = every
     /// decision). See the engine docs on why bids should not chase a fresh draw daily.
     pub keyword_redraw_days: u32,
-    /// How old evidence loses weight (periods are days).
+    /// How old evidence loses weight (periods are days; default: a 7-day half-life, which
+    /// measured best across the built-in scenarios, see the README).
     pub forgetting: Forgetting,
     /// Empirical-Bayes limits.
     pub shrinkage: ShrinkageConfig,
@@ -134,7 +135,7 @@ impl Default for EngineConfig {
             bid_elasticity: 1.0,
             keyword_redraw_days: 7,
             forgetting: Forgetting::Discount {
-                gamma: 0.5f64.powf(1.0 / 14.0),
+                gamma: 0.5f64.powf(1.0 / 7.0),
             },
             shrinkage: ShrinkageConfig::default(),
             rules: RuleConfig::default(),
