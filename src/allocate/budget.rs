@@ -101,23 +101,41 @@ pub fn allocate(arms: &[PlanArm], limits: &AllocationLimits) -> Vec<Allocation> 
                 return (0, 0, Binding::Inactive, Binding::Inactive);
             }
             let cur = a.current.micros().max(0) as f64;
-            let (mut lo, mut lo_b) = (a.min.micros().max(0), Binding::Min);
-            let (mut hi, mut hi_b) = (a.max.micros().max(0), Binding::Max);
+            // Precedence: the operator's min and max, then the step, then the floor.
+            let (min, max) = (a.min.micros().max(0), a.max.micros().max(0));
+            let (mut lo, mut lo_b) = (min, Binding::Min);
+            let (mut hi, mut hi_b) = (max, Binding::Max);
             let step_lo = (cur * (1.0 - step)).ceil() as i64;
             // A plan at zero could never grow under a relative step: let it grow to the floor.
-            let step_hi =
-                ((cur * (1.0 + step)).floor() as i64).max(limits.exploration_floor.micros());
-            if step_lo > lo {
+            // Any other plan keeps the operator's step, even toward the floor: a 1.00 budget
+            // does not jump to 100 overnight because the plan is new.
+            let step_hi = if cur > 0.0 {
+                (cur * (1.0 + step)).floor() as i64
+            } else {
+                limits.exploration_floor.micros()
+            };
+            if step_lo > lo && step_lo <= max {
                 (lo, lo_b) = (step_lo, Binding::StepDown);
+            } else if step_lo > max {
+                (lo, lo_b) = (max, Binding::Max);
             }
-            if step_hi < hi {
+            if step_hi < hi && step_hi >= min {
                 (hi, hi_b) = (step_hi, Binding::StepUp);
+            } else if step_hi < min {
+                (hi, hi_b) = (min, Binding::Min);
             }
-            if a.learning && limits.exploration_floor.micros() > lo {
-                (lo, lo_b) = (limits.exploration_floor.micros(), Binding::ExplorationFloor);
+            let floor = limits.exploration_floor.micros().min(hi);
+            if a.learning && floor > lo {
+                // A floor cut short by the upper bound is that bound's doing.
+                let why = if floor < limits.exploration_floor.micros() {
+                    hi_b
+                } else {
+                    Binding::ExplorationFloor
+                };
+                (lo, lo_b) = (floor, why);
             }
             if lo > hi {
-                // Conflicting limits: the operator's max wins over floors and steps.
+                // Only an operator min above the max gets here (validated away upstream).
                 (lo, lo_b) = (hi, hi_b);
             }
             (lo, hi, lo_b, hi_b)
@@ -269,6 +287,20 @@ mod tests {
         // Equal marginal values: 3 exp(-s0/C) = 1 exp(-s1/C), s0 - s1 = C ln 3.
         let d = (a[0].budget.micros() - a[1].budget.micros()) as f64;
         assert!((d - 300.0 * 3f64.ln()).abs() < 3.0, "{d}");
+    }
+
+    #[test]
+    fn the_floor_does_not_override_the_step() {
+        let mut arms = [arm(1000, 5.0, 1e6), arm(10, 0.1, 1e6)];
+        arms[1].learning = true;
+        let l = AllocationLimits {
+            total: Money::from_micros(1010),
+            max_step: 0.5,
+            exploration_floor: Money::from_micros(300),
+        };
+        let a = allocate(&arms, &l);
+        assert_eq!(a[1].budget.micros(), 15);
+        assert_eq!(a[1].binding, Binding::StepUp);
     }
 
     #[test]
