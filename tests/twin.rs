@@ -233,6 +233,11 @@ fn strategies_compare_on_the_twin_with_a_label() {
     for f in ["twin_comparison.json", "twin_comparison.txt", "runs.csv", "daily.csv", "summary.csv"] {
         assert!(dir.join(f).is_file(), "{f}");
     }
+    #[cfg(feature = "plots")]
+    for p in got.write_plots(&dir).unwrap() {
+        let svg = std::fs::read_to_string(&p).unwrap();
+        assert!(svg.contains("simulated twin"), "{}", p.display());
+    }
     let _ = std::fs::remove_dir_all(&dir);
 
     // A failed check says the comparison is not trustworthy.

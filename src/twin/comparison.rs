@@ -134,6 +134,27 @@ impl TwinComparison {
         Ok(serde_json::to_string_pretty(self)?)
     }
 
+    /// Writes `twin_revenue.svg` (cumulative revenue by day, mean and 95% band per strategy)
+    /// and `twin_hourly_spend.svg` into `dir`; their titles name the scenario as the
+    /// simulated twin. Returns the paths.
+    ///
+    /// # Errors
+    /// [`Error::Io`]; [`Error::InvalidValue`] without runs.
+    #[cfg(feature = "plots")]
+    pub fn write_plots(&self, dir: &Path) -> Result<Vec<std::path::PathBuf>> {
+        use crate::compare::plot;
+        let sc = self
+            .summary()
+            .rows
+            .first()
+            .map(|r| r.scenario.clone())
+            .ok_or_else(|| Error::invalid("twin comparison", "empty", "has no runs to plot"))?;
+        let (rev, hourly) = (dir.join("twin_revenue.svg"), dir.join("twin_hourly_spend.svg"));
+        plot::cumulative_revenue(self.results(), &sc, &rev)?;
+        plot::hourly_spend(self.results(), &sc, &hourly)?;
+        Ok(vec![rev, hourly])
+    }
+
     /// Writes `twin_comparison.json` (everything, with the label), `twin_comparison.txt` (the
     /// labelled table), `runs.csv`, `daily.csv` and `summary.csv` into `dir` (the CSVs'
     /// scenario column names the twin as a simulation).
@@ -175,7 +196,7 @@ pub fn label(twin: &Twin, days: u32, seeds: u64) -> String {
     let account = twin.scenario.account().name();
     let _ = writeln!(
         s,
-        "SIMULATION of account {account}: strategies compared on its twin, a simulator calibrated \
+        "SIMULATION of account \"{account}\": strategies compared on its twin, a simulator calibrated \
          from the account's own report ({} report days). Not the account, not a forecast guarantee.",
         twin.check.days
     );
