@@ -17,8 +17,8 @@
 use std::process::ExitCode;
 
 use adbandit::analysis::args::parse_twin;
-use adbandit::ingest;
 use adbandit::compare::RunOptions;
+use adbandit::ingest;
 use adbandit::twin::{TwinCompareOptions, TwinOptions, calibrate_ingested, compare_on_twin};
 
 fn run() -> adbandit::Result<bool> {

@@ -1,8 +1,8 @@
 //! The twin, calibrated on a report the simulator itself produced from a known scenario.
 
 use adbandit::analysis::{AnalysisOptions, analyze_report};
-use adbandit::sim::{Controls, Fidelity, Granularity, Market, Scenario, outcomes_to_report};
 use adbandit::compare::{RunOptions, paired};
+use adbandit::sim::{Controls, Fidelity, Granularity, Market, Scenario, outcomes_to_report};
 use adbandit::twin::{
     ENGINE_STRATEGIES, HISTORICAL, TwinCompareOptions, TwinOptions, calibrate, compare_on_twin,
 };
@@ -190,7 +190,9 @@ fn strategies_compare_on_the_twin_with_a_label() {
     let scenario = s.rows[0].scenario.clone();
     assert!(scenario.contains("simulated twin"), "{scenario}");
     for name in std::iter::once(HISTORICAL).chain(ENGINE_STRATEGIES) {
-        let row = s.get(&scenario, name).unwrap_or_else(|| panic!("{name} missing"));
+        let row = s
+            .get(&scenario, name)
+            .unwrap_or_else(|| panic!("{name} missing"));
         assert_eq!(row.revenue.n, 6, "{name}");
         assert!(row.max_overspend <= 0.0, "{name}");
         assert_eq!(row.vs_baseline.is_none(), name == HISTORICAL, "{name}");
@@ -207,10 +209,19 @@ fn strategies_compare_on_the_twin_with_a_label() {
     })
     .unwrap();
     assert_eq!(same.n, 6);
-    assert!([same.mean, same.lo, same.hi].iter().all(|x| x.abs() < 1e-12), "{same:?}");
+    assert!(
+        [same.mean, same.lo, same.hi]
+            .iter()
+            .all(|x| x.abs() < 1e-12),
+        "{same:?}"
+    );
     // Historical spends as the account did: the same controls on a market that reproduces the
     // report (mean cost per day within 15% of the report's).
-    let reported: f64 = report.rows().iter().map(|r| r.stats.cost().units()).sum::<f64>()
+    let reported: f64 = report
+        .rows()
+        .iter()
+        .map(|r| r.stats.cost().units())
+        .sum::<f64>()
         / f64::from(DAYS);
     let hist: Vec<f64> = got
         .results()
@@ -230,7 +241,13 @@ fn strategies_compare_on_the_twin_with_a_label() {
     assert!(json.contains("SIMULATION of account"));
     let dir = std::env::temp_dir().join(format!("adbandit-twin-cmp-{}", std::process::id()));
     got.write_all(&dir).unwrap();
-    for f in ["twin_comparison.json", "twin_comparison.txt", "runs.csv", "daily.csv", "summary.csv"] {
+    for f in [
+        "twin_comparison.json",
+        "twin_comparison.txt",
+        "runs.csv",
+        "daily.csv",
+        "summary.csv",
+    ] {
         assert!(dir.join(f).is_file(), "{f}");
     }
     #[cfg(feature = "plots")]
@@ -243,13 +260,24 @@ fn strategies_compare_on_the_twin_with_a_label() {
     // A failed check says the comparison is not trustworthy.
     let mut bad = twin.clone();
     bad.check.lines[0].pass = false;
-    let small = TwinCompareOptions { days: 1, seeds: 2, ..opts };
+    let small = TwinCompareOptions {
+        days: 1,
+        seeds: 2,
+        ..opts
+    };
     let b = compare_on_twin(&bad, &small).unwrap();
     assert!(!b.calibration_passed);
     assert!(b.table().contains("NOT trustworthy"));
     for (days, seeds) in [(0, 2), (367, 2), (7, 0)] {
         assert!(matches!(
-            compare_on_twin(&twin, &TwinCompareOptions { days, seeds, ..opts }),
+            compare_on_twin(
+                &twin,
+                &TwinCompareOptions {
+                    days,
+                    seeds,
+                    ..opts
+                }
+            ),
             Err(Error::InvalidParameter { .. })
         ));
     }

@@ -149,7 +149,10 @@ impl TwinComparison {
             .first()
             .map(|r| r.scenario.clone())
             .ok_or_else(|| Error::invalid("twin comparison", "empty", "has no runs to plot"))?;
-        let (rev, hourly) = (dir.join("twin_revenue.svg"), dir.join("twin_hourly_spend.svg"));
+        let (rev, hourly) = (
+            dir.join("twin_revenue.svg"),
+            dir.join("twin_hourly_spend.svg"),
+        );
         plot::cumulative_revenue(self.results(), &sc, &rev)?;
         plot::hourly_spend(self.results(), &sc, &hourly)?;
         Ok(vec![rev, hourly])
@@ -162,7 +165,10 @@ impl TwinComparison {
     /// # Errors
     /// [`Error::Io`], [`Error::Serde`].
     pub fn write_all(&self, dir: &Path) -> Result<()> {
-        report::write_file(&dir.join("twin_comparison.json"), self.to_json()?.as_bytes())?;
+        report::write_file(
+            &dir.join("twin_comparison.json"),
+            self.to_json()?.as_bytes(),
+        )?;
         report::write_file(&dir.join("twin_comparison.txt"), self.table().as_bytes())?;
         report::write_file(
             &dir.join("runs.csv"),
