@@ -26,8 +26,9 @@ pub const HISTORICAL: &str = "historical";
 /// [`crate::compare::BuiltinStrategy`]).
 pub const ENGINE_STRATEGIES: [&str; 4] = ["thompson", "ucb", "eps_greedy", "thompson_forget"];
 
-/// Settings of [`compare_on_twin`].
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+/// Settings of [`compare_on_twin`] (checked when it runs; the runner's options are recorded
+/// in the result).
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct TwinCompareOptions {
     /// Days simulated per run (1..=366), from the report's first day.
     pub days: u32,
