@@ -1,18 +1,25 @@
 //! The account's twin: calibrate a simulator scenario from a report, print the calibration
-//! check (report vs the twin replaying the same bids and budgets), and write the scenario.
+//! check (report vs the twin replaying the same bids and budgets), then compare the historical
+//! allocation held fixed with the engine's strategies on the twin (same seeds, paired 95%
+//! intervals).
 //!
-//! Everything after calibration is a SIMULATION of the account, not the account.
+//! Everything after calibration is a SIMULATION of the account, not the account, and the
+//! comparison says so; if the calibration check failed it says the comparison is not
+//! trustworthy (and the example exits 1).
 //!
 //! Run: `cargo run --release --example twin -- --report FILE [--days N] [--seeds N] [--out DIR]`
 //!
 //! With `--out DIR` it writes `twin_scenario.json` (the simulator's scenario format, horizon
-//! `--days`) and `calibration.json`.
+//! `--days`), `calibration.json`, `twin_comparison.json` / `.txt` (labelled), `runs.csv`,
+//! `daily.csv`, `summary.csv` and, with the `plots` feature, `twin_revenue.svg` and
+//! `twin_hourly_spend.svg`.
 
 use std::process::ExitCode;
 
 use adbandit::analysis::args::parse_twin;
+use adbandit::compare::RunOptions;
 use adbandit::ingest;
-use adbandit::twin::{TwinOptions, calibrate_ingested};
+use adbandit::twin::{TwinCompareOptions, TwinOptions, calibrate_ingested, compare_on_twin};
 
 fn run() -> adbandit::Result<bool> {
     let args = parse_twin(std::env::args().skip(1))?;
@@ -34,8 +41,24 @@ fn run() -> adbandit::Result<bool> {
     for n in &twin.notes {
         println!("note: {n}");
     }
-    println!(
-        "strategy comparison on the twin: not available in this build (needs the compare runner)"
+    println!();
+    let started = std::time::Instant::now();
+    let cmp = compare_on_twin(
+        &twin,
+        &TwinCompareOptions {
+            days: args.days,
+            seeds: u64::from(args.seeds),
+            run: RunOptions {
+                master_seed: args.seed,
+                ..RunOptions::default()
+            },
+        },
+    )?;
+    print!("{}", cmp.table());
+    eprintln!(
+        "{} runs in {:.1} s",
+        cmp.results().len(),
+        started.elapsed().as_secs_f64()
     );
     if let Some(dir) = &args.out {
         let io = |p: &std::path::Path, e: std::io::Error| adbandit::Error::Io {
@@ -53,8 +76,17 @@ fn run() -> adbandit::Result<bool> {
             let p = dir.join(name);
             std::fs::write(&p, text).map_err(|e| io(&p, e))?;
         }
+        cmp.write_all(dir)?;
+        #[cfg(feature = "plots")]
+        cmp.write_plots(dir)?;
         eprintln!(
-            "wrote twin_scenario.json, calibration.json to {}",
+            "wrote twin_scenario.json, calibration.json, twin_comparison.json/.txt, runs.csv, \
+             daily.csv, summary.csv{} to {}",
+            if cfg!(feature = "plots") {
+                ", plots"
+            } else {
+                ""
+            },
             dir.display()
         );
     }

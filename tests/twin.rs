@@ -1,8 +1,11 @@
 //! The twin, calibrated on a report the simulator itself produced from a known scenario.
 
 use adbandit::analysis::{AnalysisOptions, analyze_report};
+use adbandit::compare::{RunOptions, paired};
 use adbandit::sim::{Controls, Fidelity, Granularity, Market, Scenario, outcomes_to_report};
-use adbandit::twin::{TwinOptions, calibrate};
+use adbandit::twin::{
+    ENGINE_STRATEGIES, HISTORICAL, TwinCompareOptions, TwinOptions, calibrate, compare_on_twin,
+};
 use adbandit::{Error, Report};
 
 const DAYS: u32 = 14;
@@ -161,4 +164,121 @@ fn bad_options_and_reports_are_errors() {
         calibrate(&other, &report, &TwinOptions::default()),
         Err(Error::UnknownId { .. })
     ));
+}
+
+#[test]
+fn strategies_compare_on_the_twin_with_a_label() {
+    let sc = Scenario::small();
+    let report = simulated_report(&sc, Granularity::Hourly, 11);
+    let twin = calibrate(sc.account(), &report, &TwinOptions::default()).unwrap();
+    assert!(twin.check.passed(), "{}", twin.check.table());
+    let opts = TwinCompareOptions {
+        days: 7,
+        seeds: 6,
+        run: RunOptions {
+            threads: 2,
+            ..RunOptions::default()
+        },
+    };
+    let got = compare_on_twin(&twin, &opts).unwrap();
+    let table = got.table();
+    println!("{table}");
+
+    // Every strategy, 6 seeds of 7 days each; historical is the baseline.
+    let s = got.summary();
+    assert_eq!(s.baseline, HISTORICAL);
+    let scenario = s.rows[0].scenario.clone();
+    assert!(scenario.contains("simulated twin"), "{scenario}");
+    for name in std::iter::once(HISTORICAL).chain(ENGINE_STRATEGIES) {
+        let row = s
+            .get(&scenario, name)
+            .unwrap_or_else(|| panic!("{name} missing"));
+        assert_eq!(row.revenue.n, 6, "{name}");
+        assert!(row.max_overspend <= 0.0, "{name}");
+        assert_eq!(row.vs_baseline.is_none(), name == HISTORICAL, "{name}");
+    }
+    assert_eq!(got.results().len(), 6 * 5);
+    for r in got.results() {
+        assert_eq!(r.job.days, 7);
+        assert!(r.metrics.overspend.is_zero(), "{:?}", r.job);
+        assert!(r.daily.iter().all(|d| d.overspend.is_zero()), "{:?}", r.job);
+    }
+    // Same seeds for everyone: historical against itself is exactly zero.
+    let same = paired(got.results(), &scenario, HISTORICAL, HISTORICAL, |r| {
+        r.metrics.revenue.units()
+    })
+    .unwrap();
+    assert_eq!(same.n, 6);
+    assert!(
+        [same.mean, same.lo, same.hi]
+            .iter()
+            .all(|x| x.abs() < 1e-12),
+        "{same:?}"
+    );
+    // Historical spends as the account did: the same controls on a market that reproduces the
+    // report (mean cost per day within 15% of the report's).
+    let reported: f64 = report
+        .rows()
+        .iter()
+        .map(|r| r.stats.cost().units())
+        .sum::<f64>()
+        / f64::from(DAYS);
+    let hist: Vec<f64> = got
+        .results()
+        .iter()
+        .filter(|r| r.job.strategy == HISTORICAL)
+        .map(|r| r.metrics.cost.units() / 7.0)
+        .collect();
+    let mean = hist.iter().sum::<f64>() / hist.len() as f64;
+    assert!((mean / reported - 1.0).abs() < 0.15, "{mean} vs {reported}");
+
+    // The label travels with the table and the JSON.
+    assert!(table.starts_with("SIMULATION of account"));
+    assert!(table.contains("not a forecast guarantee"));
+    assert!(table.contains("Calibration check: PASS"));
+    assert!(got.calibration_passed);
+    let json = got.to_json().unwrap();
+    assert!(json.contains("SIMULATION of account"));
+    let dir = std::env::temp_dir().join(format!("adbandit-twin-cmp-{}", std::process::id()));
+    got.write_all(&dir).unwrap();
+    for f in [
+        "twin_comparison.json",
+        "twin_comparison.txt",
+        "runs.csv",
+        "daily.csv",
+        "summary.csv",
+    ] {
+        assert!(dir.join(f).is_file(), "{f}");
+    }
+    #[cfg(feature = "plots")]
+    for p in got.write_plots(&dir).unwrap() {
+        let svg = std::fs::read_to_string(&p).unwrap();
+        assert!(svg.contains("simulated twin"), "{}", p.display());
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+
+    // A failed check says the comparison is not trustworthy.
+    let mut bad = twin.clone();
+    bad.check.lines[0].pass = false;
+    let small = TwinCompareOptions {
+        days: 1,
+        seeds: 2,
+        ..opts
+    };
+    let b = compare_on_twin(&bad, &small).unwrap();
+    assert!(!b.calibration_passed);
+    assert!(b.table().contains("NOT trustworthy"));
+    for (days, seeds) in [(0, 2), (367, 2), (7, 0)] {
+        assert!(matches!(
+            compare_on_twin(
+                &twin,
+                &TwinCompareOptions {
+                    days,
+                    seeds,
+                    ..opts
+                }
+            ),
+            Err(Error::InvalidParameter { .. })
+        ));
+    }
 }

@@ -27,6 +27,17 @@
 //! no calendar events or weekday pattern; order values log-normal with log-sd `aov_sigma`;
 //! our quality and the rivals' are 1. With daily rows only, a plan that spent its budget every
 //! day shows a lower bound of its volume (the twin then sees no lost traffic).
+//!
+//! [`compare_on_twin`] then runs the historical allocation held fixed ([`HISTORICAL`])
+//! against the engine's strategies on the twin, same seeds, paired intervals, labelled as a
+//! simulation of the account with the check's verdict.
+
+mod comparison;
+
+pub use comparison::{
+    ENGINE_STRATEGIES, HISTORICAL, TwinCompareOptions, TwinComparison, compare_on_twin, label,
+    twin_strategies,
+};
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -238,7 +249,10 @@ impl Twin {
     pub fn scenario_json(&self, days: u32) -> Result<String> {
         let mut v = serde_json::to_value(&self.scenario)?;
         v["days"] = serde_json::json!(days);
-        v["name"] = serde_json::json!(format!("{} (twin)", self.scenario.account().name()));
+        v["name"] = serde_json::json!(format!(
+            "{} (simulated twin)",
+            self.scenario.account().name()
+        ));
         let s = serde_json::to_string_pretty(&v)?;
         Scenario::from_json(&s)?;
         Ok(s)

@@ -1,0 +1,265 @@
+//! Strategies compared on the twin: the historical allocation held fixed against the engine's
+//! strategies, on the same seeds, with paired 95% intervals.
+//!
+//! Everything here is a **simulation of the account** calibrated from its report: the twin
+//! reproduces the history at the historical bids and budgets (see the calibration check), but
+//! how the account answers other bids rests on an assumed rival landscape. The outputs carry
+//! that label and the check's verdict; when the check failed they say the comparison is not
+//! trustworthy.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::compare::report::{self, Comparison};
+use crate::compare::{
+    BuiltinStrategy, Grid, JobResult, RunOptions, StrategyEntry, Summary, summarise,
+};
+use crate::error::{Error, Result};
+use crate::twin::Twin;
+
+/// Name of the historical allocation (the account's bids and budgets held fixed).
+pub const HISTORICAL: &str = "historical";
+
+/// The engine's strategies compared against [`HISTORICAL`] (built-ins of
+/// [`crate::compare::BuiltinStrategy`]).
+pub const ENGINE_STRATEGIES: [&str; 4] = ["thompson", "ucb", "eps_greedy", "thompson_forget"];
+
+/// Settings of [`compare_on_twin`] (checked when it runs; the runner's options are recorded
+/// in the result).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TwinCompareOptions {
+    /// Days simulated per run (1..=366), from the report's first day.
+    pub days: u32,
+    /// Paired seeds per strategy (1..=1000; at least 2 for intervals).
+    pub seeds: u64,
+    /// Runner settings (master seed, fidelity, threads); `days` is taken from above.
+    pub run: RunOptions,
+}
+
+impl Default for TwinCompareOptions {
+    fn default() -> Self {
+        TwinCompareOptions {
+            days: 28,
+            seeds: 8,
+            run: RunOptions::default(),
+        }
+    }
+}
+
+/// A labelled comparison on the twin.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TwinComparison {
+    /// What this is: a simulation of the account, not a forecast guarantee, and the
+    /// calibration verdict (several lines).
+    pub label: String,
+    /// Whether the twin's calibration check passed.
+    pub calibration_passed: bool,
+    /// The runs and their summary (baseline [`HISTORICAL`]).
+    pub comparison: Comparison,
+}
+
+impl TwinComparison {
+    /// The summary: means, 95% intervals, paired revenue differences against `historical`.
+    pub fn summary(&self) -> &Summary {
+        &self.comparison.summary
+    }
+
+    /// Every run, in job order.
+    pub fn results(&self) -> &[JobResult] {
+        &self.comparison.results
+    }
+
+    /// One line on the best engine strategy against the historical allocation.
+    pub fn verdict(&self) -> String {
+        let s = self.summary();
+        let Some(sc) = s.rows.first().map(|r| r.scenario.as_str()) else {
+            return "no runs".to_owned();
+        };
+        let best = s
+            .rows
+            .iter()
+            .filter(|r| r.scenario == sc && r.strategy != HISTORICAL)
+            .max_by(|a, b| a.revenue.mean.total_cmp(&b.revenue.mean));
+        let (Some(b), Some(h)) = (best, s.get(sc, HISTORICAL)) else {
+            return "no engine strategy to compare".to_owned();
+        };
+        let Some(d) = b.vs_baseline else {
+            return format!("{}: no paired seeds with {HISTORICAL}", b.strategy);
+        };
+        let pct = b.vs_baseline_pct.map_or(String::new(), |p| {
+            format!(" ({:+.1}%, [{:+.1}%, {:+.1}%])", p.mean, p.lo, p.hi)
+        });
+        let call = if d.lo > 0.0 {
+            "better than the historical allocation with 95% confidence"
+        } else if d.hi < 0.0 {
+            "worse than the historical allocation with 95% confidence"
+        } else {
+            "not distinguishable from the historical allocation at 95%"
+        };
+        format!(
+            "On the twin, the best engine strategy is {}: revenue {:.0} vs {:.0} for {HISTORICAL}, \
+             paired difference {:+.0} [{:+.0}, {:+.0}]{pct} over {} seeds: {call}{}.",
+            b.strategy,
+            b.revenue.mean,
+            h.revenue.mean,
+            d.mean,
+            d.lo,
+            d.hi,
+            d.n,
+            if self.calibration_passed {
+                ""
+            } else {
+                " (calibration FAILED: not trustworthy)"
+            }
+        )
+    }
+
+    /// The label, the comparison table and the verdict.
+    pub fn table(&self) -> String {
+        let mut s = self.label.clone();
+        if !s.ends_with('\n') {
+            s.push('\n');
+        }
+        s.push_str(&report::table(self.summary()));
+        let _ = writeln!(s, "{}", self.verdict());
+        s
+    }
+
+    /// Pretty JSON (label, calibration verdict, options, runs, summary).
+    ///
+    /// # Errors
+    /// [`Error::Serde`].
+    pub fn to_json(&self) -> Result<String> {
+        Ok(serde_json::to_string_pretty(self)?)
+    }
+
+    /// Writes `twin_revenue.svg` (cumulative revenue by day, mean and 95% band per strategy)
+    /// and `twin_hourly_spend.svg` into `dir`; their titles name the scenario as the
+    /// simulated twin. Returns the paths.
+    ///
+    /// # Errors
+    /// [`Error::Io`]; [`Error::InvalidValue`] without runs.
+    #[cfg(feature = "plots")]
+    pub fn write_plots(&self, dir: &Path) -> Result<Vec<std::path::PathBuf>> {
+        use crate::compare::plot;
+        let sc = self
+            .summary()
+            .rows
+            .first()
+            .map(|r| r.scenario.clone())
+            .ok_or_else(|| Error::invalid("twin comparison", "empty", "has no runs to plot"))?;
+        let (rev, hourly) = (
+            dir.join("twin_revenue.svg"),
+            dir.join("twin_hourly_spend.svg"),
+        );
+        plot::cumulative_revenue(self.results(), &sc, &rev)?;
+        plot::hourly_spend(self.results(), &sc, &hourly)?;
+        Ok(vec![rev, hourly])
+    }
+
+    /// Writes `twin_comparison.json` (everything, with the label), `twin_comparison.txt` (the
+    /// labelled table), `runs.csv`, `daily.csv` and `summary.csv` into `dir` (the CSVs'
+    /// scenario column names the twin as a simulation).
+    ///
+    /// # Errors
+    /// [`Error::Io`], [`Error::Serde`].
+    pub fn write_all(&self, dir: &Path) -> Result<()> {
+        report::write_file(
+            &dir.join("twin_comparison.json"),
+            self.to_json()?.as_bytes(),
+        )?;
+        report::write_file(&dir.join("twin_comparison.txt"), self.table().as_bytes())?;
+        report::write_file(
+            &dir.join("runs.csv"),
+            report::runs_csv(self.results())?.as_bytes(),
+        )?;
+        report::write_file(
+            &dir.join("daily.csv"),
+            report::daily_csv(self.results())?.as_bytes(),
+        )?;
+        report::write_file(
+            &dir.join("summary.csv"),
+            report::summary_csv(self.summary())?.as_bytes(),
+        )
+    }
+}
+
+/// The strategies of [`compare_on_twin`]: [`HISTORICAL`] (the `static` built-in: the
+/// account's bids and budgets, never touched) and [`ENGINE_STRATEGIES`].
+///
+/// # Errors
+/// Never in practice (the built-ins' parameters are valid).
+pub fn twin_strategies() -> Result<Vec<StrategyEntry>> {
+    let mut v = vec![BuiltinStrategy::Static.entry(HISTORICAL)];
+    v.extend(BuiltinStrategy::entries(&ENGINE_STRATEGIES)?);
+    Ok(v)
+}
+
+/// The label of a comparison on `twin` over `days` days and `seeds` seeds.
+pub fn label(twin: &Twin, days: u32, seeds: u64) -> String {
+    let mut s = String::new();
+    let account = twin.scenario.account().name();
+    let _ = writeln!(
+        s,
+        "SIMULATION of account \"{account}\": strategies compared on its twin, a simulator calibrated \
+         from the account's own report ({} report days). Not the account, not a forecast guarantee.",
+        twin.check.days
+    );
+    let _ = writeln!(
+        s,
+        "Start: the historical bids and budgets; {days} simulated days; {seeds} seeds shared by \
+         every strategy (common random numbers); intervals are paired 95% Student-t against \
+         {HISTORICAL} (the historical allocation held fixed)."
+    );
+    if twin.check.passed() {
+        let _ = writeln!(
+            s,
+            "Calibration check: PASS. The twin reproduces the report at the historical controls; \
+             its answer to bids never tried rests on an assumed rival landscape."
+        );
+    } else {
+        let failed = twin.check.lines.iter().filter(|l| !l.pass).count();
+        let _ = writeln!(
+            s,
+            "Calibration check: FAIL ({failed} line(s) out of tolerance). The twin does not \
+             reproduce the report: this comparison is NOT trustworthy."
+        );
+    }
+    s
+}
+
+/// Compares the historical allocation held fixed against the engine's strategies on the twin:
+/// the twin's scenario with a horizon of `opts.days` (the account's historical bids and budgets
+/// as its initial state), the same seeds for every strategy, paired intervals against
+/// [`HISTORICAL`].
+///
+/// # Errors
+/// [`Error::InvalidParameter`] for days outside 1..=366 or seeds outside 1..=1000; the
+/// runner's errors.
+pub fn compare_on_twin(twin: &Twin, opts: &TwinCompareOptions) -> Result<TwinComparison> {
+    if opts.days == 0 || opts.days > 366 {
+        return Err(Error::parameter("days", opts.days, "must be in 1..=366"));
+    }
+    if opts.seeds == 0 || opts.seeds > 1000 {
+        return Err(Error::parameter("seeds", opts.seeds, "must be in 1..=1000"));
+    }
+    let scenario = twin.scenario_for(opts.days)?;
+    let run = RunOptions {
+        days: Some(opts.days),
+        ..opts.run
+    };
+    let grid = Grid::new(vec![scenario], twin_strategies()?, opts.seeds);
+    let results = grid.run(&run)?;
+    let summary = summarise(&results, HISTORICAL);
+    Ok(TwinComparison {
+        label: label(twin, opts.days, opts.seeds),
+        calibration_passed: twin.check.passed(),
+        comparison: Comparison {
+            options: run,
+            results,
+            summary,
+        },
+    })
+}
