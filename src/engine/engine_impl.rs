@@ -1293,7 +1293,7 @@ fn budget_reason(
         Binding::Value => (
             ReasonCode::BudgetByValue,
             format!(
-                "its sampled value per unit spent is {score:.3}, against the other plans' at the margin"
+                "where its marginal value matches the other plans' (sampled value per unit spent at low spend: {score:.3}, falling as it spends toward its traffic capacity)"
             ),
         ),
         Binding::Min => (
@@ -1307,13 +1307,13 @@ fn budget_reason(
         Binding::StepUp => (
             ReasonCode::BudgetStepUp,
             format!(
-                "it earns more (sampled value per unit spent {score:.3}) but a budget moves at most one step per decision"
+                "at the margin it earns more than the other plans (sampled value per unit spent at low spend: {score:.3}), but a budget moves at most one step per decision"
             ),
         ),
         Binding::StepDown => (
             ReasonCode::BudgetStepDown,
             format!(
-                "it earns less (sampled value per unit spent {score:.3}) but a budget moves at most one step per decision"
+                "at the margin it earns less than the other plans (sampled value per unit spent at low spend: {score:.3}), but a budget moves at most one step per decision"
             ),
         ),
         Binding::ExplorationFloor => (
