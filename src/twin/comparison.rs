@@ -16,8 +16,8 @@ use serde::{Deserialize, Serialize};
 use crate::compare::report::{self, Comparison};
 use crate::compare::runner::fnv1a;
 use crate::compare::{
-    BuiltinStrategy, EngineStrategy, Grid, JobResult, RunOptions, Strategy, StrategyEntry,
-    Summary, summarise,
+    BuiltinStrategy, EngineStrategy, Grid, JobResult, RunOptions, Strategy, StrategyEntry, Summary,
+    summarise,
 };
 use crate::error::{Error, Result};
 use crate::sim::Scenario;

@@ -30,7 +30,9 @@
 //!
 //! [`compare_on_twin`] then runs the historical allocation held fixed ([`HISTORICAL`])
 //! against the engine's strategies on the twin, same seeds, paired intervals, labelled as a
-//! simulation of the account with the check's verdict.
+//! simulation of the account with the check's verdict. By default the engines are
+//! warm-started: they observe [`Twin::report`] first and decide from [`Twin::first_day`], the
+//! day after the report's last date.
 
 mod comparison;
 
