@@ -52,6 +52,7 @@ fn run() -> adbandit::Result<bool> {
                 master_seed: args.seed,
                 ..RunOptions::default()
             },
+            ..TwinCompareOptions::default()
         },
     )?;
     print!("{}", cmp.table());

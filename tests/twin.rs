@@ -5,6 +5,7 @@ use adbandit::compare::{RunOptions, paired};
 use adbandit::sim::{Controls, Fidelity, Granularity, Market, Scenario, outcomes_to_report};
 use adbandit::twin::{
     ENGINE_STRATEGIES, HISTORICAL, TwinCompareOptions, TwinOptions, calibrate, compare_on_twin,
+    twin_strategies,
 };
 use adbandit::{Error, Report};
 
@@ -179,6 +180,7 @@ fn strategies_compare_on_the_twin_with_a_label() {
             threads: 2,
             ..RunOptions::default()
         },
+        ..TwinCompareOptions::default()
     };
     let got = compare_on_twin(&twin, &opts).unwrap();
     let table = got.table();
@@ -281,4 +283,139 @@ fn strategies_compare_on_the_twin_with_a_label() {
             Err(Error::InvalidParameter { .. })
         ));
     }
+}
+
+#[test]
+fn warm_started_engines_start_from_the_report() {
+    let sc = Scenario::small();
+    let report = simulated_report(&sc, Granularity::Hourly, 11);
+    let twin = calibrate(sc.account(), &report, &TwinOptions::default()).unwrap();
+    assert!(twin.check.passed(), "{}", twin.check.table());
+    // The twin keeps its report; the simulated days start the day after its last date.
+    assert_eq!(twin.report, report);
+    let (_, last) = report.date_range().unwrap();
+    assert_eq!(twin.first_day().unwrap(), last.add_days(1));
+    let scenario = twin.scenario_for(7).unwrap();
+    assert_eq!(scenario.date(0), last.add_days(1));
+
+    // Observed ROI per plan in the report.
+    let by_plan = report.by_plan().unwrap();
+    let account = scenario.account();
+    let roi: Vec<f64> = account
+        .plans()
+        .iter()
+        .map(|p| by_plan[&p.id].roi().unwrap())
+        .collect();
+    let historical = Controls::from_account(account).plan_budget;
+    let days = f64::from(DAYS);
+    let spend: Vec<f64> = account
+        .plans()
+        .iter()
+        .map(|p| by_plan[&p.id].cost().units() / days)
+        .collect();
+    println!(
+        "report ROI per plan {roi:?}; daily spend {spend:?}; historical budgets {historical:?}"
+    );
+    // Plans that spent their budget (the budget limited them) and plans that left most of it.
+    let limited: Vec<usize> = (0..roi.len())
+        .filter(|&i| spend[i] >= 0.95 * historical[i].units())
+        .collect();
+    let unspent: Vec<usize> = (0..roi.len())
+        .filter(|&i| spend[i] < 0.5 * historical[i].units())
+        .collect();
+    assert!(
+        limited.len() >= 2 && !unspent.is_empty(),
+        "{limited:?} {unspent:?}"
+    );
+    let by_roi = |a: &&usize, b: &&usize| roi[**a].total_cmp(&roi[**b]);
+    let best = *limited.iter().max_by(by_roi).unwrap();
+    let worst = *limited.iter().min_by(by_roi).unwrap();
+    let total: i64 = historical.iter().map(|b| b.micros()).sum();
+
+    // Day 0: warm engines already move budget to the budget-limited plan with the higher
+    // observed ROI, away from the lower one, and cut plans that left budget unspent (to no
+    // less than what they spent). Cold engines know nothing: they keep the total and move
+    // each plan by at most the engine's 30% step, on prior draws alone.
+    for warm in [true, false] {
+        let entries = twin_strategies(&twin, warm).unwrap();
+        assert_eq!(entries.len(), 1 + ENGINE_STRATEGIES.len());
+        for e in entries.iter().filter(|e| e.name != HISTORICAL) {
+            assert_eq!(e.params.get("warm_start").is_some(), warm, "{}", e.name);
+            for seed in 0..3 {
+                let mut st = (e.factory)(&scenario, seed).unwrap();
+                let c = st.start_day(0, scenario.date(0), None).unwrap();
+                let b = &c.plan_budget;
+                println!("{} warm={warm} seed {seed}: {b:?}", e.name);
+                let sum: i64 = b.iter().map(|b| b.micros()).sum();
+                assert!(sum <= total + 3, "{}: {sum} > {total}", e.name);
+                if warm {
+                    assert!(b[best] > historical[best], "{}: {b:?}", e.name);
+                    assert!(b[worst] <= historical[worst], "{}: {b:?}", e.name);
+                    assert!(b[best] > b[worst], "{}: {b:?}", e.name);
+                    for &i in &unspent {
+                        assert!(b[i] < historical[i], "{}: {b:?}", e.name);
+                        assert!(b[i].units() >= spend[i], "{}: {b:?}", e.name);
+                    }
+                } else {
+                    for (x, h) in b.iter().zip(&historical) {
+                        let r = x.units() / h.units();
+                        assert!((0.7 - 1e-6..=1.3 + 1e-6).contains(&r), "{}: {b:?}", e.name);
+                    }
+                }
+            }
+        }
+    }
+
+    // The whole comparison, warm (the default) and cold: zero overspend, labelled.
+    let opts = TwinCompareOptions {
+        days: 7,
+        seeds: 4,
+        run: RunOptions {
+            threads: 2,
+            ..RunOptions::default()
+        },
+        ..TwinCompareOptions::default()
+    };
+    assert!(opts.warm_start);
+    let warm = compare_on_twin(&twin, &opts).unwrap();
+    let cold = compare_on_twin(
+        &twin,
+        &TwinCompareOptions {
+            warm_start: false,
+            ..opts
+        },
+    )
+    .unwrap();
+    println!("{}\n{}", warm.table(), cold.table());
+    assert!(warm.label.contains("WARM start"), "{}", warm.label);
+    assert!(cold.label.contains("COLD start"), "{}", cold.label);
+    for got in [&warm, &cold] {
+        assert_eq!(got.results().len(), 4 * 5);
+        for r in got.results() {
+            assert_eq!(r.daily.len(), 7);
+            assert_eq!(
+                r.metrics.overspend,
+                adbandit::Money::ZERO,
+                "{}",
+                r.job.strategy
+            );
+            assert!(r.daily.iter().all(|d| d.overspend == adbandit::Money::ZERO));
+        }
+    }
+    // Historical is the same runs either way; the engines' runs differ.
+    let rev = |c: &adbandit::twin::TwinComparison, n: &str| {
+        c.summary()
+            .get(&c.summary().rows[0].scenario, n)
+            .unwrap()
+            .revenue
+            .mean
+    };
+    assert_eq!(
+        rev(&warm, HISTORICAL).to_bits(),
+        rev(&cold, HISTORICAL).to_bits()
+    );
+    assert_ne!(
+        rev(&warm, "thompson").to_bits(),
+        rev(&cold, "thompson").to_bits()
+    );
 }

@@ -212,19 +212,46 @@ impl BuiltinStrategy {
                 policy,
                 half_life_days,
                 pacing,
-            } => {
-                let config = EngineConfig {
-                    forgetting: Forgetting::half_life(*half_life_days)?,
-                    ..EngineConfig::default()
-                };
-                Box::new(EngineStrategy::new(
-                    Engine::with_policy(account, config, policy.clone(), seed)?,
-                    *pacing,
-                ))
-            }
+            } => Box::new(EngineStrategy::new(
+                engine_for(account, policy, *half_life_days, seed)?,
+                *pacing,
+            )),
             BuiltinStrategy::Oracle => Box::new(OracleStrategy::new(scenario)?),
         })
     }
+
+    /// For [`BuiltinStrategy::Engine`], the engine it runs, built on `account` with `seed` and
+    /// not yet fed anything (so a caller can first [`Engine::observe`] a history and then wrap
+    /// it with [`EngineStrategy::new`], `pacing` as in the variant); `None` for the other
+    /// built-ins.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] for a bad half-life; engine construction errors.
+    pub fn engine(&self, account: Account, seed: u64) -> Result<Option<Engine>> {
+        let BuiltinStrategy::Engine {
+            policy,
+            half_life_days,
+            ..
+        } = self
+        else {
+            return Ok(None);
+        };
+        Ok(Some(engine_for(account, policy, *half_life_days, seed)?))
+    }
+}
+
+/// The engine of [`BuiltinStrategy::Engine`]: default config with the given half-life.
+fn engine_for(
+    account: Account,
+    policy: &BuiltinPolicy,
+    half_life_days: f64,
+    seed: u64,
+) -> Result<Engine> {
+    let config = EngineConfig {
+        forgetting: Forgetting::half_life(half_life_days)?,
+        ..EngineConfig::default()
+    };
+    Engine::with_policy(account, config, policy.clone(), seed)
 }
 
 /// The operator's settings, never changed.

@@ -9,14 +9,18 @@
 
 use std::fmt::Write as _;
 use std::path::Path;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
 use crate::compare::report::{self, Comparison};
+use crate::compare::runner::fnv1a;
 use crate::compare::{
-    BuiltinStrategy, Grid, JobResult, RunOptions, StrategyEntry, Summary, summarise,
+    BuiltinStrategy, EngineStrategy, Grid, JobResult, RunOptions, Strategy, StrategyEntry, Summary,
+    summarise,
 };
 use crate::error::{Error, Result};
+use crate::sim::Scenario;
 use crate::twin::Twin;
 
 /// Name of the historical allocation (the account's bids and budgets held fixed).
@@ -30,12 +34,16 @@ pub const ENGINE_STRATEGIES: [&str; 4] = ["thompson", "ucb", "eps_greedy", "thom
 /// in the result).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct TwinCompareOptions {
-    /// Days simulated per run (1..=366), from the report's first day.
+    /// Days simulated per run (1..=366), from the day after the report's last date.
     pub days: u32,
     /// Paired seeds per strategy (1..=1000; at least 2 for intervals).
     pub seeds: u64,
     /// Runner settings (master seed, fidelity, threads); `days` is taken from above.
     pub run: RunOptions,
+    /// Warm start (default): each engine strategy's engine first observes the twin's report,
+    /// as a deployed engine would, then decides from the twin's first day. `false`: the
+    /// engines start cold, from the account alone (the historical budgets and no evidence).
+    pub warm_start: bool,
 }
 
 impl Default for TwinCompareOptions {
@@ -44,6 +52,7 @@ impl Default for TwinCompareOptions {
             days: 28,
             seeds: 8,
             run: RunOptions::default(),
+            warm_start: true,
         }
     }
 }
@@ -187,18 +196,87 @@ impl TwinComparison {
 }
 
 /// The strategies of [`compare_on_twin`]: [`HISTORICAL`] (the `static` built-in: the
-/// account's bids and budgets, never touched) and [`ENGINE_STRATEGIES`].
+/// account's bids and budgets, never touched) and [`ENGINE_STRATEGIES`], warm-started on
+/// `twin.report` when `warm_start` (the engine observes the whole report, then the runner
+/// calls its first `decide` on the twin's first day, the day after the report's last date),
+/// else the cold built-ins.
+///
+/// A warm entry's parameters are the built-in's plus the report's rows, dates and hash, so a
+/// warm run never shares a job id with a cold one or with a run warmed on another report.
 ///
 /// # Errors
-/// Never in practice (the built-ins' parameters are valid).
-pub fn twin_strategies() -> Result<Vec<StrategyEntry>> {
+/// [`Error::UnknownId`] if a report row names a plan or keyword not in the twin's account
+/// (the report must be the one the twin was calibrated from); [`Error::InvalidValue`] for an
+/// empty report.
+pub fn twin_strategies(twin: &Twin, warm_start: bool) -> Result<Vec<StrategyEntry>> {
     let mut v = vec![BuiltinStrategy::Static.entry(HISTORICAL)];
-    v.extend(BuiltinStrategy::entries(&ENGINE_STRATEGIES)?);
+    if !warm_start {
+        v.extend(BuiltinStrategy::entries(&ENGINE_STRATEGIES)?);
+        return Ok(v);
+    }
+    let account = twin.scenario.account();
+    for row in twin.report.rows() {
+        if account.plan(&row.plan).is_none() {
+            return Err(Error::UnknownId {
+                kind: "plan",
+                id: row.plan.to_string(),
+            });
+        }
+        if let Some(k) = &row.keyword {
+            if account.keyword(k).is_none() {
+                return Err(Error::UnknownId {
+                    kind: "keyword",
+                    id: k.to_string(),
+                });
+            }
+        }
+    }
+    let (first, last) = twin
+        .report
+        .date_range()
+        .ok_or_else(|| Error::invalid("twin.report", "empty", "has no rows"))?;
+    let report = Arc::new(twin.report.clone());
+    let hash = format!(
+        "{:016x}",
+        fnv1a(serde_json::to_string(report.rows())?.as_bytes())
+    );
+    for name in ENGINE_STRATEGIES {
+        let builtin = BuiltinStrategy::by_name(name)?;
+        let BuiltinStrategy::Engine { pacing, .. } = builtin else {
+            return Err(Error::invalid(
+                "twin.engine_strategies",
+                name,
+                "is not an engine strategy",
+            ));
+        };
+        let params = serde_json::json!({
+            "engine": serde_json::to_value(&builtin)?,
+            "warm_start": {
+                "report_rows": report.rows().len(),
+                "first": first,
+                "last": last,
+                "report_hash": hash,
+            },
+        });
+        let report = Arc::clone(&report);
+        v.push(StrategyEntry::custom(
+            name,
+            params,
+            move |sc: &Scenario, seed: u64| -> Result<Box<dyn Strategy>> {
+                let mut engine = builtin
+                    .engine(sc.account().clone(), seed)?
+                    .ok_or_else(|| Error::invalid("strategy", "engine", "has no engine"))?;
+                engine.observe(&report)?;
+                Ok(Box::new(EngineStrategy::new(engine, pacing)))
+            },
+        ));
+    }
     Ok(v)
 }
 
-/// The label of a comparison on `twin` over `days` days and `seeds` seeds.
-pub fn label(twin: &Twin, days: u32, seeds: u64) -> String {
+/// The label of a comparison on `twin` over `days` days and `seeds` seeds, with warm- or
+/// cold-started engine strategies.
+pub fn label(twin: &Twin, days: u32, seeds: u64, warm_start: bool) -> String {
     let mut s = String::new();
     let account = twin.scenario.account().name();
     let _ = writeln!(
@@ -213,6 +291,25 @@ pub fn label(twin: &Twin, days: u32, seeds: u64) -> String {
          every strategy (common random numbers); intervals are paired 95% Student-t against \
          {HISTORICAL} (the historical allocation held fixed)."
     );
+    let start = twin
+        .first_day()
+        .map_or_else(|_| "?".to_owned(), |d| d.to_string());
+    let _ = if warm_start {
+        writeln!(
+            s,
+            "Engine strategies: WARM start. Each engine first observed the report ({} rows), \
+             then decides from {start}, the day after the report's last date, as a deployed \
+             engine would.",
+            twin.report.rows().len()
+        )
+    } else {
+        writeln!(
+            s,
+            "Engine strategies: COLD start. The engines see the account, not the report: they \
+             learn from scratch from {start} (their first moves from the historical budgets rest on \
+             prior draws alone)."
+        )
+    };
     if twin.check.passed() {
         let _ = writeln!(
             s,
@@ -231,9 +328,10 @@ pub fn label(twin: &Twin, days: u32, seeds: u64) -> String {
 }
 
 /// Compares the historical allocation held fixed against the engine's strategies on the twin:
-/// the twin's scenario with a horizon of `opts.days` (the account's historical bids and budgets
-/// as its initial state), the same seeds for every strategy, paired intervals against
-/// [`HISTORICAL`].
+/// the twin's scenario with a horizon of `opts.days` from the day after the report's last date
+/// (the account's historical bids and budgets as its initial state), the engines warm-started
+/// on the report unless `opts.warm_start` is off (see [`twin_strategies`]), the same seeds for
+/// every strategy, paired intervals against [`HISTORICAL`].
 ///
 /// # Errors
 /// [`Error::InvalidParameter`] for days outside 1..=366 or seeds outside 1..=1000; the
@@ -250,11 +348,15 @@ pub fn compare_on_twin(twin: &Twin, opts: &TwinCompareOptions) -> Result<TwinCom
         days: Some(opts.days),
         ..opts.run
     };
-    let grid = Grid::new(vec![scenario], twin_strategies()?, opts.seeds);
+    let grid = Grid::new(
+        vec![scenario],
+        twin_strategies(twin, opts.warm_start)?,
+        opts.seeds,
+    );
     let results = grid.run(&run)?;
     let summary = summarise(&results, HISTORICAL);
     Ok(TwinComparison {
-        label: label(twin, opts.days, opts.seeds),
+        label: label(twin, opts.days, opts.seeds, opts.warm_start),
         calibration_passed: twin.check.passed(),
         comparison: Comparison {
             options: run,

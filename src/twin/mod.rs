@@ -30,7 +30,9 @@
 //!
 //! [`compare_on_twin`] then runs the historical allocation held fixed ([`HISTORICAL`])
 //! against the engine's strategies on the twin, same seeds, paired intervals, labelled as a
-//! simulation of the account with the check's verdict.
+//! simulation of the account with the check's verdict. By default the engines are
+//! warm-started: they observe [`Twin::report`] first and decide from [`Twin::first_day`], the
+//! day after the report's last date.
 
 mod comparison;
 
@@ -47,7 +49,7 @@ use serde::{Deserialize, Serialize};
 use crate::analysis::{AnalysisOptions, Estimate, analyze_report, prepare};
 use crate::error::{Error, Result};
 use crate::ingest::Ingested;
-use crate::model::{Account, KeywordId, PlanId, Report};
+use crate::model::{Account, Date, KeywordId, PlanId, Report};
 use crate::money::Money;
 use crate::pacing::TrafficCurve;
 use crate::rng::stream_seed;
@@ -238,17 +240,36 @@ pub struct Twin {
     pub check: CalibrationCheck,
     /// What was assumed.
     pub notes: Vec<String>,
+    /// The report the twin was calibrated from (for an ingested file, the prepared report:
+    /// its ids are those of the scenario's account). The comparison's warm-started engines
+    /// observe it before the twin's first day.
+    pub report: Report,
 }
 
 impl Twin {
-    /// The scenario as JSON, with a horizon of `days` days from the report's first day (the
-    /// simulator's scenario format; load it with [`Scenario::from_json`]).
+    /// The twin's first simulated day: the day after the report's last date, so an engine
+    /// that observed the report decides forward in time.
+    ///
+    /// # Errors
+    /// [`Error::InvalidValue`] for an empty report (a calibrated twin never has one).
+    pub fn first_day(&self) -> Result<Date> {
+        let (_, last) = self
+            .report
+            .date_range()
+            .ok_or_else(|| Error::invalid("twin.report", "empty", "has no rows"))?;
+        Ok(last.add_days(1))
+    }
+
+    /// The scenario as JSON, with a horizon of `days` days from [`Twin::first_day`] (the day
+    /// after the report's last date; the simulator's scenario format; load it with
+    /// [`Scenario::from_json`]).
     ///
     /// # Errors
     /// [`Error::Serde`] or validation errors (days outside 1..=3660).
     pub fn scenario_json(&self, days: u32) -> Result<String> {
         let mut v = serde_json::to_value(&self.scenario)?;
         v["days"] = serde_json::json!(days);
+        v["start_date"] = serde_json::to_value(self.first_day()?)?;
         v["name"] = serde_json::json!(format!(
             "{} (simulated twin)",
             self.scenario.account().name()
@@ -806,6 +827,7 @@ pub fn calibrate(account: &Account, report: &Report, opts: &TwinOptions) -> Resu
         hourly_from_report,
         check,
         notes,
+        report: report.clone(),
     })
 }
 
