@@ -323,6 +323,12 @@ impl OrderValuePosterior {
         (self.shape - 1.0) / self.order_shape
     }
 
+    /// `(order_shape, shape, rate)`: the AOV is `order_shape / nu`, `nu ~ Gamma(shape, rate)`.
+    /// For fast approximate quantiles (Bayes-UCB).
+    pub(crate) fn gamma_parts(&self) -> (f64, f64, f64) {
+        (self.order_shape, self.shape, self.rate)
+    }
+
     /// The `p`-quantile of the AOV: `order_shape / q_{1-p}(nu)`.
     ///
     /// # Errors

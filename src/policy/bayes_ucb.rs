@@ -8,14 +8,116 @@
 //!    an upper bound on the product's `q_t`-quantile: slightly more optimistic, never less.
 //!    ROI divides that by the arm's cpc.
 //!
-//! Each quantile inverts an incomplete beta or gamma function (statrs), so Bayes-UCB costs
-//! far more per arm than Thompson sampling; see notes/policy.md for measured numbers.
+//! # Speed: approximate quantiles for large counts, exact ones for small
+//! Exact quantiles invert an incomplete beta or gamma function (statrs, ~1-3 µs each). The
+//! level changes every round, so caching quantiles per arm would not survive a round; instead
+//! the per-round part (the level and its normal deviate `z`) is computed once per decision and
+//! each arm's quantile is approximated in closed form when its counts are large enough:
+//! - Beta: Abramowitz & Stegun 26.5.22 (a Cornish-Fisher type expansion on the log-odds
+//!   scale) when `min(alpha, beta) >= 10`. Measured worst error over alpha, beta in
+//!   [10, 1e6] and levels 0.5 .. 1 - 1e-7: 0.10 posterior standard deviations (0.9%
+//!   relative), at the most extreme levels; 0.032 sd (0.4%) for levels up to 1 - 1e-4 (the
+//!   tests bound both).
+//! - AOV (Gamma): Wilson-Hilferty cube-root approximation of `nu`'s lower quantile when its
+//!   shape is >= 50; worst relative error 0.4% (0.12% for levels up to 1 - 1e-4), about
+//!   0.03 posterior sd (tested likewise).
+//!
+//! Smaller counts fall back to the exact quantile. Both paths are deterministic.
+//! See notes/policy.md for measured numbers.
 
 use serde::{Deserialize, Serialize};
 
+use statrs::distribution::{ContinuousCDF, Gamma as StatrsGamma, Normal};
+use statrs::function::beta::inv_beta_reg;
+
 use super::{Arms, Policy, Reward};
 use crate::error::{Error, Result};
+use crate::estimate::{BetaPosterior, OrderValuePosterior};
 use crate::rng::SimRng;
+
+/// Beta parameters from which the closed-form approximation replaces the exact quantile.
+const MIN_APPROX_COUNT: f64 = 10.0;
+/// Gamma shape from which Wilson-Hilferty replaces the exact quantile (its lower tail is
+/// poor for small shapes: 8% off at shape 13 and level 1 - 1e-7).
+const MIN_APPROX_SHAPE: f64 = 50.0;
+
+/// A quantile level and its standard normal deviate, computed once per round.
+#[derive(Debug, Clone, Copy)]
+struct Level {
+    q: f64,
+    z: f64,
+    /// `(z^2 - 3) / 6`, the lambda of A&S 26.5.22.
+    lambda: f64,
+}
+
+impl Level {
+    fn new(q: f64) -> Level {
+        // The standard normal is valid by construction; q is inside (0, 1).
+        let z = Normal::new(0.0, 1.0)
+            .map(|n| n.inverse_cdf(q))
+            .unwrap_or(0.0);
+        Level {
+            q,
+            z,
+            lambda: (z * z - 3.0) / 6.0,
+        }
+    }
+}
+
+/// The `level.q`-quantile of Beta(`a`, `b`): A&S 26.5.22 when both parameters are >= 10,
+/// else exact.
+#[inline]
+fn beta_quantile(a: f64, b: f64, level: &Level) -> f64 {
+    if !(a.min(b) >= MIN_APPROX_COUNT) {
+        return inv_beta_reg(a, b, level.q).clamp(0.0, 1.0);
+    }
+    // A&S 26.5.22 with the upper-tail deviate y = -z.
+    let ra = 1.0 / (2.0 * a - 1.0);
+    let rb = 1.0 / (2.0 * b - 1.0);
+    let inv_h = 0.5 * (ra + rb);
+    let l = level.lambda;
+    let w = -level.z * (1.0 / inv_h + l).sqrt() * inv_h
+        - (rb - ra) * (l + 5.0 / 6.0 - (2.0 / 3.0) * inv_h);
+    a / (a + b * (2.0 * w).exp())
+}
+
+/// The `level.q`-quantile of a Beta posterior (see [`beta_quantile`]).
+#[inline]
+fn rate_quantile(p: &BetaPosterior, level: &Level) -> f64 {
+    beta_quantile(p.alpha(), p.beta(), level)
+}
+
+/// The `level.q`-quantile of the AOV, `order_shape / nu_{1-q}`: the lower quantile of
+/// `nu ~ Gamma(shape, rate)` by Wilson-Hilferty when shape >= 50, else exact.
+#[inline]
+fn aov_quantile(p: &OrderValuePosterior, level: &Level) -> f64 {
+    let (order_shape, shape, rate) = p.gamma_parts();
+    let nu = if shape >= MIN_APPROX_SHAPE {
+        let c = 1.0 / (9.0 * shape);
+        let base = 1.0 - c - level.z * c.sqrt();
+        if base > 0.2 {
+            shape / rate * base * base * base
+        } else {
+            exact_nu(shape, rate, level.q)
+        }
+    } else {
+        exact_nu(shape, rate, level.q)
+    };
+    if nu > 0.0 {
+        order_shape / nu
+    } else if nu.is_nan() {
+        f64::NAN
+    } else {
+        f64::MAX
+    }
+}
+
+/// Exact `1 - q` quantile of Gamma(shape, rate) (NaN if the parameters are invalid).
+fn exact_nu(shape: f64, rate: f64, q: f64) -> f64 {
+    StatrsGamma::new(shape, rate)
+        .map(|g| g.inverse_cdf(1.0 - q))
+        .unwrap_or(f64::NAN)
+}
 
 /// Bayes-UCB with horizon exponent `c` (default 0).
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
@@ -77,32 +179,122 @@ impl Policy for BayesUcb {
         let q = self.level(round);
         let means = arms.means(reward);
         let inv_cpc = arms.inv_cpc();
-        let q2 = q.sqrt();
+        let (level, level2) = (Level::new(q), Level::new(q.sqrt()));
         for (i, (o, a)) in out.iter_mut().zip(arms.active()).enumerate() {
             if !*a {
                 *o = f64::NEG_INFINITY;
                 continue;
             }
-            // `q` is inside (0, 1), so the quantiles cannot fail; fall back to the mean anyway.
             let v = match reward {
-                Reward::Rate => arms.rate_posterior(i).quantile(q).ok(),
+                Reward::Rate => rate_quantile(&arms.rate_posterior(i), &level),
                 Reward::ValuePerClick | Reward::Roi => {
-                    let c = arms.cvr_posterior(i).quantile(q2).ok();
-                    let v = arms.aov_posterior(i).quantile(q2).ok();
-                    c.zip(v).map(|(c, v)| {
-                        let x = c * v;
-                        if reward == Reward::Roi {
-                            x * inv_cpc[i]
-                        } else {
-                            x
-                        }
-                    })
+                    let x = rate_quantile(&arms.cvr_posterior(i), &level2)
+                        * aov_quantile(&arms.aov_posterior(i), &level2);
+                    if reward == Reward::Roi {
+                        x * inv_cpc[i]
+                    } else {
+                        x
+                    }
                 }
             };
-            *o = match v {
-                Some(v) if v.is_finite() => v,
-                _ => means[i],
-            };
+            // Fall back to the mean should a quantile not be finite (invalid parameters).
+            *o = if v.is_finite() { v } else { means[i] };
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::estimate::OrderValuePrior;
+
+    const COUNTS: [f64; 9] = [10.0, 12.0, 20.0, 50.0, 200.0, 1e3, 1e4, 1e5, 1e6];
+    const LEVELS: [f64; 5] = [0.5, 0.9, 0.99, 0.999, 1.0 - 1e-4];
+    const EXTREME: [f64; 3] = [1.0 - 1e-5, 1.0 - 1e-6, 1.0 - 1e-7];
+
+    /// Worst Beta approximation error in posterior standard deviations, and relative.
+    fn beta_worst(levels: &[f64]) -> (f64, f64) {
+        let (mut sd_err, mut rel_err) = (0.0f64, 0.0f64);
+        for &a in &COUNTS {
+            for &b in &COUNTS {
+                for &q in levels {
+                    let approx = beta_quantile(a, b, &Level::new(q));
+                    let exact = inv_beta_reg(a, b, q);
+                    let n = a + b;
+                    let sd = (a * b / (n * n * (n + 1.0))).sqrt();
+                    sd_err = sd_err.max((approx - exact).abs() / sd);
+                    rel_err = rel_err.max((approx - exact).abs() / exact);
+                }
+            }
+        }
+        (sd_err, rel_err)
+    }
+
+    #[test]
+    fn beta_approximation_error_is_bounded() {
+        let (sd, rel) = beta_worst(&LEVELS);
+        eprintln!("beta levels <= 1-1e-4: {sd} sd, {rel} relative");
+        assert!(sd < 0.04 && rel < 0.004, "{sd} {rel}");
+        let (sd, rel) = beta_worst(&EXTREME);
+        eprintln!("beta levels to 1-1e-7: {sd} sd, {rel} relative");
+        assert!(sd < 0.12 && rel < 0.012, "{sd} {rel}");
+    }
+
+    #[test]
+    fn small_counts_are_exact() {
+        for (a, b) in [(1.0, 50.0), (9.9, 1e4), (3.0, 5.0), (1e4, 2.0)] {
+            for q in LEVELS {
+                assert_eq!(
+                    beta_quantile(a, b, &Level::new(q)).to_bits(),
+                    inv_beta_reg(a, b, q).clamp(0.0, 1.0).to_bits()
+                );
+            }
+        }
+        let post = OrderValuePrior::new(100.0, 1.0, 2.0)
+            .unwrap()
+            .update(2.0, 250.0);
+        for q in LEVELS {
+            assert_eq!(
+                aov_quantile(&post, &Level::new(q)).to_bits(),
+                post.quantile(q).unwrap().to_bits()
+            );
+        }
+    }
+
+    #[test]
+    fn aov_approximation_error_is_bounded() {
+        let mut worst = [0.0f64; 2];
+        for orders in [5.0, 10.0, 30.0, 100.0, 1e3, 1e5] {
+            for order_shape in [1.0, 2.0, 5.0] {
+                let prior = OrderValuePrior::new(100.0, 2.0, order_shape).unwrap();
+                let post = prior.update(orders, orders * 130.0);
+                if post.gamma_parts().1 < MIN_APPROX_SHAPE {
+                    continue;
+                }
+                for (k, levels) in [&LEVELS[..], &EXTREME[..]].iter().enumerate() {
+                    for &q in levels.iter() {
+                        let approx = aov_quantile(&post, &Level::new(q));
+                        let exact = post.quantile(q).unwrap();
+                        worst[k] = worst[k].max((approx - exact).abs() / exact);
+                    }
+                }
+            }
+        }
+        eprintln!("aov relative error: {worst:?}");
+        assert!(worst[0] < 0.002 && worst[1] < 0.006, "{worst:?}");
+    }
+
+    #[test]
+    fn scores_rise_with_the_level_and_stay_above_the_mean() {
+        let p = BayesUcb::default();
+        for (a, b) in [(12.0, 400.0), (300.0, 9000.0), (2.0, 100.0)] {
+            let mean = a / (a + b);
+            let mut last = 0.0;
+            for round in [10, 100, 10_000, 1_000_000] {
+                let x = beta_quantile(a, b, &Level::new(p.level(round)));
+                assert!(x >= last && x >= mean * 0.999, "{a} {b} {round}: {x}");
+                last = x;
+            }
         }
     }
 }
