@@ -21,7 +21,7 @@ use crate::model::{Account, Date, Keyword, KeywordId, Objective, PlanId, Report,
 use crate::money::Money;
 use crate::pacing::Pacer;
 use crate::policy::{ArmPosteriors, Arms, ArmsConfig, BuiltinPolicy, Policy, Reward};
-use crate::rng::{SimRng, domain, stream, stream_seed};
+use crate::rng::{SimRng, domain, stream};
 
 /// Pseudo-spend (currency units) that anchors a plan's impressions-per-money to its prior.
 const IPM_PRIOR_COST: f64 = 20.0;
@@ -1430,10 +1430,8 @@ fn outcome(
     }
 }
 
-/// Only for the compile-time check that the engine is shareable across threads.
-#[allow(dead_code)]
-fn assert_send_sync() {
-    fn is<T: Send + Sync>() {}
+/// The engine is shareable across threads (checked at compile time).
+const _: () = {
+    const fn is<T: Send + Sync>() {}
     is::<Engine>();
-    let _ = stream_seed;
-}
+};
