@@ -54,3 +54,66 @@ const PINNED_DRAWS: [f64; 4] = [
     0.18070870335766603,
     0.2654018208347504,
 ];
+
+/// One simulated day of `small` (fast mode, seed 7, the account's own controls): any change to
+/// the market's streams or model changes these totals.
+#[test]
+fn a_simulated_day_is_pinned() {
+    use adbandit::sim::{Controls, Fidelity, Market, Scenario};
+    let sc = Scenario::small();
+    let mut m = Market::new(&sc, Fidelity::Fast, 7);
+    let c = Controls::from_account(sc.account());
+    let (mut imp, mut clk, mut cost) = (0u64, 0u64, 0i64);
+    for h in 0..24 {
+        let o = m.run_hour(0, h, &c).unwrap();
+        for s in &o.keywords {
+            imp += s.impressions();
+            clk += s.clicks();
+            cost += s.cost().micros();
+        }
+    }
+    assert_eq!((imp, clk, cost), PINNED_SIM_DAY);
+}
+
+/// An engine's first decision on a fixed report (seed 11): budgets in micros.
+#[test]
+fn an_engine_decision_is_pinned() {
+    use adbandit::engine::{Engine, EngineConfig};
+    use adbandit::{
+        Account, Date, Keyword, KeywordId, MatchType, Money, Plan, PlanId, Report, ReportRow, Stats,
+    };
+    let y = |x| Money::from_units(x).unwrap();
+    let plans = (0..3)
+        .map(|i| {
+            Plan::new(format!("p{i}"), "P", y(100), y(0), y(5)).with_keyword(Keyword::new(
+                format!("k{i}"),
+                format!("w{i}"),
+                MatchType::Exact,
+                y(1),
+            ))
+        })
+        .collect();
+    let mut e = Engine::new(
+        Account::new("s", "CNY", plans).unwrap(),
+        EngineConfig::default(),
+        11,
+    )
+    .unwrap();
+    let d = Date::from_ymd(2026, 1, 1).unwrap();
+    let rows = (0..3u64)
+        .map(|i| ReportRow {
+            date: d,
+            hour: None,
+            plan: PlanId::new(format!("p{i}")),
+            keyword: Some(KeywordId::new(format!("k{i}"))),
+            stats: Stats::new(1000, 40 + 10 * i, 2 + i, y(40), y(100 + 50 * i as i64)).unwrap(),
+        })
+        .collect();
+    e.observe(&Report::new(rows).unwrap()).unwrap();
+    let dec = e.decide(d.add_days(1)).unwrap();
+    let budgets: Vec<i64> = dec.budgets.iter().map(|b| b.to.micros()).collect();
+    assert_eq!(budgets, PINNED_BUDGETS);
+}
+
+const PINNED_SIM_DAY: (u64, u64, i64) = (21_592, 258, 200_431_385);
+const PINNED_BUDGETS: [i64; 3] = [70_000_000, 103_102_167, 126_897_833];
