@@ -197,7 +197,7 @@ impl fmt::Display for Money {
         // Two to six decimals: drop trailing zeros past the second (no allocation; decisions
         // print hundreds of thousands of amounts).
         let mut digits = 6;
-        while digits > 2 && frac % 10 == 0 {
+        while digits > 2 && frac.is_multiple_of(10) {
             frac /= 10;
             digits -= 1;
         }

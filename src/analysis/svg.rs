@@ -214,15 +214,16 @@ impl Scatter {
             TOP + ph / 2.0,
             escape(&self.y_label)
         );
-        if let Some(r) = self.reference_y {
-            if r >= y0 && r <= y1 {
-                let y = sy(r);
-                let _ = writeln!(
-                    s,
-                    r##"<line x1="{LEFT}" y1="{y:.1}" x2="{}" y2="{y:.1}" stroke="#c33" stroke-dasharray="5,4"/>"##,
-                    LEFT + pw
-                );
-            }
+        if let Some(r) = self.reference_y
+            && r >= y0
+            && r <= y1
+        {
+            let y = sy(r);
+            let _ = writeln!(
+                s,
+                r##"<line x1="{LEFT}" y1="{y:.1}" x2="{}" y2="{y:.1}" stroke="#c33" stroke-dasharray="5,4"/>"##,
+                LEFT + pw
+            );
         }
         // Bars, then points, then labels.
         for p in &pts {

@@ -76,10 +76,10 @@ fn draw(
     if n == 0 {
         return Err(Error::invalid("plot", title, "no data"));
     }
-    if let Some(dir) = path.parent() {
-        if !dir.as_os_str().is_empty() {
-            std::fs::create_dir_all(dir).map_err(|e| plot_err(dir, e))?;
-        }
+    if let Some(dir) = path.parent()
+        && !dir.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(dir).map_err(|e| plot_err(dir, e))?;
     }
     let finite = |x: f64| if x.is_finite() { x } else { 0.0 };
     let y_max = series

@@ -42,10 +42,10 @@ fn io(path: &Path, e: impl std::fmt::Display) -> Error {
 /// # Errors
 /// [`Error::Io`].
 pub fn write_file(path: &Path, contents: &[u8]) -> Result<()> {
-    if let Some(dir) = path.parent() {
-        if !dir.as_os_str().is_empty() {
-            std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
-        }
+    if let Some(dir) = path.parent()
+        && !dir.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
     }
     std::fs::write(path, contents).map_err(|e| io(path, e))
 }

@@ -265,14 +265,14 @@ impl Grid {
                     id: s.name().to_owned(),
                 });
             }
-            if let Some(d) = opts.days {
-                if d == 0 || d > s.days() {
-                    return Err(Error::invalid(
-                        "days",
-                        d,
-                        format!("must be in 1..={} for scenario {}", s.days(), s.name()),
-                    ));
-                }
+            if let Some(d) = opts.days
+                && (d == 0 || d > s.days())
+            {
+                return Err(Error::invalid(
+                    "days",
+                    d,
+                    format!("must be in 1..={} for scenario {}", s.days(), s.name()),
+                ));
             }
         }
         if opts.threads == 0 {

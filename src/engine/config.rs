@@ -245,14 +245,14 @@ impl EngineConfig {
     /// [`Error::InvalidParameter`] or [`Error::InvalidValue`] naming the first bad setting.
     pub fn validate(&self) -> Result<()> {
         self.objective.validate("config.objective")?;
-        if let Some(t) = self.total_daily_budget {
-            if t.is_negative() {
-                return Err(Error::invalid(
-                    "config.total_daily_budget",
-                    t,
-                    "must be >= 0",
-                ));
-            }
+        if let Some(t) = self.total_daily_budget
+            && t.is_negative()
+        {
+            return Err(Error::invalid(
+                "config.total_daily_budget",
+                t,
+                "must be >= 0",
+            ));
         }
         for (id, l) in &self.plan_limits {
             if l.min_budget.is_negative() || l.min_budget > l.max_budget {

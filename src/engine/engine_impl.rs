@@ -432,14 +432,14 @@ impl<P: Policy> Engine<P> {
     /// # Errors
     /// [`Error::InvalidValue`] if `date` is before the last decision's date.
     pub fn decide(&mut self, date: Date) -> Result<Decision> {
-        if let Some(last) = self.last_decision {
-            if date < last {
-                return Err(Error::invalid(
-                    "decide.date",
-                    date,
-                    format!("is before the last decision ({last})"),
-                ));
-            }
+        if let Some(last) = self.last_decision
+            && date < last
+        {
+            return Err(Error::invalid(
+                "decide.date",
+                date,
+                format!("is before the last decision ({last})"),
+            ));
         }
         let mut flags = self.close_days(date);
         let period = i64::from(date.days()) - 1;
@@ -911,10 +911,10 @@ impl<P: Policy> Engine<P> {
                 t.days += 1;
                 t.last_spend = spend;
                 t.last_limited = limited;
-                if Some(d) == latest {
-                    if let Some(flag) = self.exhausted_flag(i, l) {
-                        flags.push(flag);
-                    }
+                if Some(d) == latest
+                    && let Some(flag) = self.exhausted_flag(i, l)
+                {
+                    flags.push(flag);
                 }
             }
         }

@@ -329,20 +329,20 @@ pub fn parse_date(cell: &str) -> Result<Option<Date>, String> {
     let date_part = t.split([' ', 'T']).next().unwrap_or(t);
     for sep in ['-', '/', '.'] {
         let parts: Vec<&str> = date_part.split(sep).collect();
-        if parts.len() == 3 {
-            if let (Some(a), Some(b), Some(c)) = (num(parts[0]), num(parts[1]), num(parts[2])) {
-                if parts[0].len() == 4 {
-                    return ymd(a, b, c);
-                }
-                if parts[2].len() == 4 {
-                    return if sep == '/' && a <= 12 {
-                        ymd(c, a, b)
-                    } else {
-                        ymd(c, b, a)
-                    };
-                }
-                return Err(bad());
+        if parts.len() == 3
+            && let (Some(a), Some(b), Some(c)) = (num(parts[0]), num(parts[1]), num(parts[2]))
+        {
+            if parts[0].len() == 4 {
+                return ymd(a, b, c);
             }
+            if parts[2].len() == 4 {
+                return if sep == '/' && a <= 12 {
+                    ymd(c, a, b)
+                } else {
+                    ymd(c, b, a)
+                };
+            }
+            return Err(bad());
         }
     }
     // Month names: tokens split by spaces, commas, dashes and slashes.

@@ -351,14 +351,14 @@ fn describe_key(r: &ReportRow) -> String {
 }
 
 fn check_row(i: usize, r: &ReportRow) -> Result<()> {
-    if let Some(h) = r.hour {
-        if h > 23 {
-            return Err(Error::invalid(
-                format!("rows[{i}].hour"),
-                h,
-                "must be 0..=23",
-            ));
-        }
+    if let Some(h) = r.hour
+        && h > 23
+    {
+        return Err(Error::invalid(
+            format!("rows[{i}].hour"),
+            h,
+            "must be 0..=23",
+        ));
     }
     Ok(())
 }

@@ -222,13 +222,13 @@ pub fn twin_strategies(twin: &Twin, warm_start: bool) -> Result<Vec<StrategyEntr
                 id: row.plan.to_string(),
             });
         }
-        if let Some(k) = &row.keyword {
-            if account.keyword(k).is_none() {
-                return Err(Error::UnknownId {
-                    kind: "keyword",
-                    id: k.to_string(),
-                });
-            }
+        if let Some(k) = &row.keyword
+            && account.keyword(k).is_none()
+        {
+            return Err(Error::UnknownId {
+                kind: "keyword",
+                id: k.to_string(),
+            });
         }
     }
     let (first, last) = twin
