@@ -171,12 +171,7 @@ impl<P: Policy> Engine<P> {
         config.validate()?;
         check_policy(&policy)?;
         for id in config.plan_limits.keys() {
-            if account.plan(id).is_none() {
-                return Err(Error::UnknownId {
-                    kind: "plan",
-                    id: id.to_string(),
-                });
-            }
+            account.require_plan(id)?;
         }
         let total_budget = match config.total_daily_budget {
             Some(t) => t,
@@ -294,10 +289,7 @@ impl<P: Policy> Engine<P> {
         let mut account = self.account.clone();
         account.add_keyword(plan, keyword)?;
         let (plan_arms, keyword_arms, keyword_offset) = build_arms(&account, &self.config)?;
-        let i = account.plan_pos(plan).ok_or_else(|| Error::UnknownId {
-            kind: "plan",
-            id: plan.to_string(),
-        })?;
+        let i = account.require_plan(plan)?;
         self.keyword_evidence[i].push(Evidence::new(self.config.forgetting));
         // The new keyword bids on its posterior mean until the next redraw.
         self.keyword_draws[i].push((1.0, 1.0));
@@ -328,23 +320,11 @@ impl<P: Policy> Engine<P> {
         let mut month = self.month.clone();
         for (n, row) in report.rows().iter().enumerate() {
             let at = || format!("report.rows[{n}]");
-            let i = self
-                .account
-                .plan_pos(&row.plan)
-                .ok_or_else(|| Error::UnknownId {
-                    kind: "plan",
-                    id: row.plan.to_string(),
-                })?;
+            let i = self.account.require_plan(&row.plan)?;
             let j = match &row.keyword {
                 None => None,
                 Some(k) => {
-                    let (pi, j) = self
-                        .account
-                        .keyword_pos(k)
-                        .ok_or_else(|| Error::UnknownId {
-                            kind: "keyword",
-                            id: k.to_string(),
-                        })?;
+                    let (pi, j) = self.account.require_keyword(k)?;
                     if pi != i {
                         return Err(Error::Inconsistent {
                             field: at(),
@@ -652,13 +632,7 @@ impl<P: Policy> Engine<P> {
     /// # Errors
     /// [`Error::UnknownId`] for an unknown plan.
     pub fn pacer(&self, plan: &PlanId, date: Date) -> Result<Pacer> {
-        let i = self
-            .account
-            .plan_pos(plan)
-            .ok_or_else(|| Error::UnknownId {
-                kind: "plan",
-                id: plan.to_string(),
-            })?;
+        let i = self.account.require_plan(plan)?;
         let p = &self.account.plans()[i];
         let cap = self.spend_cap(i, p.daily_budget, date);
         let capacity = self.traffic[i].capacity * factors_on(&self.config.events, date).traffic;
@@ -704,13 +678,7 @@ impl<P: Policy> Engine<P> {
         bids: &[Money],
         draws: usize,
     ) -> Result<Vec<WhatIf>> {
-        let (i, j) = self
-            .account
-            .keyword_pos(keyword)
-            .ok_or_else(|| Error::UnknownId {
-                kind: "keyword",
-                id: keyword.to_string(),
-            })?;
+        let (i, j) = self.account.require_keyword(keyword)?;
         check_draws(draws)?;
         let est = self.estimates()?;
         let e = &est.keywords[i][j];
@@ -754,13 +722,7 @@ impl<P: Policy> Engine<P> {
         budgets: &[Money],
         draws: usize,
     ) -> Result<Vec<WhatIf>> {
-        let i = self
-            .account
-            .plan_pos(plan)
-            .ok_or_else(|| Error::UnknownId {
-                kind: "plan",
-                id: plan.to_string(),
-            })?;
+        let i = self.account.require_plan(plan)?;
         check_draws(draws)?;
         let est = self.estimates()?;
         let e = &est.plans[i];

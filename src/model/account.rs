@@ -416,6 +416,21 @@ impl Account {
     pub fn plan_pos(&self, id: &PlanId) -> Option<usize> {
         self.plan_index.get(id).copied()
     }
+    /// Index of the plan with `id`, or [`Error::UnknownId`].
+    ///
+    /// # Errors
+    /// [`Error::UnknownId`] naming the id.
+    pub fn require_plan(&self, id: &PlanId) -> Result<usize> {
+        self.plan_pos(id).ok_or_else(|| Self::unknown_plan(id))
+    }
+    /// Position of the keyword with `id`, or [`Error::UnknownId`].
+    ///
+    /// # Errors
+    /// [`Error::UnknownId`] naming the id.
+    pub fn require_keyword(&self, id: &KeywordId) -> Result<KeywordPos> {
+        self.keyword_pos(id)
+            .ok_or_else(|| Self::unknown_keyword(id))
+    }
     /// The keyword with `id` and its plan.
     pub fn keyword(&self, id: &KeywordId) -> Option<(&Plan, &Keyword)> {
         self.keyword_index
