@@ -517,6 +517,9 @@ struct RowError {
 
 struct Reader<'a> {
     file: &'a str,
+    /// Ids are verbatim (the canonical format): only an empty cell means "no id", so a
+    /// keyword id spelled `NA` or `-` survives a round trip.
+    verbatim_ids: bool,
     opts: &'a Options,
     col: [Option<usize>; N_FIELDS],
     headers: Vec<String>,
@@ -766,6 +769,7 @@ fn read_text(text: &str, file: &str, encoding: TextEncoding, opts: &Options) -> 
 
     let mut r = Reader {
         file,
+        verbatim_ids: layout == Layout::Canonical,
         opts,
         col,
         headers: headers_raw,
@@ -843,6 +847,13 @@ impl Reader<'_> {
 
     fn cell<'r>(&self, rec: &'r csv::StringRecord, f: Field) -> Option<&'r str> {
         self.col[fidx(f)].and_then(|i| rec.get(i))
+    }
+
+    /// An id cell, or `None` when it says "no value" (see [`Reader::verbatim_ids`]).
+    fn id_cell<'r>(&self, rec: &'r csv::StringRecord, f: Field) -> Option<&'r str> {
+        let c = self.cell(rec, f)?;
+        let absent = if self.verbatim_ids { c.is_empty() } else { cells::is_missing(c) };
+        (!absent).then_some(c)
     }
 
     fn warn_once(&mut self, kind: &'static str, line: usize, message: &str) {
@@ -1036,9 +1047,7 @@ impl Reader<'_> {
     }
 
     fn plan_of(&mut self, rec: &csv::StringRecord) -> Result<u32, RowError> {
-        let id_cell = self
-            .cell(rec, Field::PlanId)
-            .filter(|c| !cells::is_missing(c));
+        let id_cell = self.id_cell(rec, Field::PlanId);
         let name_cell = self
             .cell(rec, Field::Plan)
             .filter(|c| !cells::is_missing(c));
@@ -1092,9 +1101,7 @@ impl Reader<'_> {
     }
 
     fn keyword_of(&mut self, rec: &csv::StringRecord, plan: u32) -> Result<u32, RowError> {
-        let kw_id = self
-            .cell(rec, Field::KeywordId)
-            .filter(|c| !cells::is_missing(c));
+        let kw_id = self.id_cell(rec, Field::KeywordId);
         let text = self
             .cell(rec, Field::Keyword)
             .filter(|c| !cells::is_missing(c));
