@@ -852,7 +852,11 @@ impl Reader<'_> {
     /// An id cell, or `None` when it says "no value" (see [`Reader::verbatim_ids`]).
     fn id_cell<'r>(&self, rec: &'r csv::StringRecord, f: Field) -> Option<&'r str> {
         let c = self.cell(rec, f)?;
-        let absent = if self.verbatim_ids { c.is_empty() } else { cells::is_missing(c) };
+        let absent = if self.verbatim_ids {
+            c.is_empty()
+        } else {
+            cells::is_missing(c)
+        };
         (!absent).then_some(c)
     }
 
