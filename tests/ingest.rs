@@ -452,3 +452,25 @@ fn multi_day_title_range_dates_rows_by_first_day() {
             .any(|w| w.to_string().contains("first day"))
     );
 }
+
+/// Found by the canonical round-trip property: ids that read like "no value" in a platform
+/// export ("NA", "-", "N/A") are verbatim ids in the canonical format.
+#[test]
+fn canonical_ids_are_verbatim() {
+    use adbandit::{Date, KeywordId, PlanId, Report, ReportRow, Stats};
+    let rows = ["NA", "-", "N/A"]
+        .iter()
+        .map(|k| ReportRow {
+            date: Date::from_ymd(2026, 1, 1).unwrap(),
+            hour: None,
+            plan: PlanId::new("--"),
+            keyword: Some(KeywordId::new(*k)),
+            stats: Stats::default(),
+        })
+        .collect();
+    let rep = Report::new(rows).unwrap();
+    let mut out = Vec::new();
+    ingest::write_canonical(&mut out, &rep).unwrap();
+    let back = ingest::read_bytes(&out, "ids.csv", &Options::default()).unwrap();
+    assert_eq!(back.report, rep);
+}

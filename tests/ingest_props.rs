@@ -151,9 +151,7 @@ fn report() -> impl Strategy<Value = Report> {
             date: Date::from_days(day),
             hour,
             plan: PlanId::new(plan),
-            keyword: kw
-                .filter(|k| !k.trim().is_empty() && k.trim() != "-")
-                .map(KeywordId::new),
+            keyword: kw.filter(|k| !k.trim().is_empty()).map(KeywordId::new),
             stats,
         });
     prop::collection::vec(row, 0..40).prop_map(|rows| Report::from_rows_summed(rows).unwrap())
