@@ -138,7 +138,7 @@ pub struct RunMetrics {
     /// (currency units).
     pub oracle_revenue: f64,
     /// `oracle_revenue` minus the revenue achieved (currency units; the oracle is an
-    /// optimistic benchmark, see [`crate::sim::oracle`]).
+    /// optimistic benchmark, see [`crate::sim::oracle()`]).
     pub regret: f64,
 }
 

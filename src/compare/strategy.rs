@@ -467,7 +467,7 @@ impl OracleStrategy {
     /// The best fixed allocation over the whole scenario.
     ///
     /// # Errors
-    /// As [`oracle`].
+    /// As [`oracle()`].
     pub fn new(scenario: &Scenario) -> Result<Self> {
         let plan = oracle(scenario, 0..scenario.days(), OracleObjective::Revenue)?;
         Ok(OracleStrategy {

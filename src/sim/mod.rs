@@ -3,7 +3,7 @@
 //! A [`Scenario`] is an [`Account`](crate::Account) plus the truth of its market; a [`Market`]
 //! runs it hour by hour under a strategy's [`Controls`] and returns [`HourOutcome`]s, which
 //! [`outcomes_to_report`] turns into the [`Report`](crate::Report)s an engine observes. The
-//! [`oracle`] scores a run against the best fixed allocation in hindsight.
+//! [`oracle()`] scores a run against the best fixed allocation in hindsight.
 //!
 //! ```
 //! use adbandit::sim::{Controls, Fidelity, Granularity, Market, Scenario, outcomes_to_report};
