@@ -219,17 +219,53 @@ fn split_eq(args: impl IntoIterator<Item = String>) -> Vec<String> {
 /// # Errors
 /// [`Error::InvalidValue`] for an unknown flag, a missing or bad value, or no `--report`.
 pub fn parse_analyze(args: impl IntoIterator<Item = String>) -> Result<AnalyzeArgs> {
+    let (mut json, mut top) = (false, 10);
+    let c = parse_common(args, ANALYZE_USAGE, |flag, cur| {
+        match flag {
+            "--json" => json = true,
+            "--top" => top = cur.number("--top", 0usize)?,
+            _ => return Ok(false),
+        }
+        Ok(true)
+    })?;
+    Ok(AnalyzeArgs {
+        report: c.report,
+        format: c.format,
+        mapping: c.mapping,
+        lenient: c.lenient,
+        json,
+        out: c.out,
+        top,
+        seed: c.seed,
+    })
+}
+
+/// The flags both examples take.
+struct Common {
+    report: PathBuf,
+    format: Format,
+    mapping: Option<PathBuf>,
+    lenient: bool,
+    out: Option<PathBuf>,
+    seed: u64,
+}
+
+/// The flag loop of both examples: shared flags are handled here, any other goes to `extra`,
+/// which returns `Ok(false)` for a flag it does not know either.
+fn parse_common(
+    args: impl IntoIterator<Item = String>,
+    usage: &str,
+    mut extra: impl FnMut(&str, &mut Cursor<std::vec::IntoIter<String>>) -> Result<bool>,
+) -> Result<Common> {
     let mut c = Cursor {
         it: split_eq(args).into_iter(),
     };
-    let mut a = AnalyzeArgs {
+    let mut a = Common {
         report: PathBuf::new(),
         format: Format::Auto,
         mapping: None,
         lenient: false,
-        json: false,
         out: None,
-        top: 10,
         seed: 42,
     };
     let mut have_report = false;
@@ -242,16 +278,18 @@ pub fn parse_analyze(args: impl IntoIterator<Item = String>) -> Result<AnalyzeAr
             "--format" => a.format = parse_format(&c.value("--format")?)?,
             "--mapping" => a.mapping = Some(c.value("--mapping")?.into()),
             "--lenient" => a.lenient = true,
-            "--json" => a.json = true,
             "--out" => a.out = Some(c.value("--out")?.into()),
-            "--top" => a.top = c.number("--top", 0usize)?,
             "--seed" => a.seed = c.number("--seed", 0u64)?,
-            "--help" | "-h" => return Err(Error::invalid("arguments", "--help", ANALYZE_USAGE)),
-            other => return Err(unknown(other, ANALYZE_USAGE)),
+            "--help" | "-h" => return Err(Error::invalid("arguments", "--help", usage)),
+            other => {
+                if !extra(other, &mut c)? {
+                    return Err(unknown(other, usage));
+                }
+            }
         }
     }
     if !have_report {
-        return Err(Error::invalid("--report", "(missing)", ANALYZE_USAGE));
+        return Err(Error::invalid("--report", "(missing)", usage));
     }
     Ok(a)
 }
@@ -262,47 +300,31 @@ pub fn parse_analyze(args: impl IntoIterator<Item = String>) -> Result<AnalyzeAr
 /// As [`parse_analyze`]; `--days` and `--seeds` must be at least 1 (days at most 366,
 /// seeds at most 1000).
 pub fn parse_twin(args: impl IntoIterator<Item = String>) -> Result<TwinArgs> {
-    let mut c = Cursor {
-        it: split_eq(args).into_iter(),
-    };
-    let mut a = TwinArgs {
-        report: PathBuf::new(),
-        format: Format::Auto,
-        mapping: None,
-        lenient: false,
-        days: 28,
-        seeds: 8,
-        out: None,
-        seed: 42,
-    };
-    let mut have_report = false;
-    while let Some(f) = c.it.next() {
-        match f.as_str() {
-            "--report" => {
-                a.report = c.value("--report")?.into();
-                have_report = true;
-            }
-            "--format" => a.format = parse_format(&c.value("--format")?)?,
-            "--mapping" => a.mapping = Some(c.value("--mapping")?.into()),
-            "--lenient" => a.lenient = true,
-            "--days" => a.days = c.number("--days", 1u32)?,
-            "--seeds" => a.seeds = c.number("--seeds", 1u32)?,
-            "--out" => a.out = Some(c.value("--out")?.into()),
-            "--seed" => a.seed = c.number("--seed", 0u64)?,
-            "--help" | "-h" => return Err(Error::invalid("arguments", "--help", TWIN_USAGE)),
-            other => return Err(unknown(other, TWIN_USAGE)),
+    let (mut days, mut seeds) = (28, 8);
+    let c = parse_common(args, TWIN_USAGE, |flag, cur| {
+        match flag {
+            "--days" => days = cur.number("--days", 1u32)?,
+            "--seeds" => seeds = cur.number("--seeds", 1u32)?,
+            _ => return Ok(false),
         }
+        Ok(true)
+    })?;
+    if days > 366 {
+        return Err(Error::invalid("--days", days, "must be <= 366"));
     }
-    if !have_report {
-        return Err(Error::invalid("--report", "(missing)", TWIN_USAGE));
+    if seeds > 1000 {
+        return Err(Error::invalid("--seeds", seeds, "must be <= 1000"));
     }
-    if a.days > 366 {
-        return Err(Error::invalid("--days", a.days, "must be <= 366"));
-    }
-    if a.seeds > 1000 {
-        return Err(Error::invalid("--seeds", a.seeds, "must be <= 1000"));
-    }
-    Ok(a)
+    Ok(TwinArgs {
+        report: c.report,
+        format: c.format,
+        mapping: c.mapping,
+        lenient: c.lenient,
+        days,
+        seeds,
+        out: c.out,
+        seed: c.seed,
+    })
 }
 
 #[cfg(test)]
