@@ -81,6 +81,7 @@ pub enum Status {
 
 /// A bought keyword.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Keyword {
     /// Unique in the account.
     pub id: KeywordId,
@@ -115,6 +116,7 @@ impl Keyword {
 
 /// A negative keyword: queries that match it are excluded from the plan.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct NegativeKeyword {
     /// The excluded text.
     pub text: String,
@@ -132,6 +134,7 @@ fn broad() -> MatchType {
 /// The fields are plain data; [`Account::new`] validates every plan (and deserialising an
 /// `Account` does too), so an invalid plan never gets into an account.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Plan {
     /// Unique in the account.
     pub id: PlanId,
@@ -319,8 +322,11 @@ pub type KeywordPos = (usize, usize);
 /// assert!(serde_json::from_str::<Account>(bad).is_err());
 /// # Ok::<(), adbandit::Error>(())
 /// ```
+// `remote = "Self"` (serde-rs/serde#1220) derives the field-by-field (de)serialiser as inherent
+// functions; the trait impls below wrap them, so deserialising validates through
+// `Account::new` without a hand-copied mirror of the fields.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(try_from = "RawAccount")]
+#[serde(remote = "Self", deny_unknown_fields)]
 pub struct Account {
     name: String,
     currency: String,
@@ -331,17 +337,16 @@ pub struct Account {
     keyword_index: HashMap<KeywordId, KeywordPos>,
 }
 
-#[derive(Deserialize)]
-struct RawAccount {
-    name: String,
-    currency: String,
-    plans: Vec<Plan>,
+impl Serialize for Account {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        Account::serialize(self, s)
+    }
 }
 
-impl TryFrom<RawAccount> for Account {
-    type Error = Error;
-    fn try_from(r: RawAccount) -> Result<Self> {
-        Account::new(r.name, r.currency, r.plans)
+impl<'de> Deserialize<'de> for Account {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let a = Account::deserialize(d)?;
+        Account::new(a.name, a.currency, a.plans).map_err(serde::de::Error::custom)
     }
 }
 
