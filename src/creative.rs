@@ -564,7 +564,7 @@ mod tests {
             "{r:?}"
         );
         assert_eq!(r.losers(), vec![&CreativeId::new("a")]);
-        assert_eq!(r.arm(&CreativeId::new("b")).unwrap().weight, 1.0);
+        assert!((r.arm(&CreativeId::new("b")).unwrap().weight - 1.0).abs() < 1e-12);
     }
 
     #[test]
