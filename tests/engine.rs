@@ -627,3 +627,162 @@ fn a_budget_spent_by_ten_is_flagged() {
         flags[0].reason.message()
     );
 }
+
+// ---- the v1 fixture snapshot ---------------------------------------------------------------
+
+/// The account and history behind `tests/fixtures/engine_snapshot_v1.json`: three plans
+/// (target ROI, max revenue, target CPA with a plan-level row), an over-delivery budget, a
+/// calendar event, one hourly day, three decisions, then one more day observed.
+fn fixture_engine() -> Engine {
+    let plan = |id: &str, n: usize, objective: Objective| {
+        let mut p =
+            Plan::new(id, format!("Plan {id}"), y(100.0), y(0.1), y(5.0)).with_objective(objective);
+        for k in 0..n {
+            p = p.with_keyword(Keyword::new(
+                format!("{id}{k}"),
+                format!("{id} word {k}"),
+                if k % 2 == 0 {
+                    MatchType::Exact
+                } else {
+                    MatchType::Broad
+                },
+                y(1.0 + 0.2 * k as f64),
+            ));
+        }
+        p
+    };
+    let account = Account::new(
+        "Shop",
+        "CNY",
+        vec![
+            plan("dress", 3, Objective::TargetRoi { roi: 3.0 }),
+            plan("shoe", 2, Objective::MaxRevenue),
+            plan("bag", 1, Objective::TargetCpa { cpa: y(20.0) }),
+        ],
+    )
+    .unwrap();
+    let config = EngineConfig {
+        budget_mode: BudgetMode::OverDelivery {
+            daily_multiple: 2.0,
+        },
+        events: vec![CalendarEvent::new("promo", day0().add_days(2), 2, 2.0, 1.5).unwrap()],
+        ..EngineConfig::default()
+    };
+    let mut e = Engine::new(account, config, 2026).unwrap();
+    let day_rows = |date: Date, d: u64| {
+        let mut rows = Vec::new();
+        for (p, n, base) in [("dress", 3u64, 60u64), ("shoe", 2, 40), ("bag", 1, 20)] {
+            for k in 0..n {
+                let clicks = base + 7 * k + 3 * d;
+                let conv = (clicks / (8 + 4 * k)).min(clicks);
+                rows.push(row(
+                    date,
+                    p,
+                    &format!("{p}{k}"),
+                    clicks * 25 + 100 * k,
+                    clicks,
+                    conv,
+                    0.6 * clicks as f64,
+                    conv as f64 * (30.0 + 5.0 * k as f64),
+                ));
+            }
+        }
+        rows
+    };
+    for d in 0..4u64 {
+        let date = day0().add_days(d as i32);
+        let mut rows = day_rows(date, d);
+        if d == 1 {
+            // An hourly day for plan dress's first keyword.
+            rows.remove(0);
+            for h in 0..24u8 {
+                let clicks = 2 + u64::from(h % 5);
+                rows.push(ReportRow {
+                    date,
+                    hour: Some(h),
+                    plan: PlanId::new("dress"),
+                    keyword: Some(KeywordId::new("dress0")),
+                    stats: Stats::new(
+                        clicks * 30,
+                        clicks,
+                        u64::from(h % 3 == 0),
+                        y(0.5 * clicks as f64),
+                        y(if h % 3 == 0 { 35.0 } else { 0.0 }),
+                    )
+                    .unwrap(),
+                });
+            }
+        }
+        // A plan-level row (no keyword) for plan bag.
+        rows.push(ReportRow {
+            date,
+            hour: None,
+            plan: PlanId::new("bag"),
+            keyword: None,
+            stats: Stats::new(500, 12, 1, y(6.0), y(25.0)).unwrap(),
+        });
+        e.observe(&Report::new(rows).unwrap()).unwrap();
+        if d < 3 {
+            e.decide(date.add_days(1)).unwrap();
+        }
+    }
+    e
+}
+
+/// The decision's content to the micro: budgets, caps, bids, pauses and the reason codes.
+fn decision_key(d: &serde_json::Value) -> serde_json::Value {
+    let pick = |xs: &serde_json::Value, fields: &[&str]| -> serde_json::Value {
+        xs.as_array()
+            .unwrap()
+            .iter()
+            .map(|x| {
+                let mut o = serde_json::Map::new();
+                for f in fields {
+                    o.insert(f.to_string(), x[*f].clone());
+                }
+                o.insert("code".into(), x["reason"]["code"].clone());
+                serde_json::Value::Object(o)
+            })
+            .collect()
+    };
+    serde_json::json!({
+        "date": d["date"],
+        "round": d["round"],
+        "total_budget": d["total_budget"],
+        "budgets": pick(&d["budgets"], &["plan", "from", "to", "spend_cap"]),
+        "bids": pick(&d["bids"], &["keyword", "plan", "from", "to"]),
+        "pauses": pick(&d["pauses"], &["keyword", "plan"]),
+        "flags": pick(&d["flags"], &["plan", "keyword"]),
+    })
+}
+
+const FIXTURE_SNAPSHOT: &str = "tests/fixtures/engine_snapshot_v1.json";
+const FIXTURE_DECISION: &str = "tests/fixtures/engine_snapshot_v1_decision.json";
+
+/// Writes the fixture files (run once, with the release that defines the v1 format:
+/// `ADBANDIT_WRITE_FIXTURE=1 cargo test --test engine write_v1_fixture -- --ignored`).
+#[test]
+#[ignore]
+fn write_v1_fixture() {
+    if std::env::var_os("ADBANDIT_WRITE_FIXTURE").is_none() {
+        return;
+    }
+    let mut e = fixture_engine();
+    std::fs::write(FIXTURE_SNAPSHOT, e.snapshot().to_json().unwrap()).unwrap();
+    let d = e.decide(day0().add_days(4)).unwrap();
+    std::fs::write(FIXTURE_DECISION, serde_json::to_string_pretty(&d).unwrap()).unwrap();
+}
+
+#[test]
+fn the_v1_fixture_snapshot_restores_and_decides_identically() {
+    let json = std::fs::read_to_string(FIXTURE_SNAPSHOT).unwrap();
+    let want: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(FIXTURE_DECISION).unwrap()).unwrap();
+    let mut e: Engine = Engine::restore(EngineSnapshot::from_json(&json).unwrap()).unwrap();
+    let got = serde_json::to_value(e.decide(day0().add_days(4)).unwrap()).unwrap();
+    assert_eq!(decision_key(&got), decision_key(&want));
+    // The same history replayed by this build gives the same decision too.
+    let mut fresh = fixture_engine();
+    let again = serde_json::to_value(fresh.decide(day0().add_days(4)).unwrap()).unwrap();
+    assert_eq!(decision_key(&again), decision_key(&want));
+}
