@@ -786,3 +786,108 @@ fn the_v1_fixture_snapshot_restores_and_decides_identically() {
     let again = serde_json::to_value(fresh.decide(day0().add_days(4)).unwrap()).unwrap();
     assert_eq!(decision_key(&again), decision_key(&want));
 }
+
+// ---- launches ------------------------------------------------------------------------------
+
+#[test]
+fn a_launched_plan_starts_cold_from_the_hierarchy_and_gets_its_budget() {
+    let mut e = Engine::new(two_plans(Objective::MaxRevenue), EngineConfig::default(), 3).unwrap();
+    for d in 0..3 {
+        let date = day0().add_days(d);
+        let r = Report::new(vec![
+            row(date, "a", "a1", 2000, 100, 8, 50.0, 400.0),
+            row(date, "a", "a2", 2000, 60, 4, 50.0, 200.0),
+            row(date, "b", "b1", 2500, 50, 1, 50.0, 75.0),
+            row(date, "b", "b2", 2500, 40, 1, 50.0, 75.0),
+        ])
+        .unwrap();
+        e.observe(&r).unwrap();
+        e.decide(date.add_days(1)).unwrap();
+    }
+    let before = e.total_budget();
+    let launch = Plan::new("c", "Plan c", y(80.0), y(0.1), y(5.0))
+        .with_keyword(Keyword::new("c1", "c one", MatchType::Exact, y(1.0)))
+        .with_keyword(Keyword::new("c2", "c two", MatchType::Broad, y(1.0)));
+    // Bad plans leave the engine unchanged: a duplicate keyword id, a bid above the maximum.
+    let snap = e.snapshot().to_json().unwrap();
+    let dup = Plan::new("d", "Plan d", y(80.0), y(0.1), y(5.0)).with_keyword(Keyword::new(
+        "a1",
+        "dup",
+        MatchType::Exact,
+        y(1.0),
+    ));
+    assert!(matches!(e.add_plan(dup), Err(Error::DuplicateId { .. })));
+    let bad = Plan::new("d", "Plan d", y(80.0), y(0.1), y(5.0)).with_keyword(Keyword::new(
+        "d1",
+        "d",
+        MatchType::Exact,
+        y(9.0),
+    ));
+    assert!(e.add_plan(bad).is_err());
+    assert!(matches!(
+        e.add_plan(two_plans(Objective::MaxRevenue).plans()[0].clone()),
+        Err(Error::DuplicateId { .. })
+    ));
+    assert_eq!(e.snapshot().to_json().unwrap(), snap);
+
+    e.add_plan(launch).unwrap();
+    assert_eq!(e.total_budget(), before.checked_add(y(80.0)).unwrap());
+    let est = e.estimates().unwrap();
+    let (a, b, c) = (&est.plans[0], &est.plans[1], &est.plans[2]);
+    assert!(c.counts.clicks.abs() < 1e-12);
+    // The new plan sits between its siblings (at the account level), not at a flat 50%.
+    let lo = a.ctr.mean().min(b.ctr.mean());
+    let hi = a.ctr.mean().max(b.ctr.mean());
+    assert!(
+        c.ctr.mean() > 0.5 * lo && c.ctr.mean() < 1.5 * hi,
+        "{}",
+        c.ctr.mean()
+    );
+    assert!((c.ctr.mean() - est.account.ctr.mean()).abs() < 0.5 * est.account.ctr.mean());
+    // Its keywords start at the plan's rates.
+    for k in &est.keywords[2] {
+        assert!((k.ctr.mean() - c.ctr.mean()).abs() < 1e-9);
+        assert!((k.cvr.mean() - c.cvr.mean()).abs() < 1e-9);
+    }
+    // It takes part in the next decision, is explored, and survives snapshot/restore.
+    let date = day0().add_days(3);
+    e.observe(
+        &Report::new(vec![
+            row(date, "a", "a1", 2000, 100, 8, 50.0, 400.0),
+            row(date, "c", "c1", 500, 20, 1, 10.0, 40.0),
+        ])
+        .unwrap(),
+    )
+    .unwrap();
+    let mut r: Engine =
+        Engine::restore(EngineSnapshot::from_json(&e.snapshot().to_json().unwrap()).unwrap())
+            .unwrap();
+    let dec = e.decide(date.add_days(1)).unwrap();
+    assert_eq!(r.decide(date.add_days(1)).unwrap(), dec);
+    assert!(dec.budget_sum() <= dec.total_budget);
+    let cb = dec.budget_of(&PlanId::new("c")).unwrap();
+    assert!(cb.to.micros() > 0, "{}", cb.reason.message());
+    assert!(dec.bid_of(&KeywordId::new("c2")).is_some());
+}
+
+#[test]
+fn a_configured_total_stays_when_a_plan_is_launched() {
+    let config = EngineConfig {
+        total_daily_budget: Some(y(150.0)),
+        ..EngineConfig::default()
+    };
+    let mut e = Engine::new(two_plans(Objective::MaxRevenue), config, 3).unwrap();
+    e.add_plan(
+        Plan::new("c", "Plan c", y(80.0), y(0.1), y(5.0)).with_keyword(Keyword::new(
+            "c1",
+            "c one",
+            MatchType::Exact,
+            y(1.0),
+        )),
+    )
+    .unwrap();
+    assert_eq!(e.total_budget(), y(150.0));
+    let dec = e.decide(day0()).unwrap();
+    assert_eq!(dec.budgets.len(), 3);
+    assert!(dec.budget_sum() <= y(150.0));
+}

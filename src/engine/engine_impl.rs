@@ -17,7 +17,7 @@ use crate::engine::decision::{
 use crate::engine::snapshot::{ENGINE_FORMAT_VERSION, EngineSnapshot};
 use crate::error::{Error, Result};
 use crate::estimate::{AccountEstimates, ArmEstimate, BetaPosterior, Counts, Evidence};
-use crate::model::{Account, Date, Keyword, KeywordId, Objective, PlanId, Report, Status};
+use crate::model::{Account, Date, Keyword, KeywordId, Objective, Plan, PlanId, Report, Status};
 use crate::money::Money;
 use crate::pacing::Pacer;
 use crate::policy::{ArmPosteriors, Arms, ArmsConfig, BuiltinPolicy, Policy, Reward};
@@ -60,6 +60,20 @@ pub(crate) struct PlanTraffic {
     /// Whether the budget stopped the plan on the latest closed day.
     #[serde(default)]
     pub(crate) last_limited: bool,
+}
+
+impl PlanTraffic {
+    /// A plan not seen yet: its traffic is guessed as 1.5 x its budget.
+    pub(crate) fn cold(p: &Plan) -> Self {
+        PlanTraffic {
+            capacity: (p.daily_budget.micros() as f64 * 1.5).max(1.0),
+            daily_spend: 0.0,
+            last_spend: 0.0,
+            last_limited: false,
+            daily_clicks: 0.0,
+            days: 0,
+        }
+    }
 }
 
 /// Spend per plan in the current calendar month (for over-delivery).
@@ -189,18 +203,7 @@ impl<P: Policy> Engine<P> {
             .iter()
             .map(|p| p.keywords.iter().map(|_| Evidence::new(f)).collect())
             .collect();
-        let traffic = account
-            .plans()
-            .iter()
-            .map(|p| PlanTraffic {
-                capacity: (p.daily_budget.micros() as f64 * 1.5).max(1.0),
-                daily_spend: 0.0,
-                last_spend: 0.0,
-                last_limited: false,
-                daily_clicks: 0.0,
-                days: 0,
-            })
-            .collect();
+        let traffic = account.plans().iter().map(PlanTraffic::cold).collect();
         let (plan_arms, keyword_arms, keyword_offset) = build_arms(&account, &config)?;
         Ok(Engine {
             account,
@@ -293,6 +296,54 @@ impl<P: Policy> Engine<P> {
         self.keyword_evidence[i].push(Evidence::new(self.config.forgetting));
         // The new keyword bids on its posterior mean until the next redraw.
         self.keyword_draws[i].push((1.0, 1.0));
+        self.account = account;
+        self.plan_arms = plan_arms;
+        self.keyword_arms = keyword_arms;
+        self.keyword_offset = keyword_offset;
+        self.policy.arms_changed(&self.keyword_arms);
+        Ok(())
+    }
+
+    /// Adds a plan (a launch). It starts cold from the hierarchy: with no evidence of its
+    /// own, the plan's posteriors are the account-level prior fitted from its sibling plans,
+    /// and its keywords start at the plan's. Its traffic is guessed from its budget as for a
+    /// plan the engine was built with, and its first decision treats it as being learned
+    /// (exploration floor).
+    ///
+    /// The plan brings its daily budget: when the total is derived from the plans (no
+    /// [`EngineConfig::total_daily_budget`]) and the plan is active, the total grows by it;
+    /// a configured total stays as it is and the new plan competes for it.
+    ///
+    /// # Errors
+    /// Any [`Plan::validate`](crate::model::Plan::validate) error, [`Error::DuplicateId`]
+    /// for a plan or keyword id the account already has, [`Error::Overflow`] if the total
+    /// overflows. The engine is unchanged on error.
+    pub fn add_plan(&mut self, plan: Plan) -> Result<()> {
+        let mut plans = self.account.plans().to_vec();
+        plans.push(plan);
+        let account = Account::new(self.account.name(), self.account.currency(), plans)?;
+        let i = account.plans().len() - 1;
+        let p = &account.plans()[i];
+        let total_budget = if self.config.total_daily_budget.is_none() && p.status == Status::Active
+        {
+            self.total_budget.checked_add(p.daily_budget)?
+        } else {
+            self.total_budget
+        };
+        let (plan_arms, keyword_arms, keyword_offset) = build_arms(&account, &self.config)?;
+        let f = self.config.forgetting;
+        self.plan_evidence.push(Evidence::new(f));
+        self.keyword_evidence
+            .push(p.keywords.iter().map(|_| Evidence::new(f)).collect());
+        self.keyword_draws.push(vec![(1.0, 1.0); p.keywords.len()]);
+        self.traffic.push(PlanTraffic::cold(p));
+        for day in self.open_days.values_mut() {
+            day.push(None);
+        }
+        if let Some(m) = &mut self.month {
+            m.spent.push(0);
+        }
+        self.total_budget = total_budget;
         self.account = account;
         self.plan_arms = plan_arms;
         self.keyword_arms = keyword_arms;
