@@ -534,10 +534,29 @@ proptest! {
 fn snapshot_rejects_other_versions_and_garbage() {
     let e = Engine::new(two_plans(Objective::MaxClicks), EngineConfig::default(), 1).unwrap();
     let json = e.snapshot().to_json().unwrap();
-    let v2 = json.replacen("\"format_version\":1", "\"format_version\":2", 1);
+    let v3 = json.replacen("\"format_version\":2", "\"format_version\":3", 1);
     assert!(matches!(
-        EngineSnapshot::<BuiltinPolicy>::from_json(&v2),
-        Err(Error::FormatVersion { found: 2, .. })
+        EngineSnapshot::<BuiltinPolicy>::from_json(&v3),
+        Err(Error::FormatVersion { found: 3, .. })
+    ));
+    // Unknown fields are rejected, at the top and inside the state.
+    let extra = json.replacen("{\"format_version\"", "{\"extra\":1,\"format_version\"", 1);
+    assert!(EngineSnapshot::<BuiltinPolicy>::from_json(&extra).is_err());
+    let extra = json.replacen("\"round\":", "\"rounds\":0,\"round\":", 1);
+    assert!(EngineSnapshot::<BuiltinPolicy>::from_json(&extra).is_err());
+    // Serde deserialisation goes through the same checks.
+    assert!(serde_json::from_str::<EngineSnapshot<BuiltinPolicy>>(&v3).is_err());
+    assert!(serde_json::from_str::<EngineSnapshot<BuiltinPolicy>>(&json).is_ok());
+    // A state whose shapes do not match its account is refused on restore.
+    let short = json.replacen(
+        "\"traffic\":[{",
+        "\"traffic\":[{\"capacity\":1.0,\"daily_spend\":0.0,\"daily_clicks\":0.0,\"days\":0},{",
+        1,
+    );
+    let s = EngineSnapshot::<BuiltinPolicy>::from_json(&short).unwrap();
+    assert!(matches!(
+        Engine::restore(s),
+        Err(Error::Inconsistent { .. })
     ));
     assert!(EngineSnapshot::<BuiltinPolicy>::from_json("{").is_err());
     // An account made invalid inside the snapshot is caught while parsing.
@@ -759,19 +778,8 @@ fn decision_key(d: &serde_json::Value) -> serde_json::Value {
 const FIXTURE_SNAPSHOT: &str = "tests/fixtures/engine_snapshot_v1.json";
 const FIXTURE_DECISION: &str = "tests/fixtures/engine_snapshot_v1_decision.json";
 
-/// Writes the fixture files (run once, with the release that defines the v1 format:
-/// `ADBANDIT_WRITE_FIXTURE=1 cargo test --test engine write_v1_fixture -- --ignored`).
-#[test]
-#[ignore]
-fn write_v1_fixture() {
-    if std::env::var_os("ADBANDIT_WRITE_FIXTURE").is_none() {
-        return;
-    }
-    let mut e = fixture_engine();
-    std::fs::write(FIXTURE_SNAPSHOT, e.snapshot().to_json().unwrap()).unwrap();
-    let d = e.decide(day0().add_days(4)).unwrap();
-    std::fs::write(FIXTURE_DECISION, serde_json::to_string_pretty(&d).unwrap()).unwrap();
-}
+// The fixture files were written by the release before the state struct (commit 9d34dbe,
+// format 1) from `fixture_engine()`: its snapshot after four days, and its next decision.
 
 #[test]
 fn the_v1_fixture_snapshot_restores_and_decides_identically() {
