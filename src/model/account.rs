@@ -81,6 +81,7 @@ pub enum Status {
 
 /// A bought keyword.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Keyword {
     /// Unique in the account.
     pub id: KeywordId,
@@ -93,6 +94,9 @@ pub struct Keyword {
     /// Whether it delivers.
     #[serde(default)]
     pub status: Status,
+    /// Free labels that calendar scopes can name (see [`crate::model::calendar::Scope`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
 }
 
 impl Keyword {
@@ -109,12 +113,14 @@ impl Keyword {
             match_type,
             bid,
             status: Status::Active,
+            tags: Vec::new(),
         }
     }
 }
 
 /// A negative keyword: queries that match it are excluded from the plan.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct NegativeKeyword {
     /// The excluded text.
     pub text: String,
@@ -132,6 +138,7 @@ fn broad() -> MatchType {
 /// The fields are plain data; [`Account::new`] validates every plan (and deserialising an
 /// `Account` does too), so an invalid plan never gets into an account.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Plan {
     /// Unique in the account.
     pub id: PlanId,
@@ -158,6 +165,9 @@ pub struct Plan {
     /// Queries matching these are excluded.
     #[serde(default)]
     pub negative_keywords: Vec<NegativeKeyword>,
+    /// Free labels that calendar scopes can name (see [`crate::model::calendar::Scope`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
 }
 
 impl Plan {
@@ -180,6 +190,7 @@ impl Plan {
             max_bid,
             keywords: Vec::new(),
             negative_keywords: Vec::new(),
+            tags: Vec::new(),
         }
     }
 
@@ -332,6 +343,7 @@ pub struct Account {
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct RawAccount {
     name: String,
     currency: String,

@@ -162,6 +162,10 @@ struct KwHour {
     entered: u64,
     ctr: [f64; MAX_SLOTS],
     cvr: f64,
+    /// The keyword's rival-bid factor today.
+    f: f64,
+    /// The keyword's mean order value today.
+    aov: f64,
 }
 
 /// A simulated marketplace for one scenario, fidelity and seed.
@@ -412,6 +416,8 @@ impl Market {
                 entered: 0,
                 ctr,
                 cvr: self.truth.cvr(k, day),
+                f: self.truth.keyword_factors(k, day).competitor_bid,
+                aov: self.truth.aov_on(k, day),
             });
         }
         if self.buf.is_empty() {
@@ -448,7 +454,6 @@ impl Market {
         let reserve = spec.reserve.micros();
         let inc = spec.increment.micros();
         let slots = truth.slots();
-        let f = truth.day_factors(day).competitor_bid;
         let worst: i128 = self
             .buf
             .iter()
@@ -474,6 +479,7 @@ impl Market {
             let l = &m.landscape;
             let t_bits = w.rng.next_u64();
             let q = m.quality;
+            let f = w.f;
             let score = w.eff as f64 * q / f;
             let floor = reserve as f64 * l.quality / f;
             let rng = &mut w.rng;
@@ -531,7 +537,7 @@ impl Market {
                 let mut vr =
                     rng::stream(self.seed, &[u64::from(day), u64::from(hour), w.k as u64, 1]);
                 let m = &self.truth.models[w.k];
-                w.revenue = order_values(&mut vr, w.conv, m.aov, m.aov_sigma);
+                w.revenue = order_values(&mut vr, w.conv, w.aov, m.aov_sigma);
             }
         }
         if stop {
@@ -552,13 +558,13 @@ impl Market {
         out: &mut HourOutcome,
     ) {
         let slots = self.truth.slots();
-        // The curve depends on the day only through the rival factor.
-        let fbits = self.truth.day_factors(day).competitor_bid.to_bits();
         for w in &mut self.buf {
+            // The curve depends on the day only through the keyword's rival factor.
+            let fbits = w.f.to_bits();
             let curve = match self.curve_cache[w.k] {
                 Some((b, f, c)) if b == w.eff && f == fbits => c,
                 _ => {
-                    let c = self.truth.curve(w.k, w.eff, day);
+                    let c = self.truth.curve_with(w.k, w.eff, w.f);
                     self.curve_cache[w.k] = Some((w.eff, fbits, c));
                     c
                 }
@@ -587,7 +593,7 @@ impl Market {
             w.conv = binomial(&mut w.rng, w.clicks, w.cvr);
             if w.conv > 0 {
                 let m = &self.truth.models[w.k];
-                w.revenue = order_values(&mut w.rng, w.conv, m.aov, m.aov_sigma);
+                w.revenue = order_values(&mut w.rng, w.conv, w.aov, m.aov_sigma);
             }
         }
         let total: i64 = self.buf.iter().map(|w| w.cost).sum();

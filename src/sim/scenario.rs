@@ -47,7 +47,9 @@ use crate::error::{Error, Result, check_non_negative, check_positive};
 use crate::model::{Account, Date, Keyword, MatchType, Plan, Schedule};
 use crate::money::Money;
 use crate::rng;
-use crate::sim::truth::{Competitors, Drift, KeywordTruth, MarketSpec, Truth};
+use crate::sim::truth::{
+    Competitors, Drift, KeywordTruth, MAX_DAYS, MAX_KEYWORD_DAYS, MAX_KEYWORDS, MarketSpec, Truth,
+};
 
 /// A seeded block that expands into plans, keywords and their truths; see the module docs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -116,33 +118,23 @@ pub struct GeneratorDrift {
     pub to_day: u32,
 }
 
-#[derive(Deserialize)]
+/// The file form of a scenario: what is read (then validated and expanded into a
+/// [`Scenario`]) and what a scenario serialises to (expanded: no generator block).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawScenario {
+struct ScenarioFile {
     name: String,
     #[serde(default)]
     description: String,
     start_date: Date,
     days: u32,
     market: MarketSpec,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     account: Option<Account>,
     #[serde(default)]
     keywords: Vec<KeywordTruth>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     generate: Option<Generator>,
-}
-
-/// The expanded, serialisable form of a scenario (what [`Scenario`] serialises to).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-struct ScenarioSpec {
-    name: String,
-    description: String,
-    start_date: Date,
-    days: u32,
-    market: MarketSpec,
-    account: Account,
-    keywords: Vec<KeywordTruth>,
 }
 
 /// A validated scenario: an account, its market's truth, and a horizon of days.
@@ -165,7 +157,7 @@ struct ScenarioSpec {
 /// assert!(e.contains("keywords[0].volume"), "{e}");
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(try_from = "RawScenario", into = "ScenarioSpec")]
+#[serde(try_from = "ScenarioFile", into = "ScenarioFile")]
 pub struct Scenario {
     name: String,
     description: String,
@@ -173,23 +165,24 @@ pub struct Scenario {
     truth: Arc<Truth>,
 }
 
-impl From<Scenario> for ScenarioSpec {
+impl From<Scenario> for ScenarioFile {
     fn from(s: Scenario) -> Self {
-        ScenarioSpec {
+        ScenarioFile {
             name: s.name,
             description: s.description,
             start_date: s.truth.start_date(),
             days: s.truth.days(),
             market: s.truth.market().clone(),
-            account: (*s.account).clone(),
+            account: Some((*s.account).clone()),
             keywords: s.truth.keywords().to_vec(),
+            generate: None,
         }
     }
 }
 
-impl TryFrom<RawScenario> for Scenario {
+impl TryFrom<ScenarioFile> for Scenario {
     type Error = Error;
-    fn try_from(r: RawScenario) -> Result<Self> {
+    fn try_from(r: ScenarioFile) -> Result<Self> {
         if r.name.trim().is_empty() {
             return Err(Error::invalid("name", "\"\"", "must not be empty"));
         }
@@ -204,9 +197,16 @@ impl TryFrom<RawScenario> for Scenario {
             .map(|a| (a.name().to_owned(), a.currency().to_owned()))
             .unwrap_or_else(|| (r.name.clone(), "CNY".to_owned()));
         let mut keywords = r.keywords;
+        if r.days == 0 || r.days > MAX_DAYS {
+            return Err(Error::invalid(
+                "days",
+                r.days,
+                format!("must be in 1..={MAX_DAYS}"),
+            ));
+        }
         let generated = match &r.generate {
             Some(g) => {
-                g.validate()?;
+                g.validate(plans.iter().map(|p| p.keywords.len()).sum(), r.days)?;
                 let first = plans.len();
                 let (gp, gk) = g.expand(r.days)?;
                 plans.extend(gp);
@@ -374,7 +374,9 @@ impl Scenario {
 }
 
 impl Generator {
-    fn validate(&self) -> Result<()> {
+    /// Checks the block; `given` keywords are in the account already, over `days` days.
+    /// Sizes are checked before anything is allocated, products too.
+    fn validate(&self, given: usize, days: u32) -> Result<()> {
         let at = |f: &str| format!("generate.{f}");
         if self.plans == 0 || self.plans > 100_000 {
             return Err(Error::invalid(
@@ -383,11 +385,29 @@ impl Generator {
                 "must be in 1..=100000",
             ));
         }
-        if self.keywords_per_plan > 100_000 {
+        if self.keywords_per_plan == 0 || self.keywords_per_plan > 100_000 {
             return Err(Error::invalid(
                 at("keywords_per_plan"),
                 self.keywords_per_plan,
-                "must be <= 100000",
+                "must be in 1..=100000 (a simulated plan needs keywords)",
+            ));
+        }
+        let total = u64::from(self.plans) * u64::from(self.keywords_per_plan) + given as u64;
+        if total > MAX_KEYWORDS as u64 {
+            return Err(Error::invalid(
+                at("plans x keywords_per_plan"),
+                format!(
+                    "{} x {} = {total} keywords with the account's",
+                    self.plans, self.keywords_per_plan
+                ),
+                format!("must be at most {MAX_KEYWORDS}"),
+            ));
+        }
+        if total * u64::from(days) > MAX_KEYWORD_DAYS {
+            return Err(Error::invalid(
+                at("plans x keywords_per_plan x days"),
+                format!("{total} keywords x {days} days"),
+                format!("must be at most {MAX_KEYWORD_DAYS} keyword-days"),
             ));
         }
         check_positive(at("budget_fraction"), self.budget_fraction)?;

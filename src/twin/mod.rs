@@ -381,6 +381,8 @@ fn market(o: &TwinOptions, hourly: &[f64; 24]) -> MarketSpec {
             broad: one,
         },
         events: Vec::new(),
+        weekday_profiles: Vec::new(),
+        launches: Vec::new(),
     }
 }
 
