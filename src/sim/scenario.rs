@@ -48,7 +48,8 @@ use crate::model::{Account, Date, Keyword, MatchType, Plan, Schedule};
 use crate::money::Money;
 use crate::rng;
 use crate::sim::truth::{
-    Competitors, Drift, KeywordTruth, MAX_DAYS, MAX_KEYWORD_DAYS, MAX_KEYWORDS, MarketSpec, Truth,
+    Competitors, Drift, KeywordTruth, MAX_DAYS, MAX_KEYWORD_DAYS, MAX_KEYWORDS, MarketSpec,
+    QueryTruth, Truth,
 };
 
 /// A seeded block that expands into plans, keywords and their truths; see the module docs.
@@ -102,6 +103,26 @@ pub struct Generator {
     /// Optional value reversal over the horizon.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub drift: Option<GeneratorDrift>,
+    /// Optional query streams: irrelevant queries for phrase and broad keywords.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queries: Option<GeneratorQueries>,
+}
+
+/// Gives every generated phrase and broad keyword a query stream: its own text, plus one
+/// irrelevant query per word (`"{text} {word}"`, e.g. "red dress free") sharing
+/// `irrelevant_share` of its volume at CTR and CVR factors `ctr_factor`, `cvr_factor`.
+/// Exact keywords keep their one query. A negative keyword on the word blocks the leak.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GeneratorQueries {
+    /// Words that make a query irrelevant (at most 16).
+    pub irrelevant_words: Vec<String>,
+    /// Share of a phrase or broad keyword's volume from irrelevant queries, in [0, 1).
+    pub irrelevant_share: f64,
+    /// CTR factor of the irrelevant queries.
+    pub ctr_factor: f64,
+    /// CVR factor of the irrelevant queries.
+    pub cvr_factor: f64,
 }
 
 fn default_prefix() -> String {
@@ -447,6 +468,40 @@ impl Generator {
                 "low above high",
             ));
         }
+        if let Some(q) = &self.queries {
+            if q.irrelevant_words.len() > 16 {
+                return Err(Error::invalid(
+                    at("queries.irrelevant_words"),
+                    format!("{} words", q.irrelevant_words.len()),
+                    "must have at most 16",
+                ));
+            }
+            for (i, w) in q.irrelevant_words.iter().enumerate() {
+                if crate::model::matching::tokenize(w).is_empty() {
+                    return Err(Error::invalid(
+                        format!("generate.queries.irrelevant_words[{i}]"),
+                        format!("{w:?}"),
+                        "has no words",
+                    ));
+                }
+            }
+            if !(0.0..1.0).contains(&q.irrelevant_share) {
+                return Err(Error::invalid(
+                    at("queries.irrelevant_share"),
+                    q.irrelevant_share,
+                    "must be in [0, 1)",
+                ));
+            }
+            for (f, v) in [("ctr_factor", q.ctr_factor), ("cvr_factor", q.cvr_factor)] {
+                if !(0.0..=100.0).contains(&v) {
+                    return Err(Error::invalid(
+                        format!("generate.queries.{f}"),
+                        v,
+                        "must be in [0, 100]",
+                    ));
+                }
+            }
+        }
         if self.initial_bid < self.min_bid || self.initial_bid > self.max_bid {
             return Err(Error::invalid(
                 at("initial_bid"),
@@ -455,6 +510,29 @@ impl Generator {
             ));
         }
         Ok(())
+    }
+
+    fn queries_for(&self, text: &str, m: MatchType) -> Vec<QueryTruth> {
+        let Some(q) = &self.queries else {
+            return Vec::new();
+        };
+        if m == MatchType::Exact || q.irrelevant_words.is_empty() {
+            return Vec::new();
+        }
+        let per = q.irrelevant_share / q.irrelevant_words.len() as f64;
+        let mut out = vec![QueryTruth {
+            text: text.to_owned(),
+            weight: 1.0 - q.irrelevant_share,
+            ctr_factor: 1.0,
+            cvr_factor: 1.0,
+        }];
+        out.extend(q.irrelevant_words.iter().map(|w| QueryTruth {
+            text: format!("{text} {w}"),
+            weight: per,
+            ctr_factor: q.ctr_factor,
+            cvr_factor: q.cvr_factor,
+        }));
+        out
     }
 
     fn expand(&self, days: u32) -> Result<(Vec<Plan>, Vec<KeywordTruth>)> {
@@ -547,6 +625,7 @@ impl Generator {
                         quality: 1.0,
                     },
                     drift,
+                    queries: self.queries_for(&format!("{pid} item {j}"), match_type),
                 });
             }
             plans.push(plan);

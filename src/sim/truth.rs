@@ -199,7 +199,33 @@ pub struct KeywordTruth {
     /// Optional drift over the horizon.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub drift: Option<Drift>,
+    /// The search queries that make up the keyword's traffic (none: one query, the
+    /// keyword itself). Each must match the keyword under its match type.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub queries: Vec<QueryTruth>,
 }
+
+/// One search query of a keyword's stream: its share of the keyword's volume and its own
+/// CTR and CVR, as factors on the keyword's (match type applied). A broad or phrase
+/// keyword's irrelevant queries are written this way, with low factors; a negative keyword
+/// that matches a query blocks it (the query's auctions are not entered).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QueryTruth {
+    /// The query text.
+    pub text: String,
+    /// Relative weight: the keyword's volume is split in proportion to the weights.
+    pub weight: f64,
+    /// The query's CTR over the keyword's (1: the same).
+    #[serde(default = "onef")]
+    pub ctr_factor: f64,
+    /// The query's CVR over the keyword's (1: the same).
+    #[serde(default = "onef")]
+    pub cvr_factor: f64,
+}
+
+/// Most queries one keyword's stream may have.
+pub const MAX_QUERIES_PER_KEYWORD: usize = 64;
 
 impl KeywordTruth {
     /// Checks the values; `at` is the path for errors (`keywords[3]`).
@@ -254,6 +280,33 @@ impl KeywordTruth {
                 c.quality,
                 "must be in (0, 100]",
             ));
+        }
+        if self.queries.len() > MAX_QUERIES_PER_KEYWORD {
+            return Err(Error::invalid(
+                format!("{at}.queries"),
+                format!("{} queries", self.queries.len()),
+                format!("must have at most {MAX_QUERIES_PER_KEYWORD}"),
+            ));
+        }
+        for (j, q) in self.queries.iter().enumerate() {
+            let qat = format!("{at}.queries[{j}]");
+            check_positive(format!("{qat}.weight"), q.weight)?;
+            if q.weight > 1e6 {
+                return Err(Error::invalid(
+                    format!("{qat}.weight"),
+                    q.weight,
+                    "must be <= 1e6",
+                ));
+            }
+            for (f, v) in [("ctr_factor", q.ctr_factor), ("cvr_factor", q.cvr_factor)] {
+                if !(0.0..=100.0).contains(&v) {
+                    return Err(Error::invalid(
+                        format!("{qat}.{f}"),
+                        v,
+                        "must be in [0, 100]",
+                    ));
+                }
+            }
         }
         if let Some(d) = &self.drift {
             if d.from_day > d.to_day {
@@ -468,6 +521,28 @@ pub(crate) struct KeywordModel {
     pub group: usize,
     /// Day indexes in which the keyword exists: `live.0 <= day < live.1`.
     pub live: (u32, u32),
+    /// Its queries in [`Truth::query_models`] (empty: the keyword is its only query).
+    pub queries: std::ops::Range<usize>,
+    /// Share of its volume not blocked by the plan's own negatives (1 without queries).
+    pub open_share: f64,
+    /// CTR and CVR scale of the open queries' mix over the keyword's own rates (1, 1
+    /// without queries): what the response curve uses.
+    pub mix: (f64, f64),
+}
+
+/// One query of a keyword's stream, resolved.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct QueryModel {
+    /// Share of the keyword's volume (the weights normalised).
+    pub share: f64,
+    /// CTR scale over the keyword's CTR.
+    pub ctr_scale: f64,
+    /// CVR scale over the keyword's CVR.
+    pub cvr_scale: f64,
+    /// Tokens of the text, for negative matching.
+    pub tokens: Vec<String>,
+    /// Whether the plan's own negatives block it.
+    pub blocked: bool,
 }
 
 /// The validated ground truth of a scenario's market.
@@ -478,6 +553,7 @@ pub struct Truth {
     spec: MarketSpec,
     keywords: Vec<KeywordTruth>,
     pub(crate) models: Vec<KeywordModel>,
+    pub(crate) query_models: Vec<QueryModel>,
     schedules: Vec<Schedule>,
     plan_keywords: Vec<std::ops::Range<usize>>,
     hour_share: [f64; 24],
@@ -565,6 +641,7 @@ impl Truth {
         let (groups, day_factors) = factor_groups(account, &spec, start_date, days)?;
         let mut truths = Vec::with_capacity(n);
         let mut models = Vec::with_capacity(n);
+        let mut query_models = Vec::new();
         let mut plan_keywords = Vec::new();
         let mut f = 0;
         for (pi, p) in account.plans().iter().enumerate() {
@@ -578,10 +655,13 @@ impl Truth {
                     )
                 })?;
                 let m = spec.match_effects.get(k.match_type);
+                let (ctr, cvr) = ((t.ctr * m.ctr).min(1.0), (t.cvr * m.cvr).min(1.0));
+                let q0 = query_models.len();
+                let (open_share, mix) = resolve_queries(&t, k, p, ctr, cvr, f, &mut query_models)?;
                 models.push(KeywordModel {
                     volume: t.volume * m.volume,
-                    ctr: (t.ctr * m.ctr).min(1.0),
-                    cvr: (t.cvr * m.cvr).min(1.0),
+                    ctr,
+                    cvr,
                     aov: t.aov,
                     aov_sigma: t.aov_sigma,
                     quality: t.quality,
@@ -594,6 +674,9 @@ impl Truth {
                     plan: pi,
                     group: groups[f],
                     live: live[f],
+                    queries: q0..query_models.len(),
+                    open_share,
+                    mix,
                 });
                 truths.push(t);
                 f += 1;
@@ -624,6 +707,7 @@ impl Truth {
             spec,
             keywords: truths,
             models,
+            query_models,
             schedules: account.plans().iter().map(|p| p.schedule).collect(),
             plan_keywords,
             hour_share,
@@ -652,6 +736,10 @@ impl Truth {
     /// Number of keywords.
     pub fn keyword_count(&self) -> usize {
         self.models.len()
+    }
+    /// Number of plans.
+    pub fn plan_count(&self) -> usize {
+        self.plan_keywords.len()
     }
     /// Flat keyword indexes of plan `p`.
     pub fn plan_keywords(&self, p: usize) -> std::ops::Range<usize> {
@@ -725,20 +813,67 @@ impl Truth {
         }
         let m = &self.models[k];
         let (dv, _, _) = self.drift(k, day);
-        m.volume * self.hour_share(hour) * self.keyword_factors(k, day).traffic * dv
+        let q = m.volume * self.hour_share(hour) * self.keyword_factors(k, day).traffic * dv;
+        // Without a query stream the share is 1 and is not multiplied in (bit-identical).
+        if m.queries.is_empty() {
+            q
+        } else {
+            q * m.open_share
+        }
     }
 
     /// True CTR of keyword `k` in slot `slot` on `day`.
     pub fn ctr(&self, k: usize, slot: usize, day: u32) -> f64 {
         let (_, dc, _) = self.drift(k, day);
         let pe = self.spec.position_effects.get(slot).copied().unwrap_or(0.0);
-        (self.models[k].ctr * dc * self.keyword_factors(k, day).ctr * pe).min(1.0)
+        let m = &self.models[k];
+        let base = if m.queries.is_empty() {
+            m.ctr
+        } else {
+            m.ctr * m.mix.0
+        };
+        (base * dc * self.keyword_factors(k, day).ctr * pe).min(1.0)
+    }
+
+    /// Expected queries of keyword `k` in `hour` of `day` before any negative blocks one
+    /// (the whole stream).
+    pub(crate) fn base_queries(&self, k: usize, day: u32, hour: u8) -> f64 {
+        if !self.is_live(k, day) {
+            return 0.0;
+        }
+        let m = &self.models[k];
+        let (dv, _, _) = self.drift(k, day);
+        m.volume * self.hour_share(hour) * self.keyword_factors(k, day).traffic * dv
+    }
+
+    /// CTR in `slot` on `day` of one of keyword `k`'s queries, of CTR scale `scale`.
+    pub(crate) fn query_ctr(&self, k: usize, scale: f64, slot: usize, day: u32) -> f64 {
+        let (_, dc, _) = self.drift(k, day);
+        let pe = self.spec.position_effects.get(slot).copied().unwrap_or(0.0);
+        (self.models[k].ctr * scale * dc * self.keyword_factors(k, day).ctr * pe).min(1.0)
+    }
+
+    /// CVR on `day` of one of keyword `k`'s queries, of CVR scale `scale`.
+    pub(crate) fn query_cvr(&self, k: usize, scale: f64, day: u32) -> f64 {
+        let (_, _, dv) = self.drift(k, day);
+        (self.models[k].cvr * scale * dv * self.keyword_factors(k, day).cvr).min(1.0)
+    }
+
+    /// Keyword `k`'s search queries (empty: the keyword is its only query).
+    pub fn keyword_queries(&self, k: usize) -> &[QueryTruth] {
+        &self.keywords[k].queries
     }
 
     /// True CVR of keyword `k` on `day`.
     pub fn cvr(&self, k: usize, day: u32) -> f64 {
         let (_, _, dv) = self.drift(k, day);
-        (self.models[k].cvr * dv * self.keyword_factors(k, day).cvr).min(1.0)
+        let m = &self.models[k];
+        let base = if m.queries.is_empty() {
+            m.cvr
+        } else {
+            m.cvr * m.mix.1
+        };
+        (base * dv * self.keyword_factors(k, day).cvr).min(1.0)
     }
 
     /// True mean order value of keyword `k` before calendar factors, currency units.
@@ -1063,4 +1198,61 @@ fn factor_groups(
         }
     }
     Ok((groups, factors))
+}
+
+/// Resolves keyword `k`'s query stream into `out`: each query's share and rate scales, and
+/// whether the plan's own negatives block it. Returns the open share of the volume and the
+/// open mix's CTR and CVR scales (so [`Truth::queries`], [`Truth::ctr`] and [`Truth::cvr`]
+/// describe the keyword's whole open stream: clicks weighted by CTR, conversions by clicks).
+fn resolve_queries(
+    t: &KeywordTruth,
+    k: &crate::model::Keyword,
+    p: &crate::model::Plan,
+    ctr: f64,
+    cvr: f64,
+    flat: usize,
+    out: &mut Vec<QueryModel>,
+) -> Result<(f64, (f64, f64))> {
+    use crate::model::matching::{matches_tokens, tokenize};
+    if t.queries.is_empty() {
+        return Ok((1.0, (1.0, 1.0)));
+    }
+    let ktok = tokenize(&k.text);
+    let negs: Vec<(Vec<String>, MatchType)> = p
+        .negative_keywords
+        .iter()
+        .map(|n| (tokenize(&n.text), n.match_type))
+        .collect();
+    let total: f64 = t.queries.iter().map(|q| q.weight).sum();
+    let (mut open, mut w_ctr, mut w_conv) = (0.0, 0.0, 0.0);
+    for (j, q) in t.queries.iter().enumerate() {
+        let tokens = tokenize(&q.text);
+        if !matches_tokens(&ktok, k.match_type, &tokens) {
+            return Err(Error::invalid(
+                format!("keywords[{flat}].queries[{j}].text"),
+                format!("{:?}", q.text),
+                format!("does not match keyword {} ({:?})", k.id, k.match_type),
+            ));
+        }
+        let share = q.weight / total;
+        // Rates are capped at 1: a factor that would pass it is cut to what reaches 1.
+        let cap = |f: f64, base: f64| if base * f > 1.0 { 1.0 / base } else { f };
+        let (cs, vs) = (cap(q.ctr_factor, ctr), cap(q.cvr_factor, cvr));
+        let blocked = negs.iter().any(|(n, m)| matches_tokens(n, *m, &tokens));
+        if !blocked {
+            open += share;
+            w_ctr += share * cs;
+            w_conv += share * cs * vs;
+        }
+        out.push(QueryModel {
+            share,
+            ctr_scale: cs,
+            cvr_scale: vs,
+            tokens,
+            blocked,
+        });
+    }
+    let mix_ctr = if open > 0.0 { w_ctr / open } else { 1.0 };
+    let mix_cvr = if w_ctr > 0.0 { w_conv / w_ctr } else { 1.0 };
+    Ok((open, (mix_ctr, mix_cvr)))
 }

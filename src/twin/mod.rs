@@ -559,6 +559,7 @@ fn truths(fits: &[KeywordFit], o: &TwinOptions) -> Vec<KeywordTruth> {
                 quality: 1.0,
             },
             drift: None,
+            queries: Vec::new(),
         });
     }
     out
