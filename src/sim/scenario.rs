@@ -297,7 +297,19 @@ impl Scenario {
     }
 
     /// Names of the built-in scenarios.
-    pub const BUILTIN: [&'static str; 5] = ["small", "default", "double_11", "drift", "long_tail"];
+    pub const BUILTIN: [&'static str; 11] = [
+        "small",
+        "default",
+        "double_11",
+        "drift",
+        "long_tail",
+        "competitor_entry",
+        "new_plans",
+        "weekday_cvr",
+        "broad_leak",
+        "budget_starved",
+        "promo_618",
+    ];
 
     /// A built-in scenario by name (see [`Scenario::BUILTIN`]).
     ///
@@ -310,6 +322,12 @@ impl Scenario {
             "double_11" => include_str!("../../scenarios/double_11.json"),
             "drift" => include_str!("../../scenarios/drift.json"),
             "long_tail" => include_str!("../../scenarios/long_tail.json"),
+            "competitor_entry" => include_str!("../../scenarios/competitor_entry.json"),
+            "new_plans" => include_str!("../../scenarios/new_plans.json"),
+            "weekday_cvr" => include_str!("../../scenarios/weekday_cvr.json"),
+            "broad_leak" => include_str!("../../scenarios/broad_leak.json"),
+            "budget_starved" => include_str!("../../scenarios/budget_starved.json"),
+            "promo_618" => include_str!("../../scenarios/promo_618.json"),
             _ => {
                 return Err(Error::UnknownId {
                     kind: "scenario",
