@@ -27,6 +27,7 @@ pub mod config;
 pub mod decision;
 mod engine_impl;
 pub mod snapshot;
+mod state;
 
 pub use calendar::{CalendarEvent, DayFactors, factors_on};
 pub use config::{BudgetMode, DAYS_PER_MONTH, EngineConfig, PlanLimits, RuleConfig};

@@ -9,7 +9,8 @@ pub mod schedule;
 pub mod stats;
 
 pub use account::{
-    Account, Keyword, KeywordId, KeywordPos, MatchType, NegativeKeyword, Plan, PlanId, Status,
+    Account, Creative, CreativeId, DEFAULT_CHANNEL, Keyword, KeywordId, KeywordPos, MatchType,
+    NegativeKeyword, Plan, PlanId, Status,
 };
 pub use date::Date;
 pub use objective::Objective;
