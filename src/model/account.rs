@@ -138,6 +138,9 @@ pub struct Keyword {
     /// Whether it delivers.
     #[serde(default)]
     pub status: Status,
+    /// Free labels that calendar scopes can name (see [`crate::model::calendar::Scope`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
 }
 
 impl Keyword {
@@ -154,6 +157,7 @@ impl Keyword {
             match_type,
             bid,
             status: Status::Active,
+            tags: Vec::new(),
         }
     }
 }
@@ -205,6 +209,9 @@ pub struct Plan {
     /// Queries matching these are excluded.
     #[serde(default)]
     pub negative_keywords: Vec<NegativeKeyword>,
+    /// Free labels that calendar scopes can name (see [`crate::model::calendar::Scope`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
     /// The channel the plan buys traffic in (marketplace search, display, a search engine);
     /// `None` is [`DEFAULT_CHANNEL`]. Written only when set, so accounts without channels
     /// serialise as before.
@@ -235,6 +242,7 @@ impl Plan {
             max_bid,
             keywords: Vec::new(),
             negative_keywords: Vec::new(),
+            tags: Vec::new(),
             channel: None,
             creatives: Vec::new(),
         }

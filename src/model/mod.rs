@@ -1,6 +1,7 @@
 //! The domain model: account, plans, keywords, objectives, schedules, dates and statistics.
 
 pub mod account;
+pub mod calendar;
 pub mod date;
 pub mod matching;
 pub mod objective;

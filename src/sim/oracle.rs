@@ -75,6 +75,7 @@ impl OraclePlan {
             keyword_active: self.keyword_active.clone(),
             plan_hour_multiplier: vec![1.0; self.plan_budget.len()],
             plan_throttle: vec![1.0; self.plan_budget.len()],
+            plan_negatives: Vec::new(),
         }
     }
 }
