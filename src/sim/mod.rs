@@ -70,7 +70,10 @@ pub mod truth;
 
 pub use auction::{AuctionRules, Bidder, CompetitorLandscape, Placement, run_auction};
 pub use market::{Controls, Fidelity, Granularity, HourOutcome, Market, outcomes_to_report};
-pub use oracle::{OracleObjective, OraclePlan, oracle, oracle_per_day};
+pub use oracle::{
+    BudgetOracle, OracleDay, OracleObjective, OraclePlan, OraclePlayer, bid_grid, budget_oracle,
+    oracle, oracle_per_day,
+};
 pub use scenario::{Generator, GeneratorDrift, Scenario};
 pub use truth::{
     AuctionCurve, Competitors, DayFactors, Drift, Event, Expected, KeywordTruth, MarketSpec,
