@@ -534,24 +534,33 @@ impl Hull {
     }
 }
 
-/// Sum over `units` (scaled by `scale`) of (positive score, cost) at `lambda`.
-fn lagrangian(hulls: &[Hull], units: Range<usize>, scale: &[f64], lambda: f64) -> (f64, f64) {
-    let (mut score, mut cost) = (0.0, 0.0);
+/// Sum over `units` (scaled by `scale`) of the positive score, the cost and the variance of
+/// the cost (compound Poisson: clicks x CPC^2) at `lambda`.
+fn lagrangian(hulls: &[Hull], units: Range<usize>, scale: &[f64], lambda: f64) -> (f64, f64, f64) {
+    let (mut score, mut cost, mut var) = (0.0, 0.0, 0.0);
     for u in units {
         if let Some(o) = hulls[u].pick(lambda) {
             let r = scale.get(u).copied().unwrap_or(1.0);
             score += r * (o.value - lambda * o.cost);
             cost += r * o.cost;
+            if o.expected.clicks > 0.0 {
+                var += r * o.cost * o.cost / o.expected.clicks;
+            }
         }
     }
-    (score, cost)
+    (score, cost, var)
 }
 
-/// The smallest multiplier at which the expected cost of `units` is at most `budget`
-/// (bisection; 0 when the budget does not bind, infinite when nothing fits).
-fn solve_lambda(hulls: &[Hull], units: Range<usize>, scale: &[f64], budget: f64) -> f64 {
-    let cost = |l: f64| lagrangian(hulls, units.clone(), scale, l).1;
-    if cost(0.0) <= budget {
+/// The smallest multiplier at which the expected cost of `units`, less `z` standard
+/// deviations, is at most `budget` (bisection; 0 when the budget does not bind, infinite
+/// when nothing fits). `z > 0` asks for more demand than the budget by the noise of the
+/// spend, so the budget stop rather than a slow day decides where spend ends.
+fn solve_lambda(hulls: &[Hull], units: Range<usize>, scale: &[f64], budget: f64, z: f64) -> f64 {
+    let over = |l: f64| {
+        let (_, c, v) = lagrangian(hulls, units.clone(), scale, l);
+        c - z * v.sqrt() > budget
+    };
+    if !over(0.0) {
         return 0.0;
     }
     if !(budget > 0.0) {
@@ -559,7 +568,7 @@ fn solve_lambda(hulls: &[Hull], units: Range<usize>, scale: &[f64], budget: f64)
     }
     let (mut lo, mut hi) = (0.0f64, 1.0f64);
     let mut tries = 0;
-    while cost(hi) > budget {
+    while over(hi) {
         lo = hi;
         hi *= 2.0;
         tries += 1;
@@ -569,7 +578,7 @@ fn solve_lambda(hulls: &[Hull], units: Range<usize>, scale: &[f64], budget: f64)
     }
     for _ in 0..50 {
         let mid = 0.5 * (lo + hi);
-        if cost(mid) > budget {
+        if over(mid) {
             lo = mid;
         } else {
             hi = mid;
@@ -580,6 +589,10 @@ fn solve_lambda(hulls: &[Hull], units: Range<usize>, scale: &[f64], budget: f64)
     }
     hi
 }
+
+/// How many standard deviations of the rest of the day's spend the player bids for beyond
+/// the rest of the budget.
+const PLAY_Z: f64 = 0.5;
 
 /// The budget-aware oracle's solution for one day (see the module docs).
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -663,8 +676,8 @@ pub fn budget_oracle(
     let days = days
         .map(|d| {
             let hulls = layout.options(scenario, objective, d);
-            let (v0, demand) = lagrangian(&hulls, all.clone(), &[], 0.0);
-            let lambda = solve_lambda(&hulls, all.clone(), &[], b);
+            let (v0, demand, _) = lagrangian(&hulls, all.clone(), &[], 0.0);
+            let lambda = solve_lambda(&hulls, all.clone(), &[], b, 0.0);
             let ceiling = if lambda == 0.0 {
                 v0
             } else if lambda.is_finite() {
@@ -792,7 +805,8 @@ impl OraclePlayer {
             let left = budget
                 .saturating_sub(spent.get(p).copied().unwrap_or(Money::ZERO))
                 .units();
-            self.plan_lambda[p] = solve_lambda(&self.hulls, units.clone(), &self.scale, left);
+            self.plan_lambda[p] =
+                solve_lambda(&self.hulls, units.clone(), &self.scale, left, PLAY_Z);
         }
         for k in 0..nk {
             let pick = l
@@ -837,4 +851,200 @@ fn split_budget(total: Money, weights: &[f64]) -> Vec<Money> {
         out[i] += rest;
     }
     out.into_iter().map(Money::from_micros).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// 2 plans x `per_plan` keywords, 2 days (day 1: traffic x2, rivals x1.5), budget
+    /// `budget` (units) per plan, optional schedule for plan 0.
+    fn tiny(per_plan: usize, budget: f64, schedule: Option<[f64; 24]>) -> Scenario {
+        let mut plans = Vec::new();
+        let mut truths = Vec::new();
+        for p in 0..2 {
+            let mut kws = Vec::new();
+            for j in 0..per_plan {
+                let id = format!("k{p}{j}");
+                kws.push(
+                    serde_json::json!({"id": id, "text": id, "match_type": "exact",
+                    "bid": 1_000_000}),
+                );
+                let f = 1.0 + 0.35 * (p * per_plan + j) as f64;
+                truths.push(serde_json::json!({"keyword": id, "volume": 3000.0 / f,
+                    "ctr": 0.02 * f.sqrt(), "cvr": 0.05 / f.sqrt(), "aov": 60.0 * f,
+                    "aov_sigma": 0.5, "quality": 1.0,
+                    "competitors": {"count": 2 + j, "bid_median": 0.6 * f, "bid_sigma": 0.5}}));
+            }
+            let mut plan = serde_json::json!({"id": format!("p{p}"), "name": "p",
+                "daily_budget": (budget * 1e6) as i64, "min_bid": 100_000,
+                "max_bid": 5_000_000, "keywords": kws});
+            if let (0, Some(s)) = (p, schedule) {
+                plan["schedule"] = serde_json::json!(s);
+            }
+            plans.push(plan);
+        }
+        let sc = serde_json::json!({"name": "tiny", "start_date": "2026-03-02", "days": 2,
+            "market": {"position_effects": [1.0, 0.6], "reserve": 100_000, "increment": 10_000,
+                "hourly": vec![1.0; 24],
+                "events": [{"name": "promo", "date": "2026-03-03", "traffic": 2.0,
+                            "competitor_bid": 1.5}]},
+            "account": {"name": "a", "currency": "CNY", "plans": plans},
+            "keywords": truths});
+        Scenario::from_json(&sc.to_string()).unwrap()
+    }
+
+    /// Per keyword: (cost, revenue) at each grid bid over day `d`, through the public
+    /// per-hour response ([`Truth::expected`], schedule applied), with "off" first.
+    fn keyword_options(sc: &Scenario, d: u32) -> Vec<Vec<(f64, f64)>> {
+        let t = sc.truth();
+        let mut out = Vec::new();
+        for (p, plan) in sc.account().plans().iter().enumerate() {
+            for k in t.plan_keywords(p) {
+                let mut o = vec![(0.0, 0.0)];
+                for b in bid_grid(plan, t.market().reserve) {
+                    let mut e = Expected::default();
+                    for h in 0..24 {
+                        e.add(&t.expected(k, b, d, h));
+                    }
+                    o.push((e.cost, e.revenue));
+                }
+                out.push(o);
+            }
+        }
+        out
+    }
+
+    /// The best expected revenue of any grid bids whose expected cost fits `budget`.
+    fn brute_force(opts: &[Vec<(f64, f64)>], budget: f64) -> f64 {
+        fn go(opts: &[Vec<(f64, f64)>], i: usize, cost: f64, value: f64, b: f64) -> f64 {
+            if cost > b {
+                return f64::NEG_INFINITY;
+            }
+            if i == opts.len() {
+                return value;
+            }
+            opts[i]
+                .iter()
+                .map(|&(c, v)| go(opts, i + 1, cost + c, value + v, b))
+                .fold(f64::NEG_INFINITY, f64::max)
+        }
+        go(opts, 0, 0.0, 0.0, budget)
+    }
+
+    #[test]
+    fn no_grid_bids_beat_the_ceiling_and_the_ceiling_is_tight() {
+        for (per_plan, budget, schedule) in [
+            (1, 20.0, None),
+            (2, 30.0, None),
+            (2, 1000.0, None), // the budget does not bind
+            (2, 30.0, Some([1.0; 24])),
+        ] {
+            let mut sched = schedule;
+            if let Some(s) = &mut sched {
+                // Dark at night, +30% in the evening: three hour groups.
+                s[..6].fill(0.0);
+                s[19..23].fill(1.3);
+            }
+            let sc = tiny(per_plan, budget, sched);
+            let o = budget_oracle(&sc, 0..2, OracleObjective::Revenue).unwrap();
+            for d in 0..2 {
+                let day = o.day(d).unwrap();
+                let b = day.budget.units();
+                let best = brute_force(&keyword_options(&sc, d), b);
+                let case = format!("{per_plan} kw/plan, budget {budget}, day {d}");
+                assert!(
+                    best <= day.ceiling * (1.0 + 1e-9),
+                    "{case}: brute force {best} above the ceiling {}",
+                    day.ceiling
+                );
+                // The dual's gap to the best integral choice is small.
+                assert!(
+                    best >= 0.9 * day.ceiling,
+                    "{case}: ceiling {} far above brute force {best}",
+                    day.ceiling
+                );
+                if budget > 500.0 {
+                    assert!(day.lambda == 0.0 && day.demand < b, "{case}: {day:?}");
+                    assert!((best - day.ceiling).abs() <= 1e-6 * best, "{case}");
+                } else {
+                    assert!(day.lambda > 0.0 && day.demand > b, "{case}");
+                }
+                // Plan budgets split the account's budget exactly.
+                let sum: i64 = day.plan_budget.iter().map(|m| m.micros()).sum();
+                assert_eq!(sum, day.budget.micros());
+            }
+            // The promotion day (more traffic, dearer rivals) has its own, larger ceiling.
+            assert!(o.days[1].demand > o.days[0].demand);
+        }
+    }
+
+    #[test]
+    fn the_player_spends_the_budget_and_stays_under_the_ceiling() {
+        use crate::sim::{Fidelity, Market};
+        let sc = tiny(2, 30.0, None);
+        let o = std::sync::Arc::new(budget_oracle(&sc, 0..2, OracleObjective::Revenue).unwrap());
+        let (mut spend, mut revenue, mut budget) = (0.0, 0.0, 0.0);
+        let runs = 100;
+        for seed in 0..runs {
+            let mut market = Market::new(&sc, Fidelity::Exact, seed);
+            let mut player = OraclePlayer::new(o.clone(), &sc);
+            for d in 0..2 {
+                let mut c = player.start_day(d).unwrap();
+                let mut spent = vec![Money::ZERO; 2];
+                for h in 0..24 {
+                    player.before_hour(h, &spent, &mut c).unwrap();
+                    let out = market.run_hour(d, h, &c).unwrap();
+                    for (s, x) in spent.iter_mut().zip(&out.plan_spend) {
+                        *s = s.checked_add(*x).unwrap();
+                    }
+                    // Expected revenue of the clicks bought (order counts and values are
+                    // noise the strategy does not control).
+                    let t = sc.truth();
+                    revenue += (0..t.keyword_count())
+                        .map(|k| out.keywords[k].clicks() as f64 * t.cvr(k, d) * t.aov(k))
+                        .sum::<f64>();
+                }
+                for (s, b) in spent.iter().zip(&c.plan_budget) {
+                    assert!(s <= b, "overspent");
+                }
+                spend += spent.iter().map(|m| m.units()).sum::<f64>();
+                budget += o.days[d as usize].budget.units();
+            }
+        }
+        // About 60 clicks a day: the last hours' noise costs a little of the budget.
+        assert!(spend >= 0.965 * budget, "spent {spend} of {budget}");
+        let ceiling = o.value() * runs as f64;
+        assert!(
+            revenue <= 1.01 * ceiling,
+            "revenue {revenue} vs ceiling {ceiling}"
+        );
+        assert!(
+            revenue >= 0.93 * ceiling,
+            "revenue {revenue} vs ceiling {ceiling}"
+        );
+    }
+
+    #[test]
+    fn hulls_keep_only_concave_vertices() {
+        let o = |cost: f64, value: f64| UnitOption {
+            bid: Money::from_micros(1),
+            value,
+            cost,
+            expected: Expected::default(),
+        };
+        let h = Hull::of(vec![
+            o(1.0, 3.0),
+            o(2.0, 4.0),
+            o(3.0, 6.5),
+            o(4.0, 6.0),
+            o(0.5, 0.0),
+        ]);
+        let costs: Vec<f64> = h.opts.iter().map(|x| x.cost).collect();
+        assert_eq!(costs, [1.0, 3.0]);
+        assert!(h.pick(10.0).is_none());
+        assert_eq!(h.pick(2.0).map(|x| x.cost), Some(1.0));
+        assert_eq!(h.pick(1.0).map(|x| x.cost), Some(3.0));
+        assert!(Hull::of(Vec::new()).pick(0.0).is_none());
+    }
 }
