@@ -203,6 +203,16 @@ impl<P> EngineState<P> {
         }
     }
 
+    /// Moves every evidence clock to `period` (decays or drops old evidence).
+    pub(crate) fn advance_evidence(&mut self, period: i64) {
+        let ev = &mut self.evidence;
+        ev.plans.iter_mut().for_each(|e| e.advance_to(period));
+        ev.keywords
+            .iter_mut()
+            .flatten()
+            .for_each(|e| e.advance_to(period));
+    }
+
     /// Checks that every per-plan and per-keyword part has the account's shape, and that
     /// the config is valid.
     ///
