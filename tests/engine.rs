@@ -978,3 +978,122 @@ fn a_configured_total_stays_when_a_plan_is_launched() {
     assert_eq!(dec.budgets.len(), 3);
     assert!(dec.budget_sum() <= y(150.0));
 }
+
+// ---- restated data -------------------------------------------------------------------------
+
+fn report_of(date: Date, conv_a1: u64, cost_a1: f64) -> Report {
+    Report::new(vec![
+        row(
+            date,
+            "a",
+            "a1",
+            2000,
+            100,
+            conv_a1,
+            cost_a1,
+            40.0 * conv_a1 as f64,
+        ),
+        row(date, "a", "a2", 2000, 60, 3, 50.0, 120.0),
+        row(date, "b", "b1", 2500, 50, 1, 50.0, 75.0),
+    ])
+    .unwrap()
+}
+
+fn over_delivery() -> EngineConfig {
+    EngineConfig {
+        budget_mode: BudgetMode::OverDelivery {
+            daily_multiple: 2.0,
+        },
+        ..EngineConfig::default()
+    }
+}
+
+#[test]
+fn observing_a_report_twice_equals_observing_it_once() {
+    let mut once = Engine::new(two_plans(Objective::MaxRevenue), over_delivery(), 5).unwrap();
+    let mut twice = once.clone();
+    for d in 0..3 {
+        let date = day0().add_days(d);
+        let r = report_of(date, 5 + d as u64, 50.0);
+        once.observe(&r).unwrap();
+        twice.observe(&r).unwrap();
+        twice.observe(&r).unwrap();
+        // Through a snapshot as well: the restored engine remembers what it saw.
+        let json = twice.snapshot().to_json().unwrap();
+        twice = Engine::restore(EngineSnapshot::from_json(&json).unwrap()).unwrap();
+        twice.observe(&r).unwrap();
+        assert_eq!(
+            once.decide(date.add_days(1)).unwrap(),
+            twice.decide(date.add_days(1)).unwrap()
+        );
+        // A day already closed by a decision, resent: still nothing new.
+        twice.observe(&r).unwrap();
+    }
+    assert_eq!(
+        once.snapshot().to_json().unwrap(),
+        twice.snapshot().to_json().unwrap()
+    );
+}
+
+#[test]
+fn a_restated_day_replaces_its_figures() {
+    let date = day0();
+    // Final figures only.
+    let mut direct = Engine::new(two_plans(Objective::MaxRevenue), over_delivery(), 5).unwrap();
+    direct.observe(&report_of(date, 9, 70.0)).unwrap();
+    // Early figures (late conversions missing, cost lower), then the restatement.
+    let mut restated = Engine::new(two_plans(Objective::MaxRevenue), over_delivery(), 5).unwrap();
+    restated.observe(&report_of(date, 4, 60.0)).unwrap();
+    restated.observe(&report_of(date, 9, 70.0)).unwrap();
+    let (a, b) = (direct.estimates().unwrap(), restated.estimates().unwrap());
+    for (x, y) in a.keywords.iter().flatten().zip(b.keywords.iter().flatten()) {
+        assert!((x.counts.conversions - y.counts.conversions).abs() < 1e-9);
+        assert!((x.counts.cost - y.counts.cost).abs() < 1e-9);
+        assert!((x.cvr.mean() - y.cvr.mean()).abs() < 1e-9);
+    }
+    // The day and month ledgers count the day once: same spend caps, same decision.
+    let (da, db) = (
+        direct.decide(date.add_days(1)).unwrap(),
+        restated.decide(date.add_days(1)).unwrap(),
+    );
+    for (x, y) in da.budgets.iter().zip(&db.budgets) {
+        assert_eq!(x.spend_cap, y.spend_cap);
+    }
+    assert_eq!(da.budgets, db.budgets);
+
+    // A restatement after the day was closed by a decision corrects the evidence too.
+    restated.observe(&report_of(date, 12, 70.0)).unwrap();
+    let c = restated.estimates().unwrap().keywords[0][0]
+        .counts
+        .conversions;
+    assert!((c - 12.0).abs() < 1e-9, "{c}");
+    // One day on, a restatement keeps its age's weight (the default 7-day half-life).
+    restated.decide(date.add_days(2)).unwrap();
+    restated.observe(&report_of(date, 15, 70.0)).unwrap();
+    let c = restated.estimates().unwrap().keywords[0][0]
+        .counts
+        .conversions;
+    let w = 0.5f64.powf(1.0 / 7.0);
+    assert!((c - 15.0 * w).abs() < 1e-9, "{c}");
+}
+
+#[test]
+fn restated_rows_keep_their_granularity_and_can_be_switched_off() {
+    let mut e = Engine::new(two_plans(Objective::MaxRevenue), EngineConfig::default(), 5).unwrap();
+    let date = day0();
+    e.observe(&report_of(date, 5, 50.0)).unwrap();
+    let mut hour = row(date, "a", "a1", 100, 5, 0, 2.0, 0.0);
+    hour.hour = Some(9);
+    let err = e.observe(&Report::new(vec![hour]).unwrap()).unwrap_err();
+    assert!(matches!(err, Error::Inconsistent { .. }), "{err}");
+    // With no memory, every report adds (the behaviour before restatements).
+    let cfg = EngineConfig {
+        restatement_days: 0,
+        ..EngineConfig::default()
+    };
+    let mut e = Engine::new(two_plans(Objective::MaxRevenue), cfg, 5).unwrap();
+    e.observe(&report_of(date, 5, 50.0)).unwrap();
+    e.observe(&report_of(date, 5, 50.0)).unwrap();
+    let c = e.estimates().unwrap().keywords[0][0].counts.clicks;
+    assert!((c - 200.0).abs() < 1e-9, "{c}");
+}

@@ -78,7 +78,7 @@ impl Default for RuleConfig {
 /// Build with [`EngineConfig::default`] and adjust fields; [`EngineConfig::validate`] (called
 /// by the engine's constructor and on deserialisation) checks every one.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(try_from = "RawConfig", into = "RawConfig")]
+#[serde(remote = "Self", deny_unknown_fields)]
 pub struct EngineConfig {
     /// The account-level objective used to compare plans for budget (plans keep their own
     /// objectives for bids).
@@ -87,6 +87,7 @@ pub struct EngineConfig {
     /// when the engine is built.
     pub total_daily_budget: Option<Money>,
     /// Per-plan limits (plans not listed: 0 to the total).
+    #[serde(default)]
     pub plan_limits: BTreeMap<PlanId, PlanLimits>,
     /// Largest relative budget change per decision (0.3 = +-30%).
     pub max_budget_step: f64,
@@ -103,6 +104,7 @@ pub struct EngineConfig {
     pub bid_elasticity: f64,
     /// Days a keyword's exploration draw is held before the policy draws again (1 = every
     /// decision). See the engine docs on why bids should not chase a fresh draw daily.
+    #[serde(default = "default_redraw")]
     pub keyword_redraw_days: u32,
     /// How old evidence loses weight (periods are days; default: a 7-day half-life, which
     /// measured best across the built-in scenarios, see the README).
@@ -118,7 +120,14 @@ pub struct EngineConfig {
     /// Expected hourly traffic (used until hourly reports teach the engine its own).
     pub traffic_curve: TrafficCurve,
     /// Known promotion windows.
+    #[serde(default)]
     pub events: Vec<CalendarEvent>,
+    /// Days a report row is remembered so that a later report restating it replaces its
+    /// figures instead of adding to them (0..=400; 0 = remember nothing: every report adds).
+    /// Platforms restate conversions for days as late conversions arrive (Google's default
+    /// conversion window is 30 days), hence the default of 30.
+    #[serde(default = "default_restatement_days")]
+    pub restatement_days: u32,
 }
 
 impl Default for EngineConfig {
@@ -143,88 +152,36 @@ impl Default for EngineConfig {
             pacing: PacingConfig::default(),
             traffic_curve: TrafficCurve::ECOMMERCE,
             events: Vec::new(),
+            restatement_days: DEFAULT_RESTATEMENT_DAYS,
         }
     }
 }
 
-/// The serialised form; deserialising validates through [`EngineConfig::validate`].
-#[derive(Serialize, Deserialize)]
-struct RawConfig {
-    objective: Objective,
-    total_daily_budget: Option<Money>,
-    #[serde(default)]
-    plan_limits: BTreeMap<PlanId, PlanLimits>,
-    max_budget_step: f64,
-    exploration_floor: f64,
-    learning_clicks: f64,
-    max_bid_step: f64,
-    bid_increment: Money,
-    bid_elasticity: f64,
-    #[serde(default = "default_redraw")]
-    keyword_redraw_days: u32,
-    forgetting: Forgetting,
-    shrinkage: ShrinkageConfig,
-    rules: RuleConfig,
-    budget_mode: BudgetMode,
-    pacing: PacingConfig,
-    traffic_curve: TrafficCurve,
-    #[serde(default)]
-    events: Vec<CalendarEvent>,
+// One field list: `remote = "Self"` makes serde derive inherent (de)serialisers on the type
+// itself (serde-rs/serde#1220); the trait impls below call them and validate.
+impl Serialize for EngineConfig {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        EngineConfig::serialize(self, s)
+    }
 }
 
-impl TryFrom<RawConfig> for EngineConfig {
-    type Error = Error;
-    fn try_from(r: RawConfig) -> Result<Self> {
-        let c = EngineConfig {
-            objective: r.objective,
-            total_daily_budget: r.total_daily_budget,
-            plan_limits: r.plan_limits,
-            max_budget_step: r.max_budget_step,
-            exploration_floor: r.exploration_floor,
-            learning_clicks: r.learning_clicks,
-            max_bid_step: r.max_bid_step,
-            bid_increment: r.bid_increment,
-            bid_elasticity: r.bid_elasticity,
-            keyword_redraw_days: r.keyword_redraw_days,
-            forgetting: r.forgetting,
-            shrinkage: r.shrinkage,
-            rules: r.rules,
-            budget_mode: r.budget_mode,
-            pacing: r.pacing,
-            traffic_curve: r.traffic_curve,
-            events: r.events,
-        };
-        c.validate()?;
+impl<'de> Deserialize<'de> for EngineConfig {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let c = EngineConfig::deserialize(d)?;
+        c.validate().map_err(serde::de::Error::custom)?;
         Ok(c)
-    }
-}
-
-impl From<EngineConfig> for RawConfig {
-    fn from(c: EngineConfig) -> Self {
-        RawConfig {
-            objective: c.objective,
-            total_daily_budget: c.total_daily_budget,
-            plan_limits: c.plan_limits,
-            max_budget_step: c.max_budget_step,
-            exploration_floor: c.exploration_floor,
-            learning_clicks: c.learning_clicks,
-            max_bid_step: c.max_bid_step,
-            bid_increment: c.bid_increment,
-            bid_elasticity: c.bid_elasticity,
-            keyword_redraw_days: c.keyword_redraw_days,
-            forgetting: c.forgetting,
-            shrinkage: c.shrinkage,
-            rules: c.rules,
-            budget_mode: c.budget_mode,
-            pacing: c.pacing,
-            traffic_curve: c.traffic_curve,
-            events: c.events,
-        }
     }
 }
 
 fn default_redraw() -> u32 {
     7
+}
+
+/// Default of [`EngineConfig::restatement_days`].
+pub const DEFAULT_RESTATEMENT_DAYS: u32 = 30;
+
+fn default_restatement_days() -> u32 {
+    DEFAULT_RESTATEMENT_DAYS
 }
 
 fn in_range(name: &'static str, v: f64, lo: f64, hi: f64) -> Result<()> {
@@ -275,6 +232,13 @@ impl EngineConfig {
                 "must be 1..=365",
             ));
         }
+        if self.restatement_days > 400 {
+            return Err(Error::parameter(
+                "restatement_days",
+                self.restatement_days,
+                "must be 0..=400",
+            ));
+        }
         if self.bid_increment.micros() <= 0 {
             return Err(Error::parameter(
                 "bid_increment",
@@ -319,6 +283,23 @@ mod tests {
         c.validate().unwrap();
         let j = serde_json::to_string(&c).unwrap();
         assert_eq!(serde_json::from_str::<EngineConfig>(&j).unwrap(), c);
+        // Optional fields take their defaults; unknown ones are refused.
+        let mut v: serde_json::Value = serde_json::from_str(&j).unwrap();
+        let o = v.as_object_mut().unwrap();
+        for k in [
+            "plan_limits",
+            "keyword_redraw_days",
+            "events",
+            "restatement_days",
+        ] {
+            o.remove(k);
+        }
+        assert_eq!(
+            serde_json::from_value::<EngineConfig>(v.clone()).unwrap(),
+            c
+        );
+        v["max_budget_stp"] = 0.3.into();
+        assert!(serde_json::from_value::<EngineConfig>(v).is_err());
     }
 
     #[test]

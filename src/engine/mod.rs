@@ -25,17 +25,28 @@
 //! (epsilon-greedy, softmax). A policy whose scores are a ranking only (EXP3) is refused with
 //! an error. A user-written policy runs the same way (see `examples/custom_policy.rs`).
 //!
+mod bids;
+mod budgets;
 pub mod calendar;
 pub mod config;
 pub mod decision;
 mod engine_impl;
+mod ledger;
+mod observe;
+mod reasons;
+mod rules;
+mod score;
 pub mod snapshot;
 mod state;
+mod traffic;
+mod value;
+mod what_if;
 
 pub use calendar::{CalendarEvent, DayFactors, factors_on};
 pub use config::{BudgetMode, DAYS_PER_MONTH, EngineConfig, PlanLimits, RuleConfig};
 pub use decision::{
     BidDecision, BudgetDecision, Decision, Flag, PauseDecision, Reason, ReasonCode, ReasonMetrics,
 };
-pub use engine_impl::{Band, Engine, WhatIf};
+pub use engine_impl::Engine;
 pub use snapshot::{ENGINE_FORMAT_VERSION, EngineSnapshot};
+pub use what_if::{Band, WhatIf};

@@ -90,13 +90,7 @@ impl<P: DeserializeOwned> EngineSnapshot<P> {
                     Error::invalid("snapshot.state", "missing", "a snapshot needs its state")
                 })?;
                 o.remove("format_version");
-                if let Some(k) = o.keys().next() {
-                    return Err(Error::invalid(
-                        format!("snapshot.{k}"),
-                        "present",
-                        "unknown field",
-                    ));
-                }
+                reject_unknown(&o)?;
                 state
             }
             _ => {
@@ -158,12 +152,18 @@ fn migrate_v1(mut o: Map<String, Value>) -> Result<Value> {
         serde_json::json!({ "open_days": open_days, "month": take("month") }),
     );
     o.remove("format_version");
-    if let Some(k) = o.keys().next() {
-        return Err(Error::invalid(
+    reject_unknown(&o)?;
+    Ok(Value::Object(state))
+}
+
+/// Fields left over after the known ones were taken are an error, not silently dropped.
+fn reject_unknown(o: &Map<String, Value>) -> Result<()> {
+    match o.keys().next() {
+        Some(k) => Err(Error::invalid(
             format!("snapshot.{k}"),
             "present",
-            "unknown field in a version 1 snapshot",
-        ));
+            "unknown field",
+        )),
+        None => Ok(()),
     }
-    Ok(Value::Object(state))
 }

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::engine::config::EngineConfig;
 use crate::error::{Error, Result};
 use crate::estimate::Evidence;
-use crate::model::{Account, Date, Plan};
+use crate::model::{Account, Date, Plan, Stats};
 use crate::money::Money;
 use crate::rng::SimRng;
 
@@ -74,6 +74,92 @@ pub(crate) struct Ledgers {
     pub(crate) open_days: BTreeMap<i32, Vec<Option<DayLedger>>>,
     /// The current calendar month's spend per plan.
     pub(crate) month: Option<MonthLedger>,
+    /// The figures of every report row observed in the last `restatement_days`, so that a
+    /// restated row replaces them.
+    #[serde(default)]
+    pub(crate) seen: Seen,
+}
+
+/// Key of a remembered row: (day number, plan, keyword or `NO_KEYWORD`, hour or `WHOLE_DAY`),
+/// ordered so that every hour of one (day, plan, keyword) is one contiguous range.
+pub(crate) type SeenKey = (i32, u32, u32, u8);
+/// The keyword part of a plan-level row's key.
+pub(crate) const NO_KEYWORD: u32 = u32::MAX;
+/// The hour part of a whole-day row's key.
+pub(crate) const WHOLE_DAY: u8 = 24;
+
+/// Report rows already observed, by key, with their figures.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(from = "Vec<SeenRow>", into = "Vec<SeenRow>")]
+pub(crate) struct Seen {
+    pub(crate) rows: BTreeMap<SeenKey, Stats>,
+}
+
+/// One remembered row, as serialised.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SeenRow {
+    date: i32,
+    plan: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    keyword: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    hour: Option<u8>,
+    stats: Stats,
+}
+
+impl From<Vec<SeenRow>> for Seen {
+    fn from(rows: Vec<SeenRow>) -> Self {
+        Seen {
+            rows: rows
+                .into_iter()
+                .map(|r| {
+                    let key = (
+                        r.date,
+                        r.plan,
+                        r.keyword.unwrap_or(NO_KEYWORD),
+                        r.hour.unwrap_or(WHOLE_DAY),
+                    );
+                    (key, r.stats)
+                })
+                .collect(),
+        }
+    }
+}
+
+impl From<Seen> for Vec<SeenRow> {
+    fn from(s: Seen) -> Self {
+        s.rows
+            .into_iter()
+            .map(|((date, plan, keyword, hour), stats)| SeenRow {
+                date,
+                plan,
+                keyword: (keyword != NO_KEYWORD).then_some(keyword),
+                hour: (hour != WHOLE_DAY).then_some(hour),
+                stats,
+            })
+            .collect()
+    }
+}
+
+impl Seen {
+    /// Forgets rows older than `days` before the latest day remembered.
+    pub(crate) fn prune(&mut self, days: u32) {
+        let Some(latest) = self.rows.keys().next_back().map(|k| k.0) else {
+            return;
+        };
+        let cutoff = latest.saturating_sub(i32::try_from(days).unwrap_or(i32::MAX));
+        // Keys sort by day first: everything before the cutoff is one prefix.
+        self.rows = self.rows.split_off(&(cutoff.saturating_add(1), 0, 0, 0));
+    }
+
+    /// Whether (day, plan, keyword) has rows remembered, and whether they are hour rows.
+    pub(crate) fn granularity(&self, day: i32, plan: u32, keyword: u32) -> Option<bool> {
+        self.rows
+            .range((day, plan, keyword, 0)..=(day, plan, keyword, WHOLE_DAY))
+            .next()
+            .map(|(k, _)| k.3 != WHOLE_DAY)
+    }
 }
 
 /// What one plan spent on one day (micros), kept until the day is closed by a decision.
@@ -203,6 +289,16 @@ impl<P> EngineState<P> {
         }
     }
 
+    /// Moves every evidence clock to `period` (decays or drops old evidence).
+    pub(crate) fn advance_evidence(&mut self, period: i64) {
+        let ev = &mut self.evidence;
+        ev.plans.iter_mut().for_each(|e| e.advance_to(period));
+        ev.keywords
+            .iter_mut()
+            .flatten()
+            .for_each(|e| e.advance_to(period));
+    }
+
     /// Checks that every per-plan and per-keyword part has the account's shape, and that
     /// the config is valid.
     ///
@@ -242,6 +338,15 @@ impl<P> EngineState<P> {
             .is_some_and(|m| m.spent.len() != n)
         {
             return Err(mismatch("ledgers.month"));
+        }
+        for &(_, plan, keyword, hour) in self.ledgers.seen.rows.keys() {
+            let ok = plans
+                .get(plan as usize)
+                .is_some_and(|p| keyword == NO_KEYWORD || (keyword as usize) < p.keywords.len())
+                && hour <= WHOLE_DAY;
+            if !ok {
+                return Err(mismatch("ledgers.seen"));
+            }
         }
         if self.total_budget.is_negative() {
             return Err(Error::invalid(

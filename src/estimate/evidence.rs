@@ -55,6 +55,18 @@ impl Counts {
         }
     }
 
+    /// Field-wise `self - o`, floored at 0 (a restated figure never leaves negative
+    /// evidence behind, whatever the rounding).
+    pub fn minus(&self, o: &Counts) -> Counts {
+        Counts {
+            impressions: (self.impressions - o.impressions).max(0.0),
+            clicks: (self.clicks - o.clicks).max(0.0),
+            conversions: (self.conversions - o.conversions).max(0.0),
+            cost: (self.cost - o.cost).max(0.0),
+            revenue: (self.revenue - o.revenue).max(0.0),
+        }
+    }
+
     /// Observed cost per click, if any clicks.
     pub fn cpc(&self) -> Option<f64> {
         (self.clicks > 0.0).then(|| self.cost / self.clicks)
@@ -145,6 +157,31 @@ impl Evidence {
         }
     }
 
+    /// Replaces counts seen in `period` (`old`, added before) by `new`: a restated period
+    /// counts once, with the weight its age deserves. Counts that already left a window
+    /// stay gone.
+    pub fn replace(&mut self, period: i64, old: &Counts, new: &Counts) {
+        self.advance_to(period);
+        let latest = self.latest.unwrap_or(period);
+        let age = u32::try_from(latest - period).unwrap_or(u32::MAX);
+        match self.forgetting {
+            Forgetting::Never | Forgetting::Discount { .. } => {
+                let w = self.forgetting.weight(age);
+                let mut t = self.total;
+                t.add(&new.scaled(w));
+                self.total = t.minus(&old.scaled(w));
+            }
+            Forgetting::Window { .. } => {
+                if let Some((_, b)) = self.buckets.iter_mut().find(|(p, _)| *p == period) {
+                    let mut t = *b;
+                    t.add(new);
+                    *b = t.minus(old);
+                    self.recompute_window();
+                }
+            }
+        }
+    }
+
     fn drop_old(&mut self) {
         if let (Forgetting::Window { periods }, Some(l)) = (self.forgetting, self.latest) {
             while self
@@ -198,6 +235,41 @@ mod tests {
         assert!((e.total().clicks - 14.0).abs() < 1e-12);
         e.advance_to(5);
         assert!(e.total().clicks.abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_restated_period_counts_once() {
+        for f in [
+            Forgetting::Never,
+            Forgetting::half_life(2.0).unwrap(),
+            Forgetting::window(3).unwrap(),
+        ] {
+            let mut once = Evidence::new(f);
+            once.add(0, &c(5.0));
+            once.add(1, &c(9.0));
+            let mut restated = Evidence::new(f);
+            restated.add(0, &c(5.0));
+            restated.add(1, &c(7.0));
+            restated.replace(1, &c(7.0), &c(9.0));
+            assert!(
+                (once.total().clicks - restated.total().clicks).abs() < 1e-9,
+                "{f:?}"
+            );
+            // A period restated after time moved on keeps its age's weight.
+            once.advance_to(2);
+            restated.advance_to(2);
+            once.replace(0, &c(5.0), &c(6.0));
+            restated.replace(0, &c(5.0), &c(6.0));
+            let mut direct = Evidence::new(f);
+            direct.add(0, &c(6.0));
+            direct.add(1, &c(9.0));
+            direct.advance_to(2);
+            assert!(
+                (once.total().clicks - direct.total().clicks).abs() < 1e-9,
+                "{f:?}"
+            );
+            assert!(once.total().impressions >= 0.0);
+        }
     }
 
     #[test]
