@@ -75,7 +75,7 @@ pub use market::{
     outcomes_to_report, search_terms,
 };
 pub use oracle::{OracleObjective, OraclePlan, oracle, oracle_per_day};
-pub use scenario::{Generator, GeneratorDrift, GeneratorQueries, Scenario};
+pub use scenario::{Generator, GeneratorDrift, GeneratorQueries, LaunchChanges, Scenario};
 pub use truth::{
     AuctionCurve, Competitors, Drift, Event, Expected, KeywordTruth, Launch, MarketSpec,
     MatchEffect, MatchEffects, QueryTruth, Truth,
