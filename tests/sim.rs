@@ -1077,3 +1077,42 @@ fn a_plan_without_keywords_is_an_error_naming_it() {
     let e = Scenario::from_json(&j.to_string()).unwrap_err().to_string();
     assert!(e.contains("generate.keywords_per_plan"), "{e}");
 }
+
+#[test]
+fn launched_plans_reach_the_engine_strategy_at_launch() {
+    use adbandit::compare::{EngineStrategy, Strategy};
+    use adbandit::engine::{Engine, EngineConfig};
+    let s = Scenario::builtin("new_plans").unwrap();
+    let n2 = adbandit::PlanId::new("n2");
+    let i2 = plan_index(&s, "n2");
+    assert!(s.account_on(9).unwrap().plan(&n2).is_none());
+    assert!(s.account_on(10).unwrap().plan(&n2).is_some());
+    assert_eq!(s.changes_on(10).plans.len(), 1);
+    assert!(s.changes_on(11).is_empty());
+    let engine = Engine::new(s.account_on(0).unwrap(), EngineConfig::default(), 3).unwrap();
+    let mut st = EngineStrategy::new(engine, true).with_launches(&s);
+    let mut m = Market::new(&s, Fidelity::Fast, 12);
+    let mut yesterday = None;
+    for d in 0..13 {
+        let mut c = st.start_day(d, s.date(d), yesterday.as_ref()).unwrap();
+        c.validate(s.account()).unwrap();
+        assert_eq!(
+            st.engine().account().plan(&n2).is_some(),
+            d >= 10,
+            "day {d}"
+        );
+        assert_eq!(c.plan_budget[i2] > Money::ZERO, d >= 10, "day {d}");
+        let mut hours = Vec::new();
+        for h in 0..24 {
+            let spent: Vec<Money> = (0..s.account().plans().len())
+                .map(|p| m.plan_day_spend(d, p))
+                .collect();
+            st.before_hour(h, &spent, &mut c).unwrap();
+            hours.push(m.run_hour(d, h, &c).unwrap());
+        }
+        let r = outcomes_to_report(s.account(), s.date(d), &hours, Granularity::Daily).unwrap();
+        let n2_rows = r.rows().iter().filter(|row| row.plan == n2).count();
+        assert_eq!(n2_rows > 0, d >= 10, "day {d}");
+        yesterday = Some(r);
+    }
+}

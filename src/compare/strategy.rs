@@ -211,7 +211,7 @@ impl BuiltinStrategy {
         let account = scenario.account().clone();
         Ok(match self {
             BuiltinStrategy::Static => Box::new(Static::new(&account)),
-            BuiltinStrategy::EvenSplit => Box::new(EvenSplit::new(&account)?),
+            BuiltinStrategy::EvenSplit => Box::new(EvenSplit::for_scenario(scenario)?),
             BuiltinStrategy::ManualRule { step, share } => {
                 Box::new(ManualRule::new(account, *step, *share)?)
             }
@@ -219,10 +219,15 @@ impl BuiltinStrategy {
                 policy,
                 half_life_days,
                 pacing,
-            } => Box::new(EngineStrategy::new(
-                engine_for(account, policy, *half_life_days, seed)?,
-                *pacing,
-            )),
+            } => Box::new(
+                // The engine starts with what exists on day 0 and is given launches as
+                // they happen.
+                EngineStrategy::new(
+                    engine_for(scenario.account_on(0)?, policy, *half_life_days, seed)?,
+                    *pacing,
+                )
+                .with_launches(scenario),
+            ),
             BuiltinStrategy::Oracle => Box::new(OracleStrategy::new(scenario)?),
             BuiltinStrategy::OracleFixed => Box::new(FixedOracleStrategy::new(scenario)?),
         })
@@ -287,6 +292,8 @@ impl Strategy for Static {
 #[derive(Debug, Clone)]
 pub struct EvenSplit {
     controls: Controls,
+    /// With launches: the scenario, to split over the plans that exist each day.
+    scenario: Option<Scenario>,
 }
 
 impl EvenSplit {
@@ -306,12 +313,47 @@ impl EvenSplit {
         for (b, a) in controls.plan_budget.iter_mut().zip(&active) {
             *b = Money::from_micros(if *a { total / n } else { 0 });
         }
-        Ok(EvenSplit { controls })
+        Ok(EvenSplit {
+            controls,
+            scenario: None,
+        })
+    }
+
+    /// As [`EvenSplit::new`] on the scenario's account; in a scenario with launches the
+    /// total is split, each day, over the plans that exist that day.
+    ///
+    /// # Errors
+    /// [`Error::Overflow`] if the budgets overflow.
+    pub fn for_scenario(scenario: &Scenario) -> Result<Self> {
+        let mut s = EvenSplit::new(scenario.account())?;
+        if !scenario.truth().market().launches.is_empty() {
+            s.scenario = Some(scenario.clone());
+        }
+        Ok(s)
     }
 }
 
 impl Strategy for EvenSplit {
-    fn start_day(&mut self, _: u32, _: Date, _: Option<&Report>) -> Result<Controls> {
+    fn start_day(&mut self, day: u32, _: Date, _: Option<&Report>) -> Result<Controls> {
+        let Some(sc) = &self.scenario else {
+            return Ok(self.controls.clone());
+        };
+        if day == 0 || !sc.changes_on(day).is_empty() {
+            // The operator's whole total, split over what exists today.
+            let mut view = sc.account_on(day)?;
+            let total = sc.account().total_daily_budget()?.micros();
+            let ids: Vec<_> = view
+                .plans()
+                .iter()
+                .filter(|p| p.status == Status::Active)
+                .map(|p| p.id.clone())
+                .collect();
+            let n = ids.len().max(1) as i64;
+            for id in &ids {
+                view.set_daily_budget(id, Money::from_micros(total / n))?;
+            }
+            self.controls = Controls::from_view(sc.account(), &view);
+        }
         Ok(self.controls.clone())
     }
 }
@@ -417,7 +459,11 @@ impl Strategy for ManualRule {
 pub struct EngineStrategy {
     engine: Engine,
     pacing: bool,
-    pacers: Vec<Pacer>,
+    /// Each paced plan's index in the controls, and its pacer.
+    pacers: Vec<(usize, Pacer)>,
+    /// With launches: the scenario whose plans and keywords the engine is given as they
+    /// launch (its account is the controls' index space).
+    scenario: Option<Scenario>,
 }
 
 impl EngineStrategy {
@@ -427,7 +473,19 @@ impl EngineStrategy {
             engine,
             pacing,
             pacers: Vec::new(),
+            scenario: None,
         }
+    }
+
+    /// Gives the engine `scenario`'s plans and keywords when they launch
+    /// ([`Engine::add_plan`], [`Engine::add_keyword`]) and pauses those that end; the
+    /// engine should start from [`Scenario::account_on`]`(0)`. A scenario without launches
+    /// changes nothing.
+    pub fn with_launches(mut self, scenario: &Scenario) -> Self {
+        if !scenario.truth().market().launches.is_empty() {
+            self.scenario = Some(scenario.clone());
+        }
+        self
     }
 
     /// The engine (e.g. to snapshot it after a run).
@@ -437,26 +495,58 @@ impl EngineStrategy {
 }
 
 impl Strategy for EngineStrategy {
-    fn start_day(&mut self, _: u32, date: Date, yesterday: Option<&Report>) -> Result<Controls> {
+    fn start_day(&mut self, day: u32, date: Date, yesterday: Option<&Report>) -> Result<Controls> {
         if let Some(r) = yesterday {
             self.engine.observe(r)?;
         }
+        if let Some(sc) = &self.scenario {
+            let ch = sc.changes_on(day);
+            for p in ch.plans {
+                if self.engine.account().plan(&p.id).is_none() {
+                    self.engine.add_plan(p)?;
+                }
+            }
+            for (plan, k) in ch.keywords {
+                if self.engine.account().keyword(&k.id).is_none() {
+                    self.engine.add_keyword(&plan, k)?;
+                }
+            }
+            for k in ch.ended {
+                if self.engine.account().keyword(&k).is_some() {
+                    self.engine.set_keyword_status(&k, Status::Paused)?;
+                }
+            }
+        }
         let decision = self.engine.decide(date)?;
-        let mut controls = Controls::from_account(self.engine.account());
-        for (b, d) in controls.plan_budget.iter_mut().zip(&decision.budgets) {
-            *b = d.spend_cap.min(*b).max(Money::ZERO);
+        let full = self.scenario.as_ref().map(|s| s.account());
+        let index = |id| match full {
+            Some(a) => a.plan_pos(id),
+            None => self.engine.account().plan_pos(id),
+        };
+        let mut controls = match full {
+            Some(a) => Controls::from_view(a, self.engine.account()),
+            None => Controls::from_account(self.engine.account()),
+        };
+        for d in &decision.budgets {
+            if let Some(i) = index(&d.plan) {
+                let b = &mut controls.plan_budget[i];
+                *b = d.spend_cap.min(*b).max(Money::ZERO);
+            }
         }
         self.pacers.clear();
         if self.pacing {
             for p in self.engine.account().plans() {
-                self.pacers.push(self.engine.pacer(&p.id, date)?);
+                if let Some(i) = index(&p.id) {
+                    self.pacers.push((i, self.engine.pacer(&p.id, date)?));
+                }
             }
         }
         Ok(controls)
     }
 
     fn before_hour(&mut self, hour: u8, spent: &[Money], controls: &mut Controls) -> Result<()> {
-        for (i, pacer) in self.pacers.iter_mut().enumerate() {
+        for (i, pacer) in self.pacers.iter_mut() {
+            let i = *i;
             let c = pacer.control(hour, spent.get(i).copied().unwrap_or(Money::ZERO));
             // The market applies the schedule itself; the pacer only throttles.
             controls.plan_throttle[i] = c.throttle.clamp(0.0, 1.0);

@@ -68,6 +68,37 @@ impl Controls {
         }
     }
 
+    /// Controls for the scenario's whole account `full` from a strategy's view of it
+    /// (`view`: the same ids, some plans or keywords possibly missing, e.g. not launched
+    /// yet): budgets, bids and statuses by id from `view`; what `view` lacks gets budget 0
+    /// and does not bid.
+    pub fn from_view(full: &Account, view: &Account) -> Self {
+        let mut c = Controls::from_account(full);
+        let mut k = 0;
+        for (i, p) in full.plans().iter().enumerate() {
+            let vp = view.plan(&p.id);
+            c.plan_budget[i] = vp.map_or(Money::ZERO, |v| {
+                if v.status == Status::Active {
+                    v.daily_budget
+                } else {
+                    Money::ZERO
+                }
+            });
+            for kw in &p.keywords {
+                match view.keyword(&kw.id) {
+                    Some((vp, vk)) if vp.id == p.id => {
+                        c.keyword_bid[k] = vk.bid.clamp(p.min_bid, p.max_bid);
+                        c.keyword_active[k] =
+                            vk.status == Status::Active && vp.status == Status::Active;
+                    }
+                    _ => c.keyword_active[k] = false,
+                }
+                k += 1;
+            }
+        }
+        c
+    }
+
     /// Checks lengths and ranges against `account`.
     ///
     /// # Errors

@@ -78,7 +78,7 @@ pub use oracle::{
     BudgetOracle, OracleDay, OracleObjective, OraclePlan, OraclePlayer, bid_grid, budget_oracle,
     oracle, oracle_per_day,
 };
-pub use scenario::{Generator, GeneratorDrift, GeneratorQueries, Scenario};
+pub use scenario::{Generator, GeneratorDrift, GeneratorQueries, LaunchChanges, Scenario};
 pub use truth::{
     AuctionCurve, Competitors, Drift, Event, Expected, KeywordTruth, Launch, MarketSpec,
     MatchEffect, MatchEffects, QueryTruth, Truth,

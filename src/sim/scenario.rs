@@ -403,12 +403,88 @@ impl Scenario {
     pub fn date(&self, day: u32) -> Date {
         self.start_date().add_days(day as i32)
     }
+    /// The account as it exists on day `day` (0-based): plans and keywords not launched yet,
+    /// or ended, are left out (a plan with none of its keywords live is left out whole).
+    /// This is what a strategy may know of on that day.
+    ///
+    /// # Errors
+    /// As [`Account::new`] (cannot fail for a valid scenario).
+    pub fn account_on(&self, day: u32) -> Result<Account> {
+        let t = &self.truth;
+        let mut plans = Vec::new();
+        for (pi, p) in self.account.plans().iter().enumerate() {
+            let r = t.plan_keywords(pi);
+            let mut plan = p.clone();
+            plan.keywords = p
+                .keywords
+                .iter()
+                .zip(r)
+                .filter(|(_, k)| t.is_live(*k, day))
+                .map(|(kw, _)| kw.clone())
+                .collect();
+            if !plan.keywords.is_empty() {
+                plans.push(plan);
+            }
+        }
+        Account::new(self.account.name(), self.account.currency(), plans)
+    }
+
+    /// What exists from day `day` on that did not the day before, and what no longer
+    /// exists: see [`LaunchChanges`]. Day 0 has no changes (its account is
+    /// [`Scenario::account_on`]`(0)`).
+    pub fn changes_on(&self, day: u32) -> LaunchChanges {
+        let mut out = LaunchChanges::default();
+        if day == 0 || day >= self.days() {
+            return out;
+        }
+        let t = &self.truth;
+        for (pi, p) in self.account.plans().iter().enumerate() {
+            let r = t.plan_keywords(pi);
+            let was = r.clone().any(|k| t.is_live(k, day - 1));
+            let mut new_plan: Option<Plan> = None;
+            for (kw, k) in p.keywords.iter().zip(r) {
+                match (t.is_live(k, day - 1), t.is_live(k, day)) {
+                    (false, true) if was => out.keywords.push((p.id.clone(), kw.clone())),
+                    (false, true) => new_plan
+                        .get_or_insert_with(|| Plan {
+                            keywords: Vec::new(),
+                            ..p.clone()
+                        })
+                        .keywords
+                        .push(kw.clone()),
+                    (true, false) => out.ended.push(kw.id.clone()),
+                    _ => {}
+                }
+            }
+            out.plans.extend(new_plan);
+        }
+        out
+    }
+
     /// Sum of the active plans' daily budgets.
     ///
     /// # Errors
     /// [`Error::Overflow`].
     pub fn total_daily_budget(&self) -> Result<Money> {
         self.account.total_daily_budget()
+    }
+}
+
+/// The launches and ends of one day (see [`Scenario::changes_on`]).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct LaunchChanges {
+    /// Plans launched, with their keywords live that day.
+    pub plans: Vec<Plan>,
+    /// Keywords launched into plans that existed the day before.
+    pub keywords: Vec<(crate::model::PlanId, Keyword)>,
+    /// Keywords that no longer exist (ended, or their plan ended).
+    pub ended: Vec<crate::model::KeywordId>,
+}
+
+impl LaunchChanges {
+    /// Whether nothing changes.
+    pub fn is_empty(&self) -> bool {
+        self.plans.is_empty() && self.keywords.is_empty() && self.ended.is_empty()
     }
 }
 
