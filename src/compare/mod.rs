@@ -33,7 +33,7 @@ pub mod summary;
 
 pub use runner::{DayMetrics, Grid, HourProfile, Job, JobResult, RunMetrics, RunOptions};
 pub use strategy::{
-    BUILTIN_NAMES, BuiltinStrategy, EngineStrategy, EvenSplit, ManualRule, OracleStrategy, Static,
-    Strategy, StrategyEntry, StrategyFactory,
+    BUILTIN_NAMES, BuiltinName, BuiltinStrategy, EngineStrategy, EvenSplit, FixedOracleStrategy,
+    ManualRule, OracleStrategy, Static, Strategy, StrategyEntry, StrategyFactory,
 };
 pub use summary::{Interval, StrategySummary, Summary, paired, summarise};

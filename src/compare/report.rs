@@ -192,11 +192,11 @@ pub fn summary_csv(summary: &Summary) -> Result<String> {
         for i in [
             Some(r.revenue),
             Some(r.cost),
-            Some(r.roi),
+            r.roi,
             Some(r.clicks),
-            Some(r.ctr),
-            Some(r.cpc),
-            Some(r.budget_utilisation),
+            r.ctr,
+            r.cpc,
+            r.budget_utilisation,
             Some(r.regret),
             r.vs_baseline,
             r.vs_baseline_pct,
@@ -276,15 +276,19 @@ pub fn table(summary: &Summary) -> String {
                 (Some(d), None) => format!("{:+.0} [{:+.0}, {:+.0}]", d.mean, d.lo, d.hi),
                 _ => "-".to_owned(),
             };
+            let roi = r.roi.map_or("-".to_owned(), |i| format!("{:.2}", i.mean));
+            let util = r
+                .budget_utilisation
+                .map_or("-".to_owned(), |i| format!("{:.1}%", 100.0 * i.mean));
             let _ = writeln!(
                 out,
-                "{:<16} {:>17} {:>6.2} {:>12.0} {:>9.0} {:>5.1}% {:>12.0} {:>26}",
+                "{:<16} {:>17} {:>6} {:>12.0} {:>9.0} {:>6} {:>12.0} {:>26}",
                 r.strategy,
                 pm(&r.revenue),
-                r.roi.mean,
+                roi,
                 r.cost.mean,
                 r.clicks.mean,
-                100.0 * r.budget_utilisation.mean,
+                util,
                 r.regret.mean,
                 vs
             );

@@ -165,15 +165,9 @@ pub struct JobResult {
     pub hours: HourProfile,
 }
 
-/// 64-bit FNV-1a: a stable content hash (not for security).
-pub fn fnv1a(bytes: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in bytes {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    h
-}
+/// The content hash under its former name: [`crate::rng::content_hash`].
+#[doc(hidden)]
+pub use crate::rng::content_hash as fnv1a;
 
 fn hex(x: u64) -> String {
     format!("{x:016x}")
@@ -184,7 +178,9 @@ fn hex(x: u64) -> String {
 /// # Errors
 /// [`Error::Serde`] if the scenario cannot be serialised.
 pub fn scenario_fingerprint(scenario: &Scenario) -> Result<u64> {
-    Ok(fnv1a(serde_json::to_string(scenario)?.as_bytes()))
+    Ok(rng::content_hash(
+        serde_json::to_string(scenario)?.as_bytes(),
+    ))
 }
 
 fn parse_hex(s: &str, field: &str) -> Result<u64> {
@@ -203,12 +199,12 @@ impl Job {
             self.fidelity,
             self.days,
         ))?;
-        Ok(hex(fnv1a(key.as_bytes())))
+        Ok(hex(rng::content_hash(key.as_bytes())))
     }
 
     fn strategy_hash(&self) -> Result<u64> {
         let key = serde_json::to_string(&(&self.strategy, &self.params))?;
-        Ok(fnv1a(key.as_bytes()))
+        Ok(rng::content_hash(key.as_bytes()))
     }
 
     /// Seed of the job's market (independent of the strategy: common random numbers).

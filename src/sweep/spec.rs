@@ -28,9 +28,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::compare::runner::fnv1a;
 use crate::compare::{BuiltinStrategy, Grid, Job, RunOptions, StrategyEntry};
 use crate::error::{Error, Result};
+use crate::rng::content_hash as fnv1a;
 use crate::sim::{Fidelity, Granularity, Scenario};
 
 /// Format tag stored with manifests and hashed into fingerprints.
@@ -322,7 +322,7 @@ impl Sweep {
         // construction solves the scenario and it has no parameters.
         if let Some(first) = scenarios.first() {
             for (name, s) in &spec.strategies {
-                if *s != BuiltinStrategy::Oracle {
+                if !s.reads_truth() {
                     s.build(first, 0).map_err(|e| {
                         Error::invalid(format!("strategies.{name}"), name, e.to_string())
                     })?;
