@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::{Engine, EngineConfig};
+use crate::engine::{Decision, Engine, EngineConfig};
 use crate::error::{Error, Result};
 use crate::estimate::Forgetting;
 use crate::model::{Account, Date, Report, Status};
@@ -44,6 +44,12 @@ pub trait Strategy: Send {
         _controls: &mut Controls,
     ) -> Result<()> {
         Ok(())
+    }
+
+    /// The decision behind today's controls, for strategies that make one (the engine
+    /// strategies); recorded with [`crate::compare::Detail::Plans`]. The default is none.
+    fn decision(&self) -> Option<&Decision> {
+        None
     }
 }
 
@@ -512,6 +518,7 @@ pub struct EngineStrategy {
     engine: Engine,
     pacing: bool,
     pacers: Vec<Pacer>,
+    last: Option<Decision>,
 }
 
 impl EngineStrategy {
@@ -521,6 +528,7 @@ impl EngineStrategy {
             engine,
             pacing,
             pacers: Vec::new(),
+            last: None,
         }
     }
 
@@ -546,7 +554,12 @@ impl Strategy for EngineStrategy {
                 self.pacers.push(self.engine.pacer(&p.id, date)?);
             }
         }
+        self.last = Some(decision);
         Ok(controls)
+    }
+
+    fn decision(&self) -> Option<&Decision> {
+        self.last.as_ref()
     }
 
     fn before_hour(&mut self, hour: u8, spent: &[Money], controls: &mut Controls) -> Result<()> {
@@ -639,7 +652,15 @@ mod tests {
             assert!(BuiltinStrategy::by_name(s).is_ok(), "{s}");
         }
         assert!("magic".parse::<BuiltinName>().is_err());
-        assert!(BuiltinStrategy::named(BuiltinName::Oracle).unwrap().reads_truth());
-        assert!(!BuiltinStrategy::named(BuiltinName::Ucb).unwrap().reads_truth());
+        assert!(
+            BuiltinStrategy::named(BuiltinName::Oracle)
+                .unwrap()
+                .reads_truth()
+        );
+        assert!(
+            !BuiltinStrategy::named(BuiltinName::Ucb)
+                .unwrap()
+                .reads_truth()
+        );
     }
 }

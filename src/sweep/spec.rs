@@ -28,7 +28,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::compare::{BuiltinStrategy, Grid, Job, RunOptions, StrategyEntry};
+use crate::compare::{BuiltinStrategy, Detail, Grid, Job, RunOptions, StrategyEntry};
 use crate::error::{Error, Result};
 use crate::rng::content_hash as fnv1a;
 use crate::sim::{Fidelity, Granularity, Scenario};
@@ -91,6 +91,8 @@ struct RawSweepSpec {
     master_seed: u64,
     #[serde(default)]
     baseline: Option<String>,
+    #[serde(default)]
+    detail: Detail,
 }
 
 /// A validated sweep file (scenarios not yet loaded). Build it with [`SweepSpec::from_json`]
@@ -107,6 +109,7 @@ pub struct SweepSpec {
     granularity: Granularity,
     master_seed: u64,
     baseline: String,
+    detail: Detail,
 }
 
 /// Sets `path` (dotted) in `v` to `x`; the key must already exist, so typos are caught.
@@ -243,6 +246,7 @@ impl TryFrom<RawSweepSpec> for SweepSpec {
             granularity: raw.granularity,
             master_seed: raw.master_seed,
             baseline,
+            detail: raw.detail,
         })
     }
 }
@@ -346,6 +350,7 @@ impl Sweep {
             granularity: spec.granularity,
             threads: 1,
             progress: false,
+            detail: spec.detail,
         };
         let jobs = grid.jobs(&options)?;
         let fingerprint = fingerprint(&jobs, &spec.baseline, spec.granularity)?;
