@@ -60,7 +60,11 @@ fn emit(comparison: &Comparison, out: Option<&Path>, json: bool) -> adbandit::Re
 }
 
 fn run(args: &cli::CliArgs) -> adbandit::Result<()> {
-    let grid = Grid::new(args.load_scenarios()?, args.strategy_entries()?, args.seeds);
+    let grid = Grid::with_seeds(
+        args.load_scenarios()?,
+        args.strategy_entries()?,
+        &args.seeds,
+    );
     let options = args.run_options();
     let started = Instant::now();
     let results = grid.run(&options)?;

@@ -81,7 +81,10 @@ fn main() -> adbandit::Result<()> {
                 .filter(|r| r.job.strategy == *s)
                 .map(|r| r.daily[d as usize].revenue.units())
                 .collect();
-            print!(" {:>9.0}", Interval::of(&xs).mean);
+            match Interval::of(&xs) {
+                Some(i) => print!(" {:>9.0}", i.mean),
+                None => print!(" {:>9}", "-"),
+            }
         }
         println!();
     }
@@ -103,7 +106,9 @@ fn main() -> adbandit::Result<()> {
             .zip(window("thompson"))
             .map(|(a, b)| a - b)
             .collect();
-        let d = Interval::of(&diff);
+        let Some(d) = Interval::of(&diff) else {
+            continue;
+        };
         println!(
             "{challenger} - thompson over {} .. {}: {:+.0} [{:+.0}, {:+.0}] (95% CI, paired){}",
             scenario.date(days[0]),

@@ -42,8 +42,12 @@ fn main() -> adbandit::Result<()> {
     if let (Some(best), Some(base)) = (s.best("default"), s.get("default", "static")) {
         let d = best.vs_baseline.unwrap_or(best.revenue);
         println!(
-            "\nWinner: {} with revenue {:.0} per 30 days (ROI {:.2}) against {:.0} for static bids and budgets:",
-            best.strategy, best.revenue.mean, best.roi.mean, base.revenue.mean
+            "\nWinner: {} with revenue {:.0} per 30 days (ROI {}) against {:.0} for static bids and budgets:",
+            best.strategy,
+            best.revenue.mean,
+            best.roi
+                .map_or("-".to_owned(), |i| format!("{:.2}", i.mean)),
+            base.revenue.mean
         );
         println!(
             "{:+.0} ({:+.1}%), 95% CI of the paired difference [{:+.0}, {:+.0}] over {} seeds ({:.1} s).",

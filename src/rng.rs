@@ -67,6 +67,22 @@ pub fn from_seed(seed: u64) -> SimRng {
     SimRng::seed_from_u64(seed)
 }
 
+/// The crate's one content hash: 64-bit FNV-1a of `bytes` (stable across releases and
+/// platforms, for ids and fingerprints of serialised content; not for security).
+///
+/// ```
+/// assert_eq!(adbandit::rng::content_hash(b""), 0xcbf2_9ce4_8422_2325);
+/// assert_eq!(adbandit::rng::content_hash(b"a"), 0xaf63_dc4c_8601_ec8c);
+/// ```
+pub fn content_hash(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in bytes {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

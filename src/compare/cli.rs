@@ -6,14 +6,15 @@
 //! let Command::Run(a) = parse(["--scenario", "drift", "--seeds", "5"].map(String::from))? else {
 //!     unreachable!()
 //! };
-//! assert_eq!((a.scenarios[0].as_str(), a.seeds), ("drift", 5));
+//! assert_eq!((a.scenarios[0].as_str(), a.seeds.len()), ("drift", 5));
 //! assert!(parse(["--seeds", "many"].map(String::from)).is_err());
 //! # Ok::<(), adbandit::Error>(())
 //! ```
 
 use std::path::PathBuf;
 
-use crate::compare::runner::RunOptions;
+use crate::compare::runner::{Detail, RunOptions};
+use crate::compare::seeds::SeedSet;
 use crate::compare::strategy::{BUILTIN_NAMES, BuiltinStrategy, StrategyEntry};
 use crate::error::{Error, Result};
 use crate::sim::{Fidelity, Scenario};
@@ -26,14 +27,19 @@ usage: compare [options]
   --scenario FILE|NAME   scenario file or built-in name (small, default, double_11, drift,
                          long_tail); repeat or comma-separate for several [default]
   --strategies LIST      comma-separated strategies or `all` [all]: static, even_split,
-                         manual_rule, eps_greedy, ucb, thompson, thompson_forget, oracle
+                         manual_rule, eps_greedy, ucb, thompson, thompson_forget, oracle,
+                         oracle_fixed
   --baseline NAME        strategy the others are compared with, seed by seed [static]
-  --seeds N              replications (seeds 0..N) [20]
+  --seeds N|A..B|A,B,..  replications: a count (seeds 0..N), a range (both ends included)
+                         or a list [20]
   --days N               days to simulate (at most the scenario's horizon) [all]
   --fidelity exact|fast  market fidelity [fast]
   --threads N            worker threads [all cores]
   --master-seed N        master seed of every stream [2026]
-  --out DIR              write results.json, runs.csv, daily.csv, summary.csv (and plots)
+  --out DIR              write results.json, runs.csv, daily.csv, summary.csv (and plots),
+                         plan_days.jsonl and decisions.jsonl
+  --detail LEVEL         per-day records kept: totals, plans, keywords (adds
+                         keyword_days.jsonl) [plans with --out, else totals]
   --json                 print the summary as JSON instead of the table
   --sweep FILE           run the sweep file (scenarios, strategy grids, seeds, days, fidelity)
                          instead of the flags above, appending results to DIR/shard-*.jsonl;
@@ -56,8 +62,8 @@ pub struct CliArgs {
     pub strategies: Vec<String>,
     /// Baseline strategy.
     pub baseline: String,
-    /// Number of seeds.
-    pub seeds: u64,
+    /// Seeds.
+    pub seeds: SeedSet,
     /// Days (`None` = the horizon).
     pub days: Option<u32>,
     /// Fidelity.
@@ -70,6 +76,8 @@ pub struct CliArgs {
     pub out: Option<PathBuf>,
     /// Print JSON.
     pub json: bool,
+    /// Per-day records (`None`: plans with `--out`, else totals).
+    pub detail: Option<Detail>,
 }
 
 impl Default for CliArgs {
@@ -78,13 +86,14 @@ impl Default for CliArgs {
             scenarios: vec!["default".into()],
             strategies: BUILTIN_NAMES.iter().map(|s| (*s).to_owned()).collect(),
             baseline: "static".into(),
-            seeds: 20,
+            seeds: SeedSet::default(),
             days: None,
             fidelity: Fidelity::Fast,
             threads: RunOptions::default().threads,
             master_seed: 2026,
             out: None,
             json: false,
+            detail: None,
         }
     }
 }
@@ -195,6 +204,7 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Command> {
                 | "--days"
                 | "--master-seed"
                 | "--fidelity"
+                | "--detail"
         ) {
             grid_flags.push(flag.clone());
         }
@@ -223,7 +233,8 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Command> {
                 }
             }
             "--baseline" => a.baseline = value()?,
-            "--seeds" => a.seeds = number("--seeds", &value()?, 1)?,
+            "--seeds" => a.seeds = value()?.parse()?,
+            "--detail" => a.detail = Some(value()?.parse()?),
             "--days" => a.days = Some(number("--days", &value()?, 1)?),
             "--threads" => a.threads = number("--threads", &value()?, 1)?,
             "--master-seed" => a.master_seed = number("--master-seed", &value()?, 0)?,
@@ -337,6 +348,11 @@ impl CliArgs {
             fidelity: self.fidelity,
             threads: self.threads,
             progress: true,
+            detail: self.detail.unwrap_or(if self.out.is_some() {
+                Detail::Plans
+            } else {
+                Detail::Totals
+            }),
             ..RunOptions::default()
         }
     }
@@ -410,8 +426,8 @@ mod tests {
         assert_eq!(a.strategies, ["static", "thompson"]);
         assert_eq!(a.baseline, "thompson");
         assert_eq!(
-            (a.seeds, a.days, a.threads, a.master_seed),
-            (5, Some(10), 3, 9)
+            (a.seeds.seeds(), a.days, a.threads, a.master_seed),
+            ((0..5).collect(), Some(10), 3, 9)
         );
         assert_eq!(a.fidelity, Fidelity::Exact);
         assert_eq!(a.out, Some(PathBuf::from("o")));

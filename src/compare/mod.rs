@@ -28,12 +28,17 @@ pub mod cli;
 pub mod plot;
 pub mod report;
 pub mod runner;
+pub mod seeds;
 pub mod strategy;
 pub mod summary;
 
-pub use runner::{DayMetrics, Grid, HourProfile, Job, JobResult, RunMetrics, RunOptions};
+pub use runner::{
+    DayMetrics, DecisionKind, DecisionRecord, Detail, Grid, HourProfile, Job, JobResult,
+    KeywordDay, PlanDay, RunMetrics, RunOptions,
+};
+pub use seeds::SeedSet;
 pub use strategy::{
-    BUILTIN_NAMES, BuiltinStrategy, EngineStrategy, EvenSplit, ManualRule, OracleStrategy, Static,
-    Strategy, StrategyEntry, StrategyFactory,
+    BUILTIN_NAMES, BuiltinName, BuiltinStrategy, EngineStrategy, EvenSplit, FixedOracleStrategy,
+    ManualRule, OracleStrategy, Static, Strategy, StrategyEntry, StrategyFactory,
 };
 pub use summary::{Interval, StrategySummary, Summary, paired, summarise};

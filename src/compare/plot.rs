@@ -57,7 +57,16 @@ fn bands(
                 .filter(|r| r.job.scenario == scenario && r.job.strategy == s)
                 .collect();
             let per_x = (0..points)
-                .map(|x| Interval::of(&runs.iter().map(|r| value(r, x)).collect::<Vec<_>>()))
+                .map(|x| {
+                    // `runs` is never empty: the strategy was listed from these results.
+                    let xs: Vec<f64> = runs.iter().map(|r| value(r, x)).collect();
+                    Interval::of(&xs).unwrap_or(Interval {
+                        n: 0,
+                        mean: 0.0,
+                        lo: 0.0,
+                        hi: 0.0,
+                    })
+                })
                 .collect();
             (s.to_owned(), per_x)
         })

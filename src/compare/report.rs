@@ -5,6 +5,8 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+#[cfg(doc)]
+use crate::compare::runner::{DecisionRecord, KeywordDay, PlanDay};
 use crate::compare::runner::{JobResult, RunOptions};
 use crate::compare::summary::{Interval, Summary};
 use crate::error::{Error, Result};
@@ -192,11 +194,11 @@ pub fn summary_csv(summary: &Summary) -> Result<String> {
         for i in [
             Some(r.revenue),
             Some(r.cost),
-            Some(r.roi),
+            r.roi,
             Some(r.clicks),
-            Some(r.ctr),
-            Some(r.cpc),
-            Some(r.budget_utilisation),
+            r.ctr,
+            r.cpc,
+            r.budget_utilisation,
             Some(r.regret),
             r.vs_baseline,
             r.vs_baseline_pct,
@@ -276,15 +278,19 @@ pub fn table(summary: &Summary) -> String {
                 (Some(d), None) => format!("{:+.0} [{:+.0}, {:+.0}]", d.mean, d.lo, d.hi),
                 _ => "-".to_owned(),
             };
+            let roi = r.roi.map_or("-".to_owned(), |i| format!("{:.2}", i.mean));
+            let util = r
+                .budget_utilisation
+                .map_or("-".to_owned(), |i| format!("{:.1}%", 100.0 * i.mean));
             let _ = writeln!(
                 out,
-                "{:<16} {:>17} {:>6.2} {:>12.0} {:>9.0} {:>5.1}% {:>12.0} {:>26}",
+                "{:<16} {:>17} {:>6} {:>12.0} {:>9.0} {:>6} {:>12.0} {:>26}",
                 r.strategy,
                 pm(&r.revenue),
-                r.roi.mean,
+                roi,
                 r.cost.mean,
                 r.clicks.mean,
-                100.0 * r.budget_utilisation.mean,
+                util,
                 r.regret.mean,
                 vs
             );
@@ -297,12 +303,105 @@ pub fn table(summary: &Summary) -> String {
     out
 }
 
-/// Writes `results.json`, `runs.csv`, `daily.csv` and `summary.csv` into `dir`.
+/// One JSON Lines record: the run's identity, then the record's own fields.
+#[derive(Serialize)]
+struct Line<'a, T: Serialize> {
+    job_id: &'a str,
+    scenario: &'a str,
+    strategy: &'a str,
+    seed: u64,
+    #[serde(flatten)]
+    record: &'a T,
+}
+
+fn jsonl<T: Serialize>(
+    results: &[JobResult],
+    records: impl Fn(&JobResult) -> &[T],
+) -> Result<String> {
+    let mut out = String::new();
+    for r in results {
+        for record in records(r) {
+            let line = Line {
+                job_id: &r.job.id,
+                scenario: &r.job.scenario,
+                strategy: &r.job.strategy,
+                seed: r.job.seed,
+                record,
+            };
+            out.push_str(&serde_json::to_string(&line)?);
+            out.push('\n');
+        }
+    }
+    Ok(out)
+}
+
+/// The plan-days of every run as JSON Lines (one [`PlanDay`] per line, after the run's
+/// `job_id`, `scenario`, `strategy` and `seed`), in job order, day by day.
+///
+/// # Errors
+/// [`Error::Serde`].
+pub fn plan_days_jsonl(results: &[JobResult]) -> Result<String> {
+    jsonl(results, |r| &r.plan_days)
+}
+
+/// The keyword-days of every run as JSON Lines (one [`KeywordDay`] per line), as
+/// [`plan_days_jsonl`].
+///
+/// # Errors
+/// [`Error::Serde`].
+pub fn keyword_days_jsonl(results: &[JobResult]) -> Result<String> {
+    jsonl(results, |r| &r.keyword_days)
+}
+
+/// The engine strategies' decisions as JSON Lines (one [`DecisionRecord`] per line), as
+/// [`plan_days_jsonl`].
+///
+/// # Errors
+/// [`Error::Serde`].
+pub fn decisions_jsonl(results: &[JobResult]) -> Result<String> {
+    jsonl(results, |r| &r.decisions)
+}
+
+/// Writes `results.json`, `runs.csv`, `daily.csv` and `summary.csv` into `dir`, and, when
+/// the runs kept them ([`crate::compare::Detail`]), `plan_days.jsonl`, `decisions.jsonl`
+/// and `keyword_days.jsonl`. The per-day records are written to those files only, not into
+/// `results.json` (they can be many).
 ///
 /// # Errors
 /// [`Error::Io`], [`Error::Serde`].
 pub fn write_all(dir: &Path, comparison: &Comparison) -> Result<()> {
-    write_file(&dir.join("results.json"), comparison.to_json()?.as_bytes())?;
+    let rs = &comparison.results;
+    type Writer = fn(&[JobResult]) -> Result<String>;
+    let files: [(&str, bool, Writer); 3] = [
+        (
+            "plan_days.jsonl",
+            rs.iter().any(|r| !r.plan_days.is_empty()),
+            plan_days_jsonl,
+        ),
+        (
+            "decisions.jsonl",
+            rs.iter()
+                .any(|r| !r.decisions.is_empty() || !r.plan_days.is_empty()),
+            decisions_jsonl,
+        ),
+        (
+            "keyword_days.jsonl",
+            rs.iter().any(|r| !r.keyword_days.is_empty()),
+            keyword_days_jsonl,
+        ),
+    ];
+    for (name, wanted, write) in files {
+        if wanted {
+            write_file(&dir.join(name), write(rs)?.as_bytes())?;
+        }
+    }
+    let mut lean = comparison.clone();
+    for r in &mut lean.results {
+        r.plan_days = Vec::new();
+        r.keyword_days = Vec::new();
+        r.decisions = Vec::new();
+    }
+    write_file(&dir.join("results.json"), lean.to_json()?.as_bytes())?;
     write_file(
         &dir.join("runs.csv"),
         runs_csv(&comparison.results)?.as_bytes(),

@@ -18,7 +18,9 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::compare::strategy::StrategyEntry;
+use crate::engine::{Decision, Reason};
 use crate::error::{Error, Result};
+use crate::model::{KeywordId, PlanId, Stats};
 use crate::money::Money;
 use crate::rng::{self, domain};
 use crate::sim::{Fidelity, Granularity, Market, OracleObjective, Scenario, budget_oracle};
@@ -38,6 +40,49 @@ pub struct RunOptions {
     pub threads: usize,
     /// Show a progress bar on a terminal (feature `progress`).
     pub progress: bool,
+    /// Which per-day records each run keeps (default: totals only).
+    #[serde(default)]
+    pub detail: Detail,
+}
+
+/// Which per-day records a run keeps besides its totals and the account's days.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Detail {
+    /// Totals and one record per day for the account (the default).
+    #[default]
+    Totals,
+    /// Also one record per plan per day and the engine strategies' decisions.
+    Plans,
+    /// Also one record per keyword per day (for each keyword that bid or was shown).
+    Keywords,
+}
+
+impl std::str::FromStr for Detail {
+    type Err = Error;
+
+    /// `totals`, `plans` or `keywords`.
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "totals" => Ok(Detail::Totals),
+            "plans" => Ok(Detail::Plans),
+            "keywords" => Ok(Detail::Keywords),
+            _ => Err(Error::parameter(
+                "detail",
+                s,
+                "must be totals, plans or keywords",
+            )),
+        }
+    }
+}
+
+impl Detail {
+    fn plans(self) -> bool {
+        self != Detail::Totals
+    }
+    fn keywords(self) -> bool {
+        self == Detail::Keywords
+    }
 }
 
 impl Default for RunOptions {
@@ -49,6 +94,7 @@ impl Default for RunOptions {
             granularity: Granularity::Daily,
             threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
             progress: false,
+            detail: Detail::Totals,
         }
     }
 }
@@ -141,6 +187,132 @@ pub struct RunMetrics {
     pub regret: f64,
 }
 
+/// One plan on one day (kept with [`Detail::Plans`] and above).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlanDay {
+    /// Day index.
+    pub day: u32,
+    /// The plan.
+    pub plan: PlanId,
+    /// The plan's daily budget as the strategy set it (an engine strategy's decided budget).
+    pub budget: Money,
+    /// The most the market let the plan spend that day (the hard cap it ran under).
+    pub spend_cap: Money,
+    /// Spend.
+    pub spend: Money,
+    /// Impressions.
+    pub impressions: u64,
+    /// Clicks.
+    pub clicks: u64,
+    /// Conversions (orders).
+    pub conversions: u64,
+    /// Revenue.
+    pub revenue: Money,
+    /// The hour in which the budget ran out, if it did.
+    pub exhausted_hour: Option<u8>,
+    /// Auctions lost because the budget was spent.
+    pub lost_to_budget: u64,
+}
+
+/// One keyword on one day (kept with [`Detail::Keywords`], for keywords that bid in some
+/// hour or were shown).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KeywordDay {
+    /// Day index.
+    pub day: u32,
+    /// Its plan.
+    pub plan: PlanId,
+    /// The keyword.
+    pub keyword: KeywordId,
+    /// The bid in the first hour it bid (the start of day's bid if it never did).
+    pub bid: Money,
+    /// Hours in which it bid (a strategy may switch it on and off by hour).
+    pub active_hours: u8,
+    /// Spend.
+    pub spend: Money,
+    /// Impressions.
+    pub impressions: u64,
+    /// Clicks.
+    pub clicks: u64,
+    /// Conversions (orders).
+    pub conversions: u64,
+    /// Revenue.
+    pub revenue: Money,
+}
+
+/// What an engine decision record is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DecisionKind {
+    /// A plan's budget.
+    Budget,
+    /// A keyword paused.
+    Pause,
+    /// A flag for the operator.
+    Flag,
+}
+
+/// One item of an engine strategy's morning decision (kept with [`Detail::Plans`] and
+/// above): every plan's budget, every pause and every flag, with its reason.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DecisionRecord {
+    /// Day index the decision is for.
+    pub day: u32,
+    /// What it is about.
+    pub kind: DecisionKind,
+    /// The plan.
+    pub plan: Option<PlanId>,
+    /// The keyword (pauses, keyword flags).
+    pub keyword: Option<KeywordId>,
+    /// The value before (budgets).
+    pub from: Option<Money>,
+    /// The value decided (budgets).
+    pub to: Option<Money>,
+    /// Why: a machine-readable code, a sentence and the numbers.
+    pub reason: Reason,
+}
+
+impl DecisionRecord {
+    /// The records of `decision`, made on the morning of `day`.
+    pub fn of(day: u32, decision: &Decision) -> Vec<DecisionRecord> {
+        let mut out = Vec::with_capacity(decision.budgets.len());
+        for b in &decision.budgets {
+            out.push(DecisionRecord {
+                day,
+                kind: DecisionKind::Budget,
+                plan: Some(b.plan.clone()),
+                keyword: None,
+                from: Some(b.from),
+                to: Some(b.to),
+                reason: b.reason.clone(),
+            });
+        }
+        for p in &decision.pauses {
+            out.push(DecisionRecord {
+                day,
+                kind: DecisionKind::Pause,
+                plan: Some(p.plan.clone()),
+                keyword: Some(p.keyword.clone()),
+                from: None,
+                to: None,
+                reason: p.reason.clone(),
+            });
+        }
+        for f in &decision.flags {
+            out.push(DecisionRecord {
+                day,
+                kind: DecisionKind::Flag,
+                plan: f.plan.clone(),
+                keyword: f.keyword.clone(),
+                from: None,
+                to: None,
+                reason: f.reason.clone(),
+            });
+        }
+        out
+    }
+}
+
 /// Spend by hour on the profile day (the day with the highest traffic factor).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HourProfile {
@@ -163,17 +335,27 @@ pub struct JobResult {
     pub daily: Vec<DayMetrics>,
     /// Spend by hour on the profile day.
     pub hours: HourProfile,
+    /// One entry per plan per day, day by day ([`Detail::Plans`] and above; else empty).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub plan_days: Vec<PlanDay>,
+    /// One entry per keyword per day that it bid or was shown ([`Detail::Keywords`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub keyword_days: Vec<KeywordDay>,
+    /// The engine strategies' decisions ([`Detail::Plans`] and above; else empty).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub decisions: Vec<DecisionRecord>,
 }
 
-/// 64-bit FNV-1a: a stable content hash (not for security).
-pub fn fnv1a(bytes: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in bytes {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+impl JobResult {
+    /// The plan-days of `plan`, in day order.
+    pub fn plan_days_of<'a>(&'a self, plan: &'a PlanId) -> impl Iterator<Item = &'a PlanDay> {
+        self.plan_days.iter().filter(move |d| &d.plan == plan)
     }
-    h
 }
+
+/// The content hash under its former name: [`crate::rng::content_hash`].
+#[doc(hidden)]
+pub use crate::rng::content_hash as fnv1a;
 
 fn hex(x: u64) -> String {
     format!("{x:016x}")
@@ -184,7 +366,9 @@ fn hex(x: u64) -> String {
 /// # Errors
 /// [`Error::Serde`] if the scenario cannot be serialised.
 pub fn scenario_fingerprint(scenario: &Scenario) -> Result<u64> {
-    Ok(fnv1a(serde_json::to_string(scenario)?.as_bytes()))
+    Ok(rng::content_hash(
+        serde_json::to_string(scenario)?.as_bytes(),
+    ))
 }
 
 fn parse_hex(s: &str, field: &str) -> Result<u64> {
@@ -203,12 +387,12 @@ impl Job {
             self.fidelity,
             self.days,
         ))?;
-        Ok(hex(fnv1a(key.as_bytes())))
+        Ok(hex(rng::content_hash(key.as_bytes())))
     }
 
     fn strategy_hash(&self) -> Result<u64> {
         let key = serde_json::to_string(&(&self.strategy, &self.params))?;
-        Ok(fnv1a(key.as_bytes()))
+        Ok(rng::content_hash(key.as_bytes()))
     }
 
     /// Seed of the job's market (independent of the strategy: common random numbers).
@@ -243,6 +427,19 @@ impl Grid {
             scenarios,
             strategies,
             seeds: (0..seeds).collect(),
+        }
+    }
+
+    /// A grid with the seeds of `seeds` (a count, a range or a list).
+    pub fn with_seeds(
+        scenarios: Vec<Scenario>,
+        strategies: Vec<StrategyEntry>,
+        seeds: &crate::compare::SeedSet,
+    ) -> Self {
+        Grid {
+            scenarios,
+            strategies,
+            seeds: seeds.seeds(),
         }
     }
 
@@ -455,12 +652,27 @@ fn simulate(
     };
     let mut yesterday = None;
     let mut outcomes = Vec::with_capacity(24);
+    let detail = opts.detail;
+    let nk = account.keyword_count();
+    let mut plan_days = Vec::new();
+    let mut keyword_days = Vec::new();
+    let mut decisions = Vec::new();
     for day in 0..job.days {
         let date = sc.date(day);
         let mut controls = strategy.start_day(day, date, yesterday.as_ref())?;
         controls.validate(account)?;
         let budgets = controls.plan_budget.clone();
+        let decided = if detail.plans() {
+            strategy.decision().cloned()
+        } else {
+            None
+        };
+        if let Some(d) = &decided {
+            decisions.extend(DecisionRecord::of(day, d));
+        }
         let mut spent = vec![Money::ZERO; np];
+        // Per keyword: (first bid while active, active hours).
+        let mut kw_bid: Vec<(Option<Money>, u8)> = vec![(None, 0); nk];
         outcomes.clear();
         for hour in 0..24u8 {
             strategy.before_hour(hour, &spent, &mut controls)?;
@@ -471,6 +683,14 @@ fn simulate(
                 });
             }
             controls.validate(account)?;
+            if detail.keywords() {
+                for (k, b) in kw_bid.iter_mut().enumerate() {
+                    if controls.keyword_active[k] {
+                        b.0.get_or_insert(controls.keyword_bid[k]);
+                        b.1 += 1;
+                    }
+                }
+            }
             let out = market.run_hour(day, hour, &controls)?;
             for (s, h) in spent.iter_mut().zip(&out.plan_spend) {
                 *s = s.checked_add(*h)?;
@@ -480,6 +700,18 @@ fn simulate(
                     Money::checked_sum(out.plan_spend.iter().copied())?;
             }
             outcomes.push(out);
+        }
+        if detail.plans() {
+            plan_days.extend(plan_day_records(
+                sc,
+                day,
+                &outcomes,
+                &budgets,
+                decided.as_ref(),
+            )?);
+        }
+        if detail.keywords() {
+            keyword_days.extend(keyword_day_records(sc, day, &outcomes, &controls, &kw_bid)?);
         }
         let report = crate::sim::outcomes_to_report(account, date, &outcomes, opts.granularity)?;
         let total = report.total()?;
@@ -535,7 +767,96 @@ fn simulate(
         metrics,
         daily,
         hours,
+        plan_days,
+        keyword_days,
+        decisions,
     })
+}
+
+/// Sum of keyword stats over a day's hours, per keyword.
+fn keyword_totals(outcomes: &[crate::sim::HourOutcome], nk: usize) -> Result<Vec<Stats>> {
+    let mut total = vec![Stats::default(); nk];
+    for o in outcomes {
+        for (t, s) in total.iter_mut().zip(&o.keywords) {
+            *t = t.checked_add(s)?;
+        }
+    }
+    Ok(total)
+}
+
+fn plan_day_records(
+    sc: &Scenario,
+    day: u32,
+    outcomes: &[crate::sim::HourOutcome],
+    caps: &[Money],
+    decision: Option<&Decision>,
+) -> Result<Vec<PlanDay>> {
+    let account = sc.account();
+    let kw = keyword_totals(outcomes, account.keyword_count())?;
+    let truth = sc.truth();
+    account
+        .plans()
+        .iter()
+        .enumerate()
+        .map(|(p, plan)| {
+            let mut st = Stats::default();
+            for k in truth.plan_keywords(p) {
+                st = st.checked_add(&kw[k])?;
+            }
+            let spend = Money::checked_sum(outcomes.iter().map(|o| o.plan_spend[p]))?;
+            let cap = caps.get(p).copied().unwrap_or(Money::ZERO);
+            Ok(PlanDay {
+                day,
+                plan: plan.id.clone(),
+                budget: decision
+                    .and_then(|d| d.budget_of(&plan.id))
+                    .map_or(cap, |b| b.to),
+                spend_cap: cap,
+                spend,
+                impressions: st.impressions(),
+                clicks: st.clicks(),
+                conversions: st.conversions(),
+                revenue: st.revenue(),
+                exhausted_hour: outcomes.iter().find(|o| o.exhausted[p]).map(|o| o.hour),
+                lost_to_budget: outcomes.iter().map(|o| o.lost_to_budget[p]).sum(),
+            })
+        })
+        .collect()
+}
+
+fn keyword_day_records(
+    sc: &Scenario,
+    day: u32,
+    outcomes: &[crate::sim::HourOutcome],
+    controls: &crate::sim::Controls,
+    bids: &[(Option<Money>, u8)],
+) -> Result<Vec<KeywordDay>> {
+    let account = sc.account();
+    let kw = keyword_totals(outcomes, account.keyword_count())?;
+    let mut out = Vec::new();
+    let mut k = 0;
+    for plan in account.plans() {
+        for keyword in &plan.keywords {
+            let s = &kw[k];
+            let (first, hours) = bids[k];
+            if hours > 0 || s.impressions() > 0 {
+                out.push(KeywordDay {
+                    day,
+                    plan: plan.id.clone(),
+                    keyword: keyword.id.clone(),
+                    bid: first.unwrap_or(controls.keyword_bid[k]),
+                    active_hours: hours,
+                    spend: s.cost(),
+                    impressions: s.impressions(),
+                    clicks: s.clicks(),
+                    conversions: s.conversions(),
+                    revenue: s.revenue(),
+                });
+            }
+            k += 1;
+        }
+    }
+    Ok(out)
 }
 
 /// A progress bar when the `progress` feature is on and stderr is a terminal.

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::{Engine, EngineConfig};
+use crate::engine::{Decision, Engine, EngineConfig};
 use crate::error::{Error, Result};
 use crate::estimate::Forgetting;
 use crate::model::{Account, Date, Report, Status};
@@ -44,6 +44,12 @@ pub trait Strategy: Send {
         _controls: &mut Controls,
     ) -> Result<()> {
         Ok(())
+    }
+
+    /// The decision behind today's controls, for strategies that make one (the engine
+    /// strategies); recorded with [`crate::compare::Detail::Plans`]. The default is none.
+    fn decision(&self) -> Option<&Decision> {
+        None
     }
 }
 
@@ -119,55 +125,149 @@ pub enum BuiltinStrategy {
     OracleFixed,
 }
 
-/// Names accepted by [`BuiltinStrategy::by_name`], in the order of [`BuiltinStrategy::all`].
+/// The named built-in strategies (several names share the [`BuiltinStrategy::Engine`]
+/// variant with different settings). Serialised as the snake-case name.
 ///
 /// The engine strategies (`eps_greedy`: epsilon-greedy with epsilon 0.1; `ucb`: Bayes-UCB;
 /// `thompson`: Thompson sampling) forget with a half-life of 7 days and pace each hour;
 /// `thompson_forget` is Thompson sampling with a 3-day half-life, for markets that move.
-pub const BUILTIN_NAMES: [&str; 8] = [
-    "static",
-    "even_split",
-    "manual_rule",
-    "eps_greedy",
-    "ucb",
-    "thompson",
-    "thompson_forget",
-    "oracle",
-];
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BuiltinName {
+    /// [`BuiltinStrategy::Static`].
+    Static,
+    /// [`BuiltinStrategy::EvenSplit`].
+    EvenSplit,
+    /// [`BuiltinStrategy::ManualRule`] with step 0.1 and share 0.25.
+    ManualRule,
+    /// The engine with epsilon-greedy (epsilon 0.1).
+    EpsGreedy,
+    /// The engine with Bayes-UCB.
+    Ucb,
+    /// The engine with Thompson sampling (7-day half-life).
+    Thompson,
+    /// The engine with Thompson sampling and a 3-day half-life.
+    ThompsonForget,
+    /// [`BuiltinStrategy::Oracle`].
+    Oracle,
+    /// [`BuiltinStrategy::OracleFixed`].
+    OracleFixed,
+}
+
+impl BuiltinName {
+    /// Every name, in discriminant order (checked at compile time below).
+    pub const ALL: [BuiltinName; 9] = [
+        BuiltinName::Static,
+        BuiltinName::EvenSplit,
+        BuiltinName::ManualRule,
+        BuiltinName::EpsGreedy,
+        BuiltinName::Ucb,
+        BuiltinName::Thompson,
+        BuiltinName::ThompsonForget,
+        BuiltinName::Oracle,
+        BuiltinName::OracleFixed,
+    ];
+
+    /// The name as written on the command line and in files.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            BuiltinName::Static => "static",
+            BuiltinName::EvenSplit => "even_split",
+            BuiltinName::ManualRule => "manual_rule",
+            BuiltinName::EpsGreedy => "eps_greedy",
+            BuiltinName::Ucb => "ucb",
+            BuiltinName::Thompson => "thompson",
+            BuiltinName::ThompsonForget => "thompson_forget",
+            BuiltinName::Oracle => "oracle",
+            BuiltinName::OracleFixed => "oracle_fixed",
+        }
+    }
+}
+
+// ALL lists each variant once, in order: a variant added to the enum but not to ALL (or
+// out of order) fails to compile here.
+const _: () = {
+    let mut i = 0;
+    while i < BuiltinName::ALL.len() {
+        assert!(BuiltinName::ALL[i] as usize == i);
+        i += 1;
+    }
+    assert!(BuiltinName::OracleFixed as usize + 1 == BuiltinName::ALL.len());
+};
+
+impl std::fmt::Display for BuiltinName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for BuiltinName {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        BuiltinName::ALL
+            .into_iter()
+            .find(|n| n.as_str() == s)
+            .ok_or_else(|| Error::UnknownId {
+                kind: "strategy",
+                id: s.to_owned(),
+            })
+    }
+}
+
+/// Names accepted by [`BuiltinStrategy::by_name`], in the order of [`BuiltinStrategy::all`]:
+/// [`BuiltinName::ALL`] as text.
+pub const BUILTIN_NAMES: [&str; BuiltinName::ALL.len()] = {
+    let mut out = [""; BuiltinName::ALL.len()];
+    let mut i = 0;
+    while i < out.len() {
+        out[i] = BuiltinName::ALL[i].as_str();
+        i += 1;
+    }
+    out
+};
 
 impl BuiltinStrategy {
+    /// Whether the strategy reads the market's truth (an oracle: a reference, not a fair
+    /// strategy; building it solves the scenario).
+    pub fn reads_truth(&self) -> bool {
+        matches!(self, BuiltinStrategy::Oracle | BuiltinStrategy::OracleFixed)
+    }
+
     /// A built-in by name (see [`BUILTIN_NAMES`]).
     ///
     /// # Errors
     /// [`Error::UnknownId`] for an unknown name.
     pub fn by_name(name: &str) -> Result<Self> {
+        Self::named(name.parse()?)
+    }
+
+    /// A built-in by its typed name.
+    ///
+    /// # Errors
+    /// Never in practice (the built-in parameters are valid).
+    pub fn named(name: BuiltinName) -> Result<Self> {
         let engine = |policy, half_life_days| BuiltinStrategy::Engine {
             policy,
             half_life_days,
             pacing: true,
         };
         Ok(match name {
-            "static" => BuiltinStrategy::Static,
-            "even_split" => BuiltinStrategy::EvenSplit,
-            "manual_rule" => BuiltinStrategy::ManualRule {
+            BuiltinName::Static => BuiltinStrategy::Static,
+            BuiltinName::EvenSplit => BuiltinStrategy::EvenSplit,
+            BuiltinName::ManualRule => BuiltinStrategy::ManualRule {
                 step: 0.1,
                 share: 0.25,
             },
-            "eps_greedy" => engine(
+            BuiltinName::EpsGreedy => engine(
                 BuiltinPolicy::EpsilonGreedy(EpsilonGreedy::fixed(0.1)?),
                 7.0,
             ),
-            "ucb" => engine(BuiltinPolicy::bayes_ucb(), 7.0),
-            "thompson" => engine(BuiltinPolicy::thompson(), 7.0),
-            "thompson_forget" => engine(BuiltinPolicy::thompson(), 3.0),
-            "oracle" => BuiltinStrategy::Oracle,
-            "oracle_fixed" => BuiltinStrategy::OracleFixed,
-            _ => {
-                return Err(Error::UnknownId {
-                    kind: "strategy",
-                    id: name.to_owned(),
-                });
-            }
+            BuiltinName::Ucb => engine(BuiltinPolicy::bayes_ucb(), 7.0),
+            BuiltinName::Thompson => engine(BuiltinPolicy::thompson(), 7.0),
+            BuiltinName::ThompsonForget => engine(BuiltinPolicy::thompson(), 3.0),
+            BuiltinName::Oracle => BuiltinStrategy::Oracle,
+            BuiltinName::OracleFixed => BuiltinStrategy::OracleFixed,
         })
     }
 
@@ -464,6 +564,7 @@ pub struct EngineStrategy {
     /// With launches: the scenario whose plans and keywords the engine is given as they
     /// launch (its account is the controls' index space).
     scenario: Option<Scenario>,
+    last: Option<Decision>,
 }
 
 impl EngineStrategy {
@@ -474,6 +575,7 @@ impl EngineStrategy {
             pacing,
             pacers: Vec::new(),
             scenario: None,
+            last: None,
         }
     }
 
@@ -541,7 +643,12 @@ impl Strategy for EngineStrategy {
                 }
             }
         }
+        self.last = Some(decision);
         Ok(controls)
+    }
+
+    fn decision(&self) -> Option<&Decision> {
+        self.last.as_ref()
     }
 
     fn before_hour(&mut self, hour: u8, spent: &[Money], controls: &mut Controls) -> Result<()> {
@@ -618,5 +725,32 @@ impl FixedOracleStrategy {
 impl Strategy for FixedOracleStrategy {
     fn start_day(&mut self, _: u32, _: Date, _: Option<&Report>) -> Result<Controls> {
         Ok(self.controls.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_come_from_the_enum_and_round_trip() {
+        assert_eq!(BUILTIN_NAMES.len(), BuiltinName::ALL.len());
+        for (n, s) in BuiltinName::ALL.into_iter().zip(BUILTIN_NAMES) {
+            assert_eq!(n.as_str(), s);
+            assert_eq!(s.parse::<BuiltinName>().unwrap(), n);
+            assert_eq!(serde_json::to_value(n).unwrap(), serde_json::json!(s));
+            assert!(BuiltinStrategy::by_name(s).is_ok(), "{s}");
+        }
+        assert!("magic".parse::<BuiltinName>().is_err());
+        assert!(
+            BuiltinStrategy::named(BuiltinName::Oracle)
+                .unwrap()
+                .reads_truth()
+        );
+        assert!(
+            !BuiltinStrategy::named(BuiltinName::Ucb)
+                .unwrap()
+                .reads_truth()
+        );
     }
 }

@@ -24,37 +24,43 @@ pub struct Interval {
 }
 
 impl Interval {
-    /// The mean and 95% interval of `xs` (summed in order).
-    pub fn of(xs: &[f64]) -> Interval {
+    /// The mean and 95% interval of `xs` (summed in order); `None` for no data.
+    pub fn of(xs: &[f64]) -> Option<Interval> {
         let n = xs.len();
         if n == 0 {
-            return Interval {
-                n,
-                mean: f64::NAN,
-                lo: f64::NAN,
-                hi: f64::NAN,
-            };
+            return None;
         }
         let mean = xs.iter().sum::<f64>() / n as f64;
         if n < 2 {
-            return Interval {
+            return Some(Interval {
                 n,
                 mean,
                 lo: mean,
                 hi: mean,
-            };
+            });
         }
         let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
         let se = (var / n as f64).sqrt();
         let t = StudentsT::new(0.0, 1.0, (n - 1) as f64)
             .map(|d| d.inverse_cdf(0.975))
             .unwrap_or(f64::NAN);
-        Interval {
+        Some(Interval {
             n,
             mean,
             lo: mean - t * se,
             hi: mean + t * se,
-        }
+        })
+    }
+
+    /// [`Interval::of`] for values that exist by construction (one per run of a row); an
+    /// empty list gives a zero interval with `n = 0`.
+    fn of_runs(xs: &[f64]) -> Interval {
+        Interval::of(xs).unwrap_or(Interval {
+            n: 0,
+            mean: 0.0,
+            lo: 0.0,
+            hi: 0.0,
+        })
     }
 
     /// Whether the whole interval is above zero.
@@ -74,18 +80,18 @@ pub struct StrategySummary {
     pub revenue: Interval,
     /// Cost (currency units).
     pub cost: Interval,
-    /// ROI (revenue / cost) per run.
-    pub roi: Interval,
+    /// ROI (revenue / cost) per run (`None` when no run spent anything).
+    pub roi: Option<Interval>,
     /// Clicks.
     pub clicks: Interval,
     /// Conversions.
     pub conversions: Interval,
-    /// CTR.
-    pub ctr: Interval,
-    /// CPC (currency units).
-    pub cpc: Interval,
-    /// Budget utilisation.
-    pub budget_utilisation: Interval,
+    /// CTR (`None` when no run had impressions).
+    pub ctr: Option<Interval>,
+    /// CPC (currency units; `None` when no run had clicks).
+    pub cpc: Option<Interval>,
+    /// Budget utilisation (`None` when no run had a budget).
+    pub budget_utilisation: Option<Interval>,
     /// Regret against the oracle (currency units).
     pub regret: Interval,
     /// Largest overspend of any run (currency units; must be 0).
@@ -149,14 +155,13 @@ pub fn paired(
                 .map(|y| metric(x) - metric(y))
         })
         .collect();
-    if diffs.is_empty() {
-        return Err(Error::invalid(
+    Interval::of(&diffs).ok_or_else(|| {
+        Error::invalid(
             "paired",
             format!("{a} vs {b} on {scenario}"),
             "no common seeds",
-        ));
-    }
-    Ok(Interval::of(&diffs))
+        )
+    })
 }
 
 fn revenue(r: &JobResult) -> f64 {
@@ -182,6 +187,9 @@ pub fn summarise(results: &[JobResult], baseline: &str) -> Summary {
             let iv = |f: &dyn Fn(&JobResult) -> Option<f64>| {
                 Interval::of(&runs.iter().filter_map(|r| f(r)).collect::<Vec<_>>())
             };
+            let all = |f: &dyn Fn(&JobResult) -> f64| {
+                Interval::of_runs(&runs.iter().map(|r| f(r)).collect::<Vec<_>>())
+            };
             let (vs, vs_pct) = if st == baseline {
                 (None, None)
             } else {
@@ -192,7 +200,7 @@ pub fn summarise(results: &[JobResult], baseline: &str) -> Summary {
                             .filter(|r| r.job.scenario == sc && r.job.strategy == baseline)
                             .map(revenue)
                             .collect();
-                        let base = Some(Interval::of(&base)).filter(|b| b.mean > 0.0);
+                        let base = Interval::of(&base).filter(|b| b.mean > 0.0);
                         let pct = base.map(|b| Interval {
                             n: d.n,
                             mean: 100.0 * d.mean / b.mean,
@@ -207,15 +215,15 @@ pub fn summarise(results: &[JobResult], baseline: &str) -> Summary {
             StrategySummary {
                 scenario: sc.to_owned(),
                 strategy: st.to_owned(),
-                revenue: iv(&|r| Some(r.metrics.revenue.units())),
-                cost: iv(&|r| Some(r.metrics.cost.units())),
+                revenue: all(&|r| r.metrics.revenue.units()),
+                cost: all(&|r| r.metrics.cost.units()),
                 roi: iv(&|r| r.metrics.roi),
-                clicks: iv(&|r| Some(r.metrics.clicks as f64)),
-                conversions: iv(&|r| Some(r.metrics.conversions as f64)),
+                clicks: all(&|r| r.metrics.clicks as f64),
+                conversions: all(&|r| r.metrics.conversions as f64),
                 ctr: iv(&|r| r.metrics.ctr),
                 cpc: iv(&|r| r.metrics.cpc),
                 budget_utilisation: iv(&|r| r.metrics.budget_utilisation),
-                regret: iv(&|r| Some(r.metrics.regret)),
+                regret: all(&|r| r.metrics.regret),
                 max_overspend: runs
                     .iter()
                     .map(|r| r.metrics.overspend.units())
@@ -238,11 +246,11 @@ mod tests {
     #[test]
     fn interval_matches_hand_computation() {
         // mean 2, sd 1, n 3: t(0.975, 2) = 4.302653, se = 1/sqrt(3).
-        let i = Interval::of(&[1.0, 2.0, 3.0]);
+        let i = Interval::of(&[1.0, 2.0, 3.0]).unwrap();
         assert!((i.mean - 2.0).abs() < 1e-12);
         assert!((i.hi - (2.0 + 4.302_653 / 3f64.sqrt())).abs() < 1e-5);
-        assert!(Interval::of(&[]).mean.is_nan());
-        let one = Interval::of(&[5.0]);
-        assert!((one.lo - 5.0).abs() < 1e-12);
+        assert_eq!(Interval::of(&[]), None);
+        let one = Interval::of(&[5.0]).unwrap();
+        assert!((one.lo - 5.0).abs() < 1e-12 && one.n == 1);
     }
 }

@@ -28,9 +28,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::compare::runner::fnv1a;
-use crate::compare::{BuiltinStrategy, Grid, Job, RunOptions, StrategyEntry};
+use crate::compare::{BuiltinStrategy, Detail, Grid, Job, RunOptions, StrategyEntry};
 use crate::error::{Error, Result};
+use crate::rng::content_hash as fnv1a;
 use crate::sim::{Fidelity, Granularity, Scenario};
 
 /// Format tag stored with manifests and hashed into fingerprints.
@@ -91,6 +91,8 @@ struct RawSweepSpec {
     master_seed: u64,
     #[serde(default)]
     baseline: Option<String>,
+    #[serde(default)]
+    detail: Detail,
 }
 
 /// A validated sweep file (scenarios not yet loaded). Build it with [`SweepSpec::from_json`]
@@ -107,6 +109,7 @@ pub struct SweepSpec {
     granularity: Granularity,
     master_seed: u64,
     baseline: String,
+    detail: Detail,
 }
 
 /// Sets `path` (dotted) in `v` to `x`; the key must already exist, so typos are caught.
@@ -243,6 +246,7 @@ impl TryFrom<RawSweepSpec> for SweepSpec {
             granularity: raw.granularity,
             master_seed: raw.master_seed,
             baseline,
+            detail: raw.detail,
         })
     }
 }
@@ -322,7 +326,7 @@ impl Sweep {
         // construction solves the scenario and it has no parameters.
         if let Some(first) = scenarios.first() {
             for (name, s) in &spec.strategies {
-                if *s != BuiltinStrategy::Oracle {
+                if !s.reads_truth() {
                     s.build(first, 0).map_err(|e| {
                         Error::invalid(format!("strategies.{name}"), name, e.to_string())
                     })?;
@@ -346,6 +350,7 @@ impl Sweep {
             granularity: spec.granularity,
             threads: 1,
             progress: false,
+            detail: spec.detail,
         };
         let jobs = grid.jobs(&options)?;
         let fingerprint = fingerprint(&jobs, &spec.baseline, spec.granularity)?;

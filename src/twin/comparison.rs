@@ -14,12 +14,12 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::compare::report::{self, Comparison};
-use crate::compare::runner::fnv1a;
 use crate::compare::{
     BuiltinStrategy, EngineStrategy, Grid, JobResult, RunOptions, Strategy, StrategyEntry, Summary,
     summarise,
 };
 use crate::error::{Error, Result};
+use crate::rng::content_hash as fnv1a;
 use crate::sim::Scenario;
 use crate::twin::Twin;
 
