@@ -21,7 +21,7 @@ pub mod sampling;
 pub mod shrinkage;
 pub mod view;
 
-pub use evidence::{Counts, Evidence};
+pub use evidence::{Counts, Evidence, Tally};
 pub use forgetting::Forgetting;
 pub use hierarchy::{AccountEstimates, ArmEstimate};
 pub use posterior::{
