@@ -109,7 +109,7 @@ pub struct ArmPosteriors {
 
 /// Priors and forgetting shared by all arms of a container.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(try_from = "RawArmsConfig")]
+#[serde(remote = "Self", deny_unknown_fields)]
 pub struct ArmsConfig {
     /// Prior of the rate reward.
     pub rate_prior: BetaPrior,
@@ -124,25 +124,13 @@ pub struct ArmsConfig {
     pub forgetting: Forgetting,
 }
 
-#[derive(Deserialize)]
-struct RawArmsConfig {
-    rate_prior: BetaPrior,
-    cvr_prior: BetaPrior,
-    aov_prior: OrderValuePrior,
-    prior_cpc: f64,
-    forgetting: Forgetting,
-}
-
-impl TryFrom<RawArmsConfig> for ArmsConfig {
-    type Error = Error;
-    fn try_from(r: RawArmsConfig) -> Result<Self> {
-        ArmsConfig::new(r.rate_prior, r.forgetting)?.with_value_priors(
-            r.cvr_prior,
-            r.aov_prior,
-            r.prior_cpc,
-        )
-    }
-}
+crate::estimate::validated_serde!(ArmsConfig, |r| {
+    ArmsConfig::new(r.rate_prior, r.forgetting)?.with_value_priors(
+        r.cvr_prior,
+        r.aov_prior,
+        r.prior_cpc,
+    )
+});
 
 impl ArmsConfig {
     /// A config for rate rewards with `rate_prior`; value priors default to a uniform CVR
