@@ -113,7 +113,7 @@ impl From<TrafficCurve> for Vec<f64> {
 
 /// Pacer settings.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(try_from = "RawPacing")]
+#[serde(remote = "Self", deny_unknown_fields)]
 pub struct PacingConfig {
     /// Exponent of the multiplicative correction, in (0, 1]; 1 corrects fully each hour.
     pub gain: f64,
@@ -121,18 +121,7 @@ pub struct PacingConfig {
     pub min_throttle: f64,
 }
 
-#[derive(Deserialize)]
-struct RawPacing {
-    gain: f64,
-    min_throttle: f64,
-}
-
-impl TryFrom<RawPacing> for PacingConfig {
-    type Error = Error;
-    fn try_from(r: RawPacing) -> Result<Self> {
-        PacingConfig::new(r.gain, r.min_throttle)
-    }
-}
+crate::estimate::validated_serde!(PacingConfig, |c| PacingConfig::new(c.gain, c.min_throttle));
 
 impl Default for PacingConfig {
     fn default() -> Self {

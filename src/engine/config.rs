@@ -31,6 +31,7 @@ pub const DAYS_PER_MONTH: f64 = 30.4;
 
 /// Per-plan budget limits.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct PlanLimits {
     /// Smallest daily budget.
     pub min_budget: Money,
@@ -40,6 +41,7 @@ pub struct PlanLimits {
 
 /// Evidence rules for pausing and flagging.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RuleConfig {
     /// Pause a keyword when the posterior probability that it meets its objective is below
     /// this (e.g. 0.05).

@@ -73,6 +73,31 @@ impl Counts {
     }
 }
 
+/// Counters that evidence can hold: added, scaled by a forgetting weight, and taken off
+/// again when a period is restated. [`Counts`] (the engine's) and
+/// [`ArmCounts`](crate::policy::ArmCounts) (a standalone `Arms` container's) implement it, so
+/// both forget through the one [`Evidence`] implementation.
+pub trait Tally: Copy + Default + PartialEq {
+    /// Field-wise sum.
+    fn add(&mut self, o: &Self);
+    /// Every field times `w`.
+    fn scaled(&self, w: f64) -> Self;
+    /// Field-wise `self - o`, floored at 0.
+    fn minus(&self, o: &Self) -> Self;
+}
+
+impl Tally for Counts {
+    fn add(&mut self, o: &Self) {
+        Counts::add(self, o);
+    }
+    fn scaled(&self, w: f64) -> Self {
+        Counts::scaled(self, w)
+    }
+    fn minus(&self, o: &Self) -> Self {
+        Counts::minus(self, o)
+    }
+}
+
 /// An arm's evidence under a forgetting rule, indexed by period (e.g. day number).
 ///
 /// Data may arrive late (a period older than the latest): it is added with the weight its
@@ -88,21 +113,21 @@ impl Counts {
 /// # Ok::<(), adbandit::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Evidence {
+pub struct Evidence<C = Counts> {
     forgetting: Forgetting,
     latest: Option<i64>,
-    total: Counts,
+    total: C,
     /// Per-period counts, only for [`Forgetting::Window`].
-    buckets: VecDeque<(i64, Counts)>,
+    buckets: VecDeque<(i64, C)>,
 }
 
-impl Evidence {
+impl<C: Tally> Evidence<C> {
     /// No evidence yet.
     pub fn new(forgetting: Forgetting) -> Self {
         Evidence {
             forgetting,
             latest: None,
-            total: Counts::default(),
+            total: C::default(),
             buckets: VecDeque::new(),
         }
     }
@@ -134,7 +159,7 @@ impl Evidence {
     }
 
     /// Adds counts seen in `period`.
-    pub fn add(&mut self, period: i64, c: &Counts) {
+    pub fn add(&mut self, period: i64, c: &C) {
         self.advance_to(period);
         let latest = self.latest.unwrap_or(period);
         let age = u32::try_from(latest - period).unwrap_or(u32::MAX);
@@ -160,7 +185,7 @@ impl Evidence {
     /// Replaces counts seen in `period` (`old`, added before) by `new`: a restated period
     /// counts once, with the weight its age deserves. Counts that already left a window
     /// stay gone.
-    pub fn replace(&mut self, period: i64, old: &Counts, new: &Counts) {
+    pub fn replace(&mut self, period: i64, old: &C, new: &C) {
         self.advance_to(period);
         let latest = self.latest.unwrap_or(period);
         let age = u32::try_from(latest - period).unwrap_or(u32::MAX);
@@ -197,7 +222,7 @@ impl Evidence {
 
     fn recompute_window(&mut self) {
         // Summing afresh (not subtracting) keeps float error from building up.
-        let mut t = Counts::default();
+        let mut t = C::default();
         for (_, b) in &self.buckets {
             t.add(b);
         }
@@ -205,8 +230,14 @@ impl Evidence {
     }
 
     /// The weighted total as of the latest period.
-    pub fn total(&self) -> Counts {
+    pub fn total(&self) -> C {
         self.total
+    }
+
+    /// The counts of each period still held, oldest first (sliding window only; empty
+    /// otherwise).
+    pub fn periods(&self) -> impl Iterator<Item = (i64, C)> + '_ {
+        self.buckets.iter().copied()
     }
 }
 

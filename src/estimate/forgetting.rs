@@ -21,7 +21,7 @@ use crate::error::{Error, Result};
 /// # Ok::<(), adbandit::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]
-#[serde(try_from = "RawForgetting", into = "RawForgetting")]
+#[serde(remote = "Self", tag = "kind", rename_all = "snake_case")]
 pub enum Forgetting {
     /// Keep all evidence at full weight.
     #[default]
@@ -38,34 +38,11 @@ pub enum Forgetting {
     },
 }
 
-#[derive(Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-enum RawForgetting {
-    Never,
-    Discount { gamma: f64 },
-    Window { periods: u32 },
-}
-
-impl TryFrom<RawForgetting> for Forgetting {
-    type Error = Error;
-    fn try_from(r: RawForgetting) -> Result<Self> {
-        match r {
-            RawForgetting::Never => Ok(Forgetting::Never),
-            RawForgetting::Discount { gamma } => Forgetting::discount(gamma),
-            RawForgetting::Window { periods } => Forgetting::window(periods),
-        }
-    }
-}
-
-impl From<Forgetting> for RawForgetting {
-    fn from(f: Forgetting) -> Self {
-        match f {
-            Forgetting::Never => RawForgetting::Never,
-            Forgetting::Discount { gamma } => RawForgetting::Discount { gamma },
-            Forgetting::Window { periods } => RawForgetting::Window { periods },
-        }
-    }
-}
+validated_serde!(Forgetting, |f| match f {
+    Forgetting::Never => Ok(Forgetting::Never),
+    Forgetting::Discount { gamma } => Forgetting::discount(gamma),
+    Forgetting::Window { periods } => Forgetting::window(periods),
+});
 
 impl Forgetting {
     /// Discounting by `gamma` per period.

@@ -13,6 +13,31 @@
 //!   ([`PosteriorTable`] over fitted estimates; `policy::Arms` over its own counts), with the
 //!   [`Reward`] being scored named (CTR, CVR, value per click, ROI).
 
+/// Serialises and deserialises a type through serde's `remote = "Self"` derive (one field
+/// list, serde-rs/serde#1220), passing the deserialised value through `$check` (a
+/// `fn(Self) -> Result<Self>`, usually the type's validating constructor).
+macro_rules! validated_serde {
+    ($t:ty, $check:expr) => {
+        impl serde::Serialize for $t {
+            fn serialize<S: serde::Serializer>(
+                &self,
+                s: S,
+            ) -> std::result::Result<S::Ok, S::Error> {
+                <$t>::serialize(self, s)
+            }
+        }
+        impl<'de> serde::Deserialize<'de> for $t {
+            fn deserialize<D: serde::Deserializer<'de>>(
+                d: D,
+            ) -> std::result::Result<Self, D::Error> {
+                let check: fn($t) -> $crate::error::Result<$t> = $check;
+                check(<$t>::deserialize(d)?).map_err(serde::de::Error::custom)
+            }
+        }
+    };
+}
+pub(crate) use validated_serde;
+
 pub mod evidence;
 pub mod forgetting;
 pub mod hierarchy;
@@ -21,7 +46,7 @@ pub mod sampling;
 pub mod shrinkage;
 pub mod view;
 
-pub use evidence::{Counts, Evidence};
+pub use evidence::{Counts, Evidence, Tally};
 pub use forgetting::Forgetting;
 pub use hierarchy::{AccountEstimates, ArmEstimate};
 pub use posterior::{

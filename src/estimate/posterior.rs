@@ -17,24 +17,13 @@ fn check_level(level: f64) -> Result<f64> {
 
 /// A Beta(alpha, beta) prior for a rate, e.g. Beta(1, 1) (uniform) or one fitted from a parent.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(try_from = "RawBetaPrior")]
+#[serde(remote = "Self", deny_unknown_fields)]
 pub struct BetaPrior {
     alpha: f64,
     beta: f64,
 }
 
-#[derive(Deserialize)]
-struct RawBetaPrior {
-    alpha: f64,
-    beta: f64,
-}
-
-impl TryFrom<RawBetaPrior> for BetaPrior {
-    type Error = Error;
-    fn try_from(r: RawBetaPrior) -> Result<Self> {
-        BetaPrior::new(r.alpha, r.beta)
-    }
-}
+validated_serde!(BetaPrior, |p| BetaPrior::new(p.alpha, p.beta));
 
 impl BetaPrior {
     /// The uniform prior Beta(1, 1).
@@ -197,26 +186,18 @@ impl BetaPosterior {
 /// `p = 2` (CV about 0.7) suits retail baskets. It can be fitted from data with
 /// [`crate::estimate::shrinkage`].
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(try_from = "RawValuePrior")]
+#[serde(remote = "Self", deny_unknown_fields)]
 pub struct OrderValuePrior {
     mean: f64,
     strength: f64,
     order_shape: f64,
 }
 
-#[derive(Deserialize)]
-struct RawValuePrior {
-    mean: f64,
-    strength: f64,
-    order_shape: f64,
-}
-
-impl TryFrom<RawValuePrior> for OrderValuePrior {
-    type Error = Error;
-    fn try_from(r: RawValuePrior) -> Result<Self> {
-        OrderValuePrior::new(r.mean, r.strength, r.order_shape)
-    }
-}
+validated_serde!(OrderValuePrior, |p| OrderValuePrior::new(
+    p.mean,
+    p.strength,
+    p.order_shape
+));
 
 /// Default shape `p` of single order values (coefficient of variation about 0.7).
 pub const DEFAULT_ORDER_SHAPE: f64 = 2.0;

@@ -21,7 +21,7 @@ use crate::estimate::posterior::{BetaPrior, DEFAULT_ORDER_SHAPE, OrderValuePrior
 
 /// Limits for fitted priors.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(try_from = "RawShrinkage")]
+#[serde(remote = "Self", deny_unknown_fields)]
 pub struct ShrinkageConfig {
     /// Fewest pseudo-trials a fitted rate prior may have.
     pub min_strength: f64,
@@ -35,29 +35,10 @@ pub struct ShrinkageConfig {
     pub order_shape: f64,
 }
 
-#[derive(Deserialize)]
-struct RawShrinkage {
-    min_strength: f64,
-    max_strength: f64,
-    default_strength: f64,
-    aov_strength: (f64, f64),
-    order_shape: f64,
-}
-
-impl TryFrom<RawShrinkage> for ShrinkageConfig {
-    type Error = Error;
-    fn try_from(r: RawShrinkage) -> Result<Self> {
-        let c = ShrinkageConfig {
-            min_strength: r.min_strength,
-            max_strength: r.max_strength,
-            default_strength: r.default_strength,
-            aov_strength: r.aov_strength,
-            order_shape: r.order_shape,
-        };
-        c.validate()?;
-        Ok(c)
-    }
-}
+validated_serde!(ShrinkageConfig, |c| {
+    c.validate()?;
+    Ok(c)
+});
 
 impl Default for ShrinkageConfig {
     fn default() -> Self {

@@ -1,8 +1,11 @@
 //! [`Arms`]: the arms' statistics and posteriors, kept as struct-of-arrays for fast scoring.
 //!
-//! Every policy reads the same container, and the container applies [`Forgetting`], so
-//! discounted and sliding-window variants of every policy come for free: a policy scores the
-//! effective (discounted or windowed) counts without knowing how they were formed.
+//! `Arms` is the standalone evidence store for policies used without the engine (the engine
+//! keeps its own evidence and gives policies a [`PosteriorView`] of its fitted estimates).
+//! Every policy reads it through that same view, and it forgets through the crate's one
+//! forgetting implementation, [`Evidence`] with a [`Forgetting`] rule, so discounted and
+//! sliding-window variants of every policy come for free: a policy scores the effective
+//! (discounted or windowed) counts without knowing how they were formed.
 //!
 //! Samplers and means are refreshed when an arm's counts change (on [`Arms::update`],
 //! [`Arms::update_value`], [`Arms::set_posteriors`] and, for every arm, on [`Arms::end_period`]),
@@ -15,8 +18,8 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 pub use crate::estimate::Reward;
 use crate::estimate::{
-    BetaPosterior, BetaPrior, BetaSampler, Forgetting, OrderValuePosterior, OrderValuePrior,
-    OrderValueSampler, PosteriorView,
+    BetaPosterior, BetaPrior, BetaSampler, Evidence, Forgetting, OrderValuePosterior,
+    OrderValuePrior, OrderValueSampler, PosteriorView, Tally,
 };
 use crate::model::Stats;
 
@@ -40,15 +43,7 @@ pub struct ArmCounts {
     pub cost: f64,
 }
 
-impl ArmCounts {
-    fn scale(&mut self, f: f64) {
-        self.successes *= f;
-        self.trials *= f;
-        self.clicks *= f;
-        self.orders *= f;
-        self.revenue *= f;
-        self.cost *= f;
-    }
+impl Tally for ArmCounts {
     fn add(&mut self, o: &ArmCounts) {
         self.successes += o.successes;
         self.trials += o.trials;
@@ -57,6 +52,29 @@ impl ArmCounts {
         self.revenue += o.revenue;
         self.cost += o.cost;
     }
+    fn scaled(&self, f: f64) -> ArmCounts {
+        ArmCounts {
+            successes: self.successes * f,
+            trials: self.trials * f,
+            clicks: self.clicks * f,
+            orders: self.orders * f,
+            revenue: self.revenue * f,
+            cost: self.cost * f,
+        }
+    }
+    fn minus(&self, o: &ArmCounts) -> ArmCounts {
+        ArmCounts {
+            successes: (self.successes - o.successes).max(0.0),
+            trials: (self.trials - o.trials).max(0.0),
+            clicks: (self.clicks - o.clicks).max(0.0),
+            orders: (self.orders - o.orders).max(0.0),
+            revenue: (self.revenue - o.revenue).max(0.0),
+            cost: (self.cost - o.cost).max(0.0),
+        }
+    }
+}
+
+impl ArmCounts {
     fn check(&self, field: &'static str) -> Result<()> {
         for (name, v) in [
             ("successes", self.successes),
@@ -91,7 +109,7 @@ pub struct ArmPosteriors {
 
 /// Priors and forgetting shared by all arms of a container.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(try_from = "RawArmsConfig")]
+#[serde(remote = "Self", deny_unknown_fields)]
 pub struct ArmsConfig {
     /// Prior of the rate reward.
     pub rate_prior: BetaPrior,
@@ -106,25 +124,13 @@ pub struct ArmsConfig {
     pub forgetting: Forgetting,
 }
 
-#[derive(Deserialize)]
-struct RawArmsConfig {
-    rate_prior: BetaPrior,
-    cvr_prior: BetaPrior,
-    aov_prior: OrderValuePrior,
-    prior_cpc: f64,
-    forgetting: Forgetting,
-}
-
-impl TryFrom<RawArmsConfig> for ArmsConfig {
-    type Error = Error;
-    fn try_from(r: RawArmsConfig) -> Result<Self> {
-        ArmsConfig::new(r.rate_prior, r.forgetting)?.with_value_priors(
-            r.cvr_prior,
-            r.aov_prior,
-            r.prior_cpc,
-        )
-    }
-}
+crate::estimate::validated_serde!(ArmsConfig, |r| {
+    ArmsConfig::new(r.rate_prior, r.forgetting)?.with_value_priors(
+        r.cvr_prior,
+        r.aov_prior,
+        r.prior_cpc,
+    )
+});
 
 impl ArmsConfig {
     /// A config for rate rewards with `rate_prior`; value priors default to a uniform CVR
@@ -192,12 +198,14 @@ pub struct Arms {
     /// Key -> index, for duplicate checks and [`Arms::find`] in O(1).
     index: HashMap<String, ArmIx>,
     active: Vec<bool>,
-    counts: Vec<ArmCounts>,
-    /// Sliding window only: `periods` slots per arm (arm-major), `slot` is the current one.
-    window: Vec<ArmCounts>,
-    slot: usize,
+    /// Each arm's evidence, forgotten by the one [`Evidence`] implementation.
+    evidence: Vec<Evidence<ArmCounts>>,
+    /// The current period (advanced by [`Arms::end_period`]).
+    period: i64,
     overrides: Vec<Option<ArmPosteriors>>,
     // Caches, rebuilt from the above (never serialised).
+    /// Each arm's effective counts, `evidence[i].total()`.
+    counts: Vec<ArmCounts>,
     rate_post: Vec<BetaPosterior>,
     cvr_post: Vec<BetaPosterior>,
     aov_post: Vec<OrderValuePosterior>,
@@ -237,13 +245,28 @@ struct RawArms {
 
 impl From<Arms> for RawArms {
     fn from(a: Arms) -> Self {
+        // The format predates the shared evidence store: a window is written as a ring of
+        // `periods` slots per arm, the current period at `slot`.
+        let (window, slot) = match a.config.forgetting {
+            Forgetting::Window { periods } => {
+                let w = i64::from(periods);
+                let mut ring = vec![ArmCounts::default(); a.keys.len() * periods as usize];
+                for (i, ev) in a.evidence.iter().enumerate() {
+                    for (p, c) in ev.periods() {
+                        ring[i * periods as usize + p.rem_euclid(w) as usize] = c;
+                    }
+                }
+                (ring, a.period.rem_euclid(w) as usize)
+            }
+            _ => (Vec::new(), 0),
+        };
         RawArms {
             config: a.config,
             keys: a.keys,
             active: a.active,
             counts: a.counts,
-            window: a.window,
-            slot: a.slot,
+            window,
+            slot,
             overrides: a.overrides,
         }
     }
@@ -265,13 +288,6 @@ impl TryFrom<RawArms> for Arms {
             });
         }
         let mut arms = Arms::new(r.config);
-        for (i, key) in r.keys.into_iter().enumerate() {
-            arms.add_arm(key)?;
-            r.counts[i].check("arms.counts")?;
-            arms.counts[i] = r.counts[i];
-            arms.active[i] = r.active[i];
-            arms.overrides[i] = r.overrides[i];
-        }
         if let Forgetting::Window { periods } = r.config.forgetting {
             let w = periods as usize;
             if r.window.len() != k * w || r.slot >= w {
@@ -287,12 +303,30 @@ impl TryFrom<RawArms> for Arms {
             for c in &r.window {
                 c.check("arms.window")?;
             }
-            arms.window = r.window;
-            arms.slot = r.slot;
-            // The totals are the window's sums; recompute them rather than trust the copy.
-            for i in 0..k {
-                arms.counts[i] = arms.window_sum(i);
+            arms.period = r.slot as i64;
+        }
+        for (i, key) in r.keys.into_iter().enumerate() {
+            arms.add_arm(key)?;
+            r.counts[i].check("arms.counts")?;
+            arms.active[i] = r.active[i];
+            arms.overrides[i] = r.overrides[i];
+            let ev = &mut arms.evidence[i];
+            ev.advance_to(arms.period);
+            match r.config.forgetting {
+                // The totals are the window's sums; rebuild them rather than trust the copy.
+                Forgetting::Window { periods } => {
+                    let w = periods as usize;
+                    for age in (0..w).rev() {
+                        let slot = (r.slot + w - age) % w;
+                        let c = r.window[i * w + slot];
+                        if c != ArmCounts::default() {
+                            ev.add(arms.period - age as i64, &c);
+                        }
+                    }
+                }
+                _ => ev.add(arms.period, &r.counts[i]),
             }
+            arms.counts[i] = ev.total();
         }
         arms.refresh_all();
         Ok(arms)
@@ -307,10 +341,10 @@ impl Arms {
             keys: Vec::new(),
             index: HashMap::new(),
             active: Vec::new(),
-            counts: Vec::new(),
-            window: Vec::new(),
-            slot: 0,
+            evidence: Vec::new(),
+            period: 0,
             overrides: Vec::new(),
+            counts: Vec::new(),
             rate_post: Vec::new(),
             cvr_post: Vec::new(),
             aov_post: Vec::new(),
@@ -368,10 +402,9 @@ impl Arms {
         self.keys.push(key);
         self.active.push(true);
         self.counts.push(ArmCounts::default());
-        if let Forgetting::Window { periods } = c.forgetting {
-            self.window
-                .extend(std::iter::repeat_n(ArmCounts::default(), periods as usize));
-        }
+        let mut ev = Evidence::new(c.forgetting);
+        ev.advance_to(self.period);
+        self.evidence.push(ev);
         self.overrides.push(None);
         self.rate_post.push(rate);
         self.cvr_post.push(cvr);
@@ -431,10 +464,8 @@ impl Arms {
     }
 
     fn add_counts(&mut self, ix: ArmIx, d: &ArmCounts) {
-        self.counts[ix].add(d);
-        if let Forgetting::Window { periods } = self.config.forgetting {
-            self.window[ix * periods as usize + self.slot].add(d);
-        }
+        self.evidence[ix].add(self.period, d);
+        self.counts[ix] = self.evidence[ix].total();
         self.total_trials += d.trials;
         self.total_clicks += d.clicks;
         // Only the half whose counts moved needs new samplers.
@@ -547,39 +578,19 @@ impl Arms {
         Ok(())
     }
 
-    /// Ends a period and applies forgetting: discounting multiplies all evidence by `gamma`;
-    /// a window drops the period that falls out of it. Cost: O(arms), O(arms x window).
+    /// Ends a period and applies forgetting through each arm's [`Evidence`]: discounting
+    /// multiplies all evidence by `gamma`; a window drops the period that falls out of it.
+    /// Cost: O(arms), O(arms x window).
     pub fn end_period(&mut self) {
-        match self.config.forgetting {
-            Forgetting::Never => return,
-            Forgetting::Discount { gamma } => {
-                for c in &mut self.counts {
-                    c.scale(gamma);
-                }
-            }
-            Forgetting::Window { periods } => {
-                let w = periods as usize;
-                self.slot = (self.slot + 1) % w;
-                for i in 0..self.keys.len() {
-                    // The slot now reused is the one `w` periods old: it leaves the window.
-                    self.window[i * w + self.slot] = ArmCounts::default();
-                    // Re-summing (not subtracting) keeps rounding from drifting below zero.
-                    self.counts[i] = self.window_sum(i);
-                }
-            }
+        if self.config.forgetting == Forgetting::Never {
+            return;
+        }
+        self.period += 1;
+        for (c, ev) in self.counts.iter_mut().zip(&mut self.evidence) {
+            ev.advance_to(self.period);
+            *c = ev.total();
         }
         self.refresh_all();
-    }
-
-    fn window_sum(&self, i: ArmIx) -> ArmCounts {
-        let mut s = ArmCounts::default();
-        if let Forgetting::Window { periods } = self.config.forgetting {
-            let w = periods as usize;
-            for c in &self.window[i * w..(i + 1) * w] {
-                s.add(c);
-            }
-        }
-        s
     }
 
     fn refresh_all(&mut self) {
@@ -859,9 +870,19 @@ mod tests {
         a.update(1, 3.0, 9.0).unwrap();
         a.end_period();
         let j = serde_json::to_string(&a).unwrap();
-        let b: Arms = serde_json::from_str(&j).unwrap();
+        let mut b: Arms = serde_json::from_str(&j).unwrap();
         assert_eq!(b.counts(1), a.counts(1));
         assert_eq!(b.means(Reward::Rate), a.means(Reward::Rate));
+        // The restored window ages exactly like the original.
+        for (x, y) in [(&mut a, 2.0), (&mut b, 2.0)] {
+            x.update(1, 1.0, y).unwrap();
+            x.end_period();
+            x.end_period();
+        }
+        assert_eq!(b.counts(1), a.counts(1));
+        assert!((a.counts(1).trials - 2.0).abs() < 1e-12);
+        a.end_period();
+        assert!(a.counts(1).trials.abs() < 1e-12);
         let bad = j.replace("\"trials\":9.0", "\"trials\":-9.0");
         assert!(serde_json::from_str::<Arms>(&bad).is_err());
         let dup = j.replace("\"b\"", "\"a\"");

@@ -121,22 +121,12 @@ fn exact_nu(shape: f64, rate: f64, q: f64) -> f64 {
 
 /// Bayes-UCB with horizon exponent `c` (default 0).
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
-#[serde(try_from = "RawBayesUcb")]
+#[serde(remote = "Self")]
 pub struct BayesUcb {
     c: f64,
 }
 
-#[derive(Deserialize)]
-struct RawBayesUcb {
-    c: f64,
-}
-
-impl TryFrom<RawBayesUcb> for BayesUcb {
-    type Error = Error;
-    fn try_from(r: RawBayesUcb) -> Result<Self> {
-        BayesUcb::new(r.c)
-    }
-}
+crate::estimate::validated_serde!(BayesUcb, |p| BayesUcb::new(p.c));
 
 impl BayesUcb {
     /// Bayes-UCB with level `1 - 1/(t (ln t)^c)`.

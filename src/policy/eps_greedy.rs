@@ -17,29 +17,18 @@ use crate::rng::SimRng;
 
 /// Epsilon-greedy.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(try_from = "RawEpsilonGreedy")]
+#[serde(remote = "Self")]
 pub struct EpsilonGreedy {
     epsilon: f64,
     /// `Some(c)`: decaying as `min(epsilon, c K / t)`.
-    decay: Option<f64>,
-}
-
-#[derive(Deserialize)]
-struct RawEpsilonGreedy {
-    epsilon: f64,
     #[serde(default)]
     decay: Option<f64>,
 }
 
-impl TryFrom<RawEpsilonGreedy> for EpsilonGreedy {
-    type Error = Error;
-    fn try_from(r: RawEpsilonGreedy) -> Result<Self> {
-        match r.decay {
-            None => EpsilonGreedy::fixed(r.epsilon),
-            Some(c) => EpsilonGreedy::decaying(r.epsilon, c),
-        }
-    }
-}
+crate::estimate::validated_serde!(EpsilonGreedy, |p| match p.decay {
+    None => EpsilonGreedy::fixed(p.epsilon),
+    Some(c) => EpsilonGreedy::decaying(p.epsilon, c),
+});
 
 fn check_epsilon(epsilon: f64) -> Result<()> {
     if !(0.0..=1.0).contains(&epsilon) {

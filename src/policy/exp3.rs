@@ -24,10 +24,11 @@ use crate::rng::SimRng;
 
 /// EXP3 with exploration rate `gamma` and its learned weights.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(try_from = "RawExp3")]
+#[serde(remote = "Self")]
 pub struct Exp3 {
     gamma: f64,
     /// `ln w_i - max_j ln w_j`, one per arm known to the policy.
+    #[serde(default)]
     log_weights: Vec<f64>,
     /// Cached `ln p_i` (`-inf` for retired arms); rebuilt on learn and on arm changes.
     #[serde(skip)]
@@ -36,32 +37,22 @@ pub struct Exp3 {
     active: Vec<bool>,
 }
 
-#[derive(Deserialize)]
-struct RawExp3 {
-    gamma: f64,
-    #[serde(default)]
-    log_weights: Vec<f64>,
-}
-
-impl TryFrom<RawExp3> for Exp3 {
-    type Error = Error;
-    fn try_from(r: RawExp3) -> Result<Self> {
-        let mut e = Exp3::new(r.gamma)?;
-        for (i, &w) in r.log_weights.iter().enumerate() {
-            if !(w.is_finite() && w <= 0.0) {
-                return Err(Error::invalid(
-                    format!("exp3.log_weights[{i}]"),
-                    w,
-                    "must be finite and <= 0",
-                ));
-            }
+crate::estimate::validated_serde!(Exp3, |r| {
+    let mut e = Exp3::new(r.gamma)?;
+    for (i, &w) in r.log_weights.iter().enumerate() {
+        if !(w.is_finite() && w <= 0.0) {
+            return Err(Error::invalid(
+                format!("exp3.log_weights[{i}]"),
+                w,
+                "must be finite and <= 0",
+            ));
         }
-        e.log_weights = r.log_weights;
-        e.active = vec![true; e.log_weights.len()];
-        e.normalise();
-        Ok(e)
     }
-}
+    e.log_weights = r.log_weights;
+    e.active = vec![true; e.log_weights.len()];
+    e.normalise();
+    Ok(e)
+});
 
 impl Exp3 {
     /// EXP3 with exploration rate `gamma`.

@@ -15,22 +15,12 @@ use crate::rng::SimRng;
 
 /// Softmax with a fixed temperature (in the units of the reward).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(try_from = "RawSoftmax")]
+#[serde(remote = "Self")]
 pub struct Softmax {
     temperature: f64,
 }
 
-#[derive(Deserialize)]
-struct RawSoftmax {
-    temperature: f64,
-}
-
-impl TryFrom<RawSoftmax> for Softmax {
-    type Error = Error;
-    fn try_from(r: RawSoftmax) -> Result<Self> {
-        Softmax::new(r.temperature)
-    }
-}
+crate::estimate::validated_serde!(Softmax, |p| Softmax::new(p.temperature));
 
 impl Softmax {
     /// Softmax with `temperature`: small values act greedily, large ones uniformly.

@@ -16,24 +16,13 @@ use crate::rng::SimRng;
 
 /// UCB1. `c = 2` and `scale = 1` give the textbook index for rewards in [0, 1].
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(try_from = "RawUcb1")]
+#[serde(remote = "Self")]
 pub struct Ucb1 {
     c: f64,
     scale: f64,
 }
 
-#[derive(Deserialize)]
-struct RawUcb1 {
-    c: f64,
-    scale: f64,
-}
-
-impl TryFrom<RawUcb1> for Ucb1 {
-    type Error = Error;
-    fn try_from(r: RawUcb1) -> Result<Self> {
-        Ucb1::new(r.c, r.scale)
-    }
-}
+crate::estimate::validated_serde!(Ucb1, |p| Ucb1::new(p.c, p.scale));
 
 impl Default for Ucb1 {
     fn default() -> Self {
