@@ -4,7 +4,8 @@
 use adbandit::engine::{
     BudgetMode, CalendarEvent, Engine, EngineConfig, EngineSnapshot, PlanLimits, ReasonCode,
 };
-use adbandit::policy::BuiltinPolicy;
+use adbandit::policy::{BuiltinPolicy, Policy, PosteriorView, Reward, ScoreKind};
+use adbandit::rng::SimRng;
 use adbandit::{
     Account, Date, Error, Keyword, KeywordId, MatchType, Money, Objective, Plan, PlanId, Report,
     ReportRow, Stats, Status,
@@ -208,6 +209,84 @@ fn a_bad_report_is_rejected_whole() {
     assert!(
         e.decide(date.add_days(-1)).is_err(),
         "time does not run backwards"
+    );
+}
+
+/// A user-written policy: the posterior mean, declared as a point estimate.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+struct MeanPolicy {
+    declared: ScoreKind,
+}
+
+impl Policy for MeanPolicy {
+    fn name(&self) -> &'static str {
+        "mean"
+    }
+    fn score_kind(&self) -> ScoreKind {
+        self.declared
+    }
+    fn score(
+        &self,
+        arms: &dyn PosteriorView,
+        reward: Reward,
+        _: u64,
+        _: &mut SimRng,
+        out: &mut [f64],
+    ) {
+        for ((o, m), a) in out.iter_mut().zip(arms.means(reward)).zip(arms.active()) {
+            *o = if *a { *m } else { f64::NEG_INFINITY };
+        }
+    }
+}
+
+#[test]
+fn a_user_written_policy_runs_in_the_engine_and_a_ranking_one_is_refused() {
+    let ranking = MeanPolicy {
+        declared: ScoreKind::RankingOnly,
+    };
+    assert!(matches!(
+        Engine::with_policy(
+            two_plans(Objective::MaxRevenue),
+            EngineConfig::default(),
+            ranking,
+            1
+        ),
+        Err(Error::InvalidParameter { .. })
+    ));
+    let policy = MeanPolicy {
+        declared: ScoreKind::PointEstimate,
+    };
+    let mut e = Engine::with_policy(
+        two_plans(Objective::MaxRevenue),
+        EngineConfig::default(),
+        policy,
+        1,
+    )
+    .unwrap();
+    for d in 0..4 {
+        let date = day0().add_days(d);
+        let r = Report::new(vec![
+            row(date, "a", "a1", 2000, 100, 8, 50.0, 400.0),
+            row(date, "a", "a2", 2000, 100, 8, 50.0, 400.0),
+            row(date, "b", "b1", 2500, 50, 1, 50.0, 60.0),
+            row(date, "b", "b2", 2500, 50, 1, 50.0, 60.0),
+        ])
+        .unwrap();
+        e.observe(&r).unwrap();
+        let dec = e.decide(date.add_days(1)).unwrap();
+        assert!(dec.budget_sum() <= dec.total_budget);
+    }
+    // Greedy on the means: the better plan gained budget.
+    let a = e.account().plan(&PlanId::new("a")).unwrap().daily_budget;
+    let b = e.account().plan(&PlanId::new("b")).unwrap().daily_budget;
+    assert!(a > b, "{a} vs {b}");
+    // Its snapshot restores with the custom type.
+    let json = e.snapshot().to_json().unwrap();
+    let mut r: Engine<MeanPolicy> =
+        Engine::restore(EngineSnapshot::from_json(&json).unwrap()).unwrap();
+    assert_eq!(
+        r.decide(day0().add_days(5)).unwrap(),
+        e.decide(day0().add_days(5)).unwrap()
     );
 }
 

@@ -18,14 +18,17 @@ use crate::engine::snapshot::{ENGINE_FORMAT_VERSION, EngineSnapshot};
 use crate::engine::state::{DayLedger, EngineState, MonthLedger};
 use crate::error::{Error, Result};
 use crate::estimate::{AccountEstimates, ArmEstimate, BetaPosterior, Counts, Evidence};
+use crate::estimate::{PosteriorTable, PosteriorView};
 use crate::model::{Account, Date, Keyword, KeywordId, Objective, Plan, PlanId, Report, Status};
 use crate::money::Money;
 use crate::pacing::Pacer;
-use crate::policy::{ArmPosteriors, Arms, ArmsConfig, BuiltinPolicy, Policy, Reward};
+use crate::policy::{BuiltinPolicy, Policy, Reward};
 use crate::rng::{SimRng, domain, stream};
 
 /// Pseudo-spend (currency units) that anchors a plan's impressions-per-money to its prior.
 const IPM_PRIOR_COST: f64 = 20.0;
+/// The cpc (currency units) behind the policy view's ROI before any click: one pseudo-click.
+const PRIOR_CPC: f64 = 1.0;
 /// Share of the bid a click is assumed to cost before any cost is observed (second price).
 const PRIOR_CPC_SHARE: f64 = 0.7;
 /// A plan whose spend reached this share of its budget was limited by the budget.
@@ -89,8 +92,10 @@ pub struct Engine<P: Policy = BuiltinPolicy> {
     /// Everything persistent (the snapshot's payload).
     pub(crate) state: EngineState<P>,
     // Derived from the state; rebuilt on restore.
-    plan_arms: Arms,
-    keyword_arms: Arms,
+    /// The policy's view of the plans' and keywords' fitted posteriors (refilled when
+    /// scored; a cache of the estimates, not a second store of evidence).
+    plan_view: PosteriorTable,
+    keyword_view: PosteriorTable,
     keyword_offset: Vec<usize>,
 }
 
@@ -126,12 +131,12 @@ impl<P: Policy> Engine<P> {
             Some(t) => t,
             None => account.total_daily_budget()?,
         };
-        let (plan_arms, keyword_arms, keyword_offset) = build_arms(&account, &config)?;
+        let keyword_offset = keyword_offsets(&account);
         let rng = stream(seed, &[domain::ENGINE]);
         Ok(Engine {
             state: EngineState::new(account, config, policy, seed, rng, total_budget),
-            plan_arms,
-            keyword_arms,
+            plan_view: PosteriorTable::default(),
+            keyword_view: PosteriorTable::default(),
             keyword_offset,
         })
     }
@@ -200,14 +205,12 @@ impl<P: Policy> Engine<P> {
     pub fn add_keyword(&mut self, plan: &PlanId, keyword: Keyword) -> Result<()> {
         let mut account = self.state.account.clone();
         account.add_keyword(plan, keyword)?;
-        let (plan_arms, keyword_arms, keyword_offset) = build_arms(&account, &self.state.config)?;
+        let keyword_offset = keyword_offsets(&account);
         let i = account.require_plan(plan)?;
         self.state.account = account;
         self.state.push_keyword(i);
-        self.plan_arms = plan_arms;
-        self.keyword_arms = keyword_arms;
         self.keyword_offset = keyword_offset;
-        self.state.policy.arms_changed(&self.keyword_arms);
+        self.arms_changed();
         Ok(())
     }
 
@@ -241,14 +244,12 @@ impl<P: Policy> Engine<P> {
             } else {
                 self.state.total_budget
             };
-        let (plan_arms, keyword_arms, keyword_offset) = build_arms(&account, &self.state.config)?;
+        let keyword_offset = keyword_offsets(&account);
         self.state.total_budget = total_budget;
         self.state.account = account;
         self.state.push_plan();
-        self.plan_arms = plan_arms;
-        self.keyword_arms = keyword_arms;
         self.keyword_offset = keyword_offset;
-        self.state.policy.arms_changed(&self.keyword_arms);
+        self.arms_changed();
         Ok(())
     }
 
@@ -480,8 +481,8 @@ impl<P: Policy> Engine<P> {
             .collect();
 
         // Bids.
-        let mut bids = Vec::with_capacity(self.keyword_arms.len());
-        let mut bid_pos = Vec::with_capacity(self.keyword_arms.len());
+        let mut bids = Vec::with_capacity(self.keyword_view.len());
+        let mut bid_pos = Vec::with_capacity(self.keyword_view.len());
         let mut pauses = Vec::new();
         for (i, p) in plans.iter().enumerate() {
             if p.status != Status::Active {
@@ -749,16 +750,25 @@ impl<P: Policy> Engine<P> {
         let state = s.state;
         state.validate()?;
         check_policy(&state.policy)?;
-        let (plan_arms, keyword_arms, keyword_offset) = build_arms(&state.account, &state.config)?;
+        let keyword_offset = keyword_offsets(&state.account);
         Ok(Engine {
             state,
-            plan_arms,
-            keyword_arms,
+            plan_view: PosteriorTable::default(),
+            keyword_view: PosteriorTable::default(),
             keyword_offset,
         })
     }
 
     // ---- internals -------------------------------------------------------------------
+
+    /// Tells the policy that the keywords changed, with a view of the new list.
+    fn arms_changed(&mut self) {
+        // The estimates cannot fail on a state whose shapes were just kept in step.
+        if let Ok(est) = self.estimates() {
+            fill_keyword_view(&mut self.keyword_view, &self.state.account, &est);
+        }
+        self.state.policy.arms_changed(&self.keyword_view);
+    }
 
     /// Closes the ledgers of days before `date`: updates capacities and daily averages, and
     /// flags plans whose budget ran out early on the latest closed day.
@@ -915,41 +925,18 @@ impl<P: Policy> Engine<P> {
     ) -> Result<(Vec<f64>, Vec<f64>, Vec<f64>)> {
         let n = est.plans.len();
         let (mut ctr, mut cvr, mut vpc) = (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
-        for (i, p) in self.state.account.plans().iter().enumerate() {
-            let e = &est.plans[i];
-            self.plan_arms.set_posteriors(
-                i,
-                ArmPosteriors {
-                    rate: e.ctr,
-                    cvr: e.cvr,
-                    aov: e.aov,
-                },
-            )?;
-            if p.status == Status::Active {
-                self.plan_arms.reactivate(i)?;
-            } else {
-                self.plan_arms.retire(i)?;
-            }
-        }
-        self.state
-            .policy
-            .score(&self.plan_arms, Reward::Rate, round, rng, &mut ctr);
-        self.state
-            .policy
-            .score(&self.plan_arms, Reward::ValuePerClick, round, rng, &mut vpc);
-        for (i, e) in est.plans.iter().enumerate() {
-            self.plan_arms.set_posteriors(
-                i,
-                ArmPosteriors {
-                    rate: e.cvr,
-                    cvr: e.cvr,
-                    aov: e.aov,
-                },
-            )?;
-        }
-        self.state
-            .policy
-            .score(&self.plan_arms, Reward::Rate, round, rng, &mut cvr);
+        let plans = self.state.account.plans();
+        self.plan_view.fill(
+            est.plans
+                .iter()
+                .zip(plans)
+                .map(|(e, p)| (e, p.status == Status::Active)),
+            PRIOR_CPC,
+        );
+        let policy = &self.state.policy;
+        policy.score(&self.plan_view, Reward::Ctr, round, rng, &mut ctr);
+        policy.score(&self.plan_view, Reward::ValuePerClick, round, rng, &mut vpc);
+        policy.score(&self.plan_view, Reward::Cvr, round, rng, &mut cvr);
         for v in [&mut ctr, &mut cvr, &mut vpc] {
             sanitize(v);
         }
@@ -970,35 +957,22 @@ impl<P: Policy> Engine<P> {
         round: u64,
         rng: &mut SimRng,
     ) -> Result<(Vec<f64>, Vec<f64>)> {
-        let n = self.keyword_arms.len();
+        let n = self.keyword_offset.last().copied().unwrap_or(0)
+            + self
+                .state
+                .account
+                .plans()
+                .last()
+                .map_or(0, |p| p.keywords.len());
         let (mut cvr, mut vpc) = (vec![0.0; n], vec![0.0; n]);
         let epoch = i64::from(date.days())
             .div_euclid(i64::from(self.state.config.keyword_redraw_days.max(1)));
         if self.state.draws.epoch != Some(epoch) {
-            for (i, p) in self.state.account.plans().iter().enumerate() {
-                for (j, k) in p.keywords.iter().enumerate() {
-                    let ix = self.keyword_offset[i] + j;
-                    let e = &est.keywords[i][j];
-                    self.keyword_arms.set_posteriors(
-                        ix,
-                        ArmPosteriors {
-                            rate: e.cvr,
-                            cvr: e.cvr,
-                            aov: e.aov,
-                        },
-                    )?;
-                    if p.status == Status::Active && k.status == Status::Active {
-                        self.keyword_arms.reactivate(ix)?;
-                    } else {
-                        self.keyword_arms.retire(ix)?;
-                    }
-                }
-            }
-            self.state
-                .policy
-                .score(&self.keyword_arms, Reward::Rate, round, rng, &mut cvr);
-            self.state.policy.score(
-                &self.keyword_arms,
+            fill_keyword_view(&mut self.keyword_view, &self.state.account, est);
+            let policy = &self.state.policy;
+            policy.score(&self.keyword_view, Reward::Cvr, round, rng, &mut cvr);
+            policy.score(
+                &self.keyword_view,
                 Reward::ValuePerClick,
                 round,
                 rng,
@@ -1105,28 +1079,48 @@ fn check_draws(draws: usize) -> Result<()> {
     Ok(())
 }
 
+/// The engine spends money in proportion to the scores, so it needs scores on the reward's
+/// scale; the policy's own declaration says whether its scores are.
 fn check_policy<P: Policy>(p: &P) -> Result<()> {
-    if p.name() == "exp3" {
+    let kind = p.score_kind();
+    if !kind.usable_as_value() {
         return Err(Error::parameter(
             "policy",
-            "exp3",
-            "EXP3 scores are log-weights learned from per-play rewards, not value estimates; use it through policy::Arms",
+            p.name(),
+            format!(
+                "its scores are {kind:?} (a ranking, not a value of the reward), and the engine allocates money by score; use it through policy::Arms"
+            ),
         ));
     }
     Ok(())
 }
 
-/// Builds the policy's arm containers (one arm per plan, one per keyword, flattened).
-fn build_arms(account: &Account, config: &EngineConfig) -> Result<(Arms, Arms, Vec<usize>)> {
-    let cfg = ArmsConfig::new(crate::estimate::BetaPrior::UNIFORM, config.forgetting)?;
-    let plan_arms = Arms::with_arms(cfg, account.plans().len());
+/// The index of each plan's first keyword in the flattened keyword list.
+fn keyword_offsets(account: &Account) -> Vec<usize> {
     let mut offsets = Vec::with_capacity(account.plans().len());
     let mut n = 0;
     for p in account.plans() {
         offsets.push(n);
         n += p.keywords.len();
     }
-    Ok((plan_arms, Arms::with_arms(cfg, n), offsets))
+    offsets
+}
+
+/// The keywords' view, flattened in account order; a keyword is active if it and its plan
+/// are.
+fn fill_keyword_view(view: &mut PosteriorTable, account: &Account, est: &AccountEstimates) {
+    view.fill(
+        account
+            .plans()
+            .iter()
+            .zip(&est.keywords)
+            .flat_map(|(p, ks)| {
+                p.keywords.iter().zip(ks).map(move |(k, e)| {
+                    (e, p.status == Status::Active && k.status == Status::Active)
+                })
+            }),
+        PRIOR_CPC,
+    );
 }
 
 /// Non-finite or negative scores carry no value.

@@ -90,7 +90,10 @@ pub use market::{
     Controls, Fidelity, Granularity, HourOutcome, Market, SearchTermHour, SearchTermRow,
     outcomes_to_report, search_terms,
 };
-pub use oracle::{OracleObjective, OraclePlan, oracle, oracle_per_day};
+pub use oracle::{
+    BudgetOracle, OracleDay, OracleObjective, OraclePlan, OraclePlayer, bid_grid, budget_oracle,
+    oracle, oracle_per_day,
+};
 pub use scenario::{Generator, GeneratorDrift, GeneratorQueries, LaunchChanges, Scenario};
 pub use truth::{
     AuctionCurve, Competitors, Drift, Event, Expected, KeywordTruth, Launch, MarketSpec,
