@@ -482,7 +482,8 @@ impl Market {
                 self.push_query_units(p, k, eff, day, hour, lam_t, controls, exhausted, out);
                 continue;
             }
-            let lam = self.truth.queries(k, day, hour);
+            let kd = self.truth.keyword_day(k, day);
+            let lam = self.truth.queries_kd(k, &kd, hour);
             if !(lam > 0.0) {
                 continue;
             }
@@ -500,7 +501,7 @@ impl Market {
             }
             let mut ctr = [0.0; MAX_SLOTS];
             for (s, c) in ctr.iter_mut().enumerate().take(slots) {
-                *c = self.truth.ctr(k, s, day);
+                *c = self.truth.ctr_kd(k, &kd, None, s);
             }
             self.buf.push(KwHour {
                 k,
@@ -515,9 +516,9 @@ impl Market {
                 revenue: 0.0,
                 entered: 0,
                 ctr,
-                cvr: self.truth.cvr(k, day),
-                f: self.truth.keyword_factors(k, day).competitor_bid,
-                aov: self.truth.aov_on(k, day),
+                cvr: self.truth.cvr_kd(k, &kd, None),
+                f: kd.factors.competitor_bid,
+                aov: self.truth.models[k].aov * kd.factors.aov,
             });
         }
         if self.buf.is_empty() {
@@ -534,8 +535,14 @@ impl Market {
         for w in &self.buf {
             let revenue = Money::from_micros_f64(w.revenue.round())?;
             let st = Stats::new(w.imp, w.clicks, w.conv, Money::from_micros(w.cost), revenue)?;
-            out.keywords[w.k] = out.keywords[w.k].checked_add(&st)?;
-            out.auctions[w.k] += w.entered;
+            if w.q.is_none() {
+                // A keyword without a query stream is one unit.
+                out.keywords[w.k] = st;
+                out.auctions[w.k] = w.entered;
+            } else {
+                out.keywords[w.k] = out.keywords[w.k].checked_add(&st)?;
+                out.auctions[w.k] += w.entered;
+            }
             if let Some(q) = w.q {
                 out.search_terms.push(SearchTermHour {
                     keyword: w.k,
@@ -575,7 +582,8 @@ impl Market {
             })
             .map(|qi| (qi, truth.query_models[qi].share))
             .collect();
-        let base = truth.base_queries(k, day, hour);
+        let kd = truth.keyword_day(k, day);
+        let base = truth.base_queries_kd(k, &kd, hour);
         let open_share: f64 = open.iter().map(|o| o.1).sum();
         let lam = base * open_share * throttle;
         if !(lam > 0.0) {
@@ -610,7 +618,7 @@ impl Market {
             let qm = &truth.query_models[qi];
             let mut ctr = [0.0; MAX_SLOTS];
             for (s, c) in ctr.iter_mut().enumerate().take(slots) {
-                *c = truth.query_ctr(k, qm.ctr_scale, s, day);
+                *c = truth.ctr_kd(k, &kd, Some(qm.ctr_scale), s);
             }
             let local = (qi - range.start) as u64;
             self.buf.push(KwHour {
@@ -626,9 +634,9 @@ impl Market {
                 revenue: 0.0,
                 entered: 0,
                 ctr,
-                cvr: truth.query_cvr(k, qm.cvr_scale, day),
-                f: truth.keyword_factors(k, day).competitor_bid,
-                aov: truth.aov_on(k, day),
+                cvr: truth.cvr_kd(k, &kd, Some(qm.cvr_scale)),
+                f: kd.factors.competitor_bid,
+                aov: truth.models[k].aov * kd.factors.aov,
             });
         }
     }

@@ -138,7 +138,7 @@ fn keyword_totals(truth: &Truth, k: usize, bid: Money, days: &Range<u32>, plan: 
     let mut total = Expected::default();
     let mut cache: Vec<(i64, u64, AuctionCurve)> = Vec::new();
     for d in days.clone() {
-        let f = truth.day_factors(d).competitor_bid.to_bits();
+        let f = truth.keyword_factors(k, d).competitor_bid.to_bits();
         // Group the day's hours by schedule multiplier: one curve per group.
         let mut groups: Vec<(f64, f64)> = Vec::new(); // (multiplier, queries)
         for h in 0..24u8 {

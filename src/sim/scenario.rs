@@ -8,10 +8,16 @@
 //!   "market": { "position_effects": [1.0, 0.65, 0.45], "reserve": 100000, "increment": 10000,
 //!               "hourly": [24 numbers], "weekly": [7 numbers, Monday first],
 //!               "match_effects": {"exact": {"volume":1,"ctr":1,"cvr":1}, "phrase": {..}, "broad": {..}},
-//!               "events": [{"name": "double 11", "date": "2026-11-11", "days": 1,
-//!                           "traffic": 4.0, "conversion": 2.0, "competitor_bid": 1.6}] },
+//!               "events": [{"name": "double 11", "start": "2026-11-11", "days": 1,
+//!                           "traffic": 4.0, "cvr": 2.0, "competitor_bid": 1.6},
+//!                          {"name": "rival", "start": "2026-11-20", "days": 30,
+//!                           "competitor_bid": 1.6, "scope": {"plans": ["p3"]}}],
+//!               "weekday_profiles": [{"scope": {"tags": ["office"]}, "cvr": [7 numbers]}],
+//!               "launches": [{"plan": "p9", "start": "2026-11-15"}] },
 //!   "account": { adbandit::Account JSON },          (optional)
-//!   "keywords": [ KeywordTruth, ... ],              (one per account keyword)
+//!   "keywords": [ KeywordTruth, ... ],              (one per account keyword; optional
+//!                                                    "queries": [{"text", "weight",
+//!                                                    "ctr_factor", "cvr_factor"}])
 //!   "generate": { Generator }                        (optional, see below)
 //! }
 //! ```
@@ -34,7 +40,12 @@
 //! `budget_fraction` x the expected daily spend of the generated plans at those bids on a
 //! plain day, split evenly, so with a fraction below 1 the total budget binds. `drift`
 //! (optional) ramps each generated plan's CVR between `from_day` and `to_day` so that the
-//! value ranking of plans is reversed by the end.
+//! value ranking of plans is reversed by the end. `queries` (optional) gives every phrase
+//! and broad keyword irrelevant queries ([`GeneratorQueries`]).
+//!
+//! Events (see [`crate::model::calendar`]) read the older names `date` and `conversion` too;
+//! unknown fields are errors in every part; sizes (keywords, keyword-days, event lengths)
+//! are bounded before anything is allocated.
 
 use std::path::Path;
 use std::sync::Arc;

@@ -506,6 +506,14 @@ pub struct AuctionCurve {
     pub price: [f64; MAX_SLOTS],
 }
 
+/// What a keyword's rates depend on for one day (see `Truth::keyword_day`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct KeywordDay {
+    pub live: bool,
+    pub factors: DayFactors,
+    pub drift: (f64, f64, f64),
+}
+
 /// Resolved, per-keyword values used in the hot loops (match effects folded in).
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct KeywordModel {
@@ -808,12 +816,28 @@ impl Truth {
     ///
     /// Zero on a day the keyword does not exist (before its launch, after its end).
     pub fn queries(&self, k: usize, day: u32, hour: u8) -> f64 {
-        if !self.is_live(k, day) {
-            return 0.0;
+        self.queries_kd(k, &self.keyword_day(k, day), hour)
+    }
+
+    /// True CTR of keyword `k` in slot `slot` on `day`.
+    pub fn ctr(&self, k: usize, slot: usize, day: u32) -> f64 {
+        self.ctr_kd(k, &self.keyword_day(k, day), None, slot)
+    }
+
+    /// What keyword `k`'s rates depend on for `day`, looked up once (the hot loops take
+    /// them per keyword-hour).
+    pub(crate) fn keyword_day(&self, k: usize, day: u32) -> KeywordDay {
+        KeywordDay {
+            live: self.is_live(k, day),
+            factors: self.keyword_factors(k, day),
+            drift: self.drift(k, day),
         }
+    }
+
+    /// [`Truth::queries`] from a [`KeywordDay`].
+    pub(crate) fn queries_kd(&self, k: usize, kd: &KeywordDay, hour: u8) -> f64 {
         let m = &self.models[k];
-        let (dv, _, _) = self.drift(k, day);
-        let q = m.volume * self.hour_share(hour) * self.keyword_factors(k, day).traffic * dv;
+        let q = self.base_queries_kd(k, kd, hour);
         // Without a query stream the share is 1 and is not multiplied in (bit-identical).
         if m.queries.is_empty() {
             q
@@ -822,41 +846,36 @@ impl Truth {
         }
     }
 
-    /// True CTR of keyword `k` in slot `slot` on `day`.
-    pub fn ctr(&self, k: usize, slot: usize, day: u32) -> f64 {
-        let (_, dc, _) = self.drift(k, day);
-        let pe = self.spec.position_effects.get(slot).copied().unwrap_or(0.0);
-        let m = &self.models[k];
-        let base = if m.queries.is_empty() {
-            m.ctr
-        } else {
-            m.ctr * m.mix.0
-        };
-        (base * dc * self.keyword_factors(k, day).ctr * pe).min(1.0)
-    }
-
-    /// Expected queries of keyword `k` in `hour` of `day` before any negative blocks one
-    /// (the whole stream).
-    pub(crate) fn base_queries(&self, k: usize, day: u32, hour: u8) -> f64 {
-        if !self.is_live(k, day) {
+    /// Expected queries of keyword `k` in an hour before any negative blocks one (the
+    /// whole stream).
+    pub(crate) fn base_queries_kd(&self, k: usize, kd: &KeywordDay, hour: u8) -> f64 {
+        if !kd.live {
             return 0.0;
         }
-        let m = &self.models[k];
-        let (dv, _, _) = self.drift(k, day);
-        m.volume * self.hour_share(hour) * self.keyword_factors(k, day).traffic * dv
+        self.models[k].volume * self.hour_share(hour) * kd.factors.traffic * kd.drift.0
     }
 
-    /// CTR in `slot` on `day` of one of keyword `k`'s queries, of CTR scale `scale`.
-    pub(crate) fn query_ctr(&self, k: usize, scale: f64, slot: usize, day: u32) -> f64 {
-        let (_, dc, _) = self.drift(k, day);
+    /// CTR in `slot` of keyword `k`, or of one of its queries of CTR scale `scale`.
+    pub(crate) fn ctr_kd(&self, k: usize, kd: &KeywordDay, scale: Option<f64>, slot: usize) -> f64 {
         let pe = self.spec.position_effects.get(slot).copied().unwrap_or(0.0);
-        (self.models[k].ctr * scale * dc * self.keyword_factors(k, day).ctr * pe).min(1.0)
+        let m = &self.models[k];
+        let base = match scale {
+            Some(s) => m.ctr * s,
+            None if m.queries.is_empty() => m.ctr,
+            None => m.ctr * m.mix.0,
+        };
+        (base * kd.drift.1 * kd.factors.ctr * pe).min(1.0)
     }
 
-    /// CVR on `day` of one of keyword `k`'s queries, of CVR scale `scale`.
-    pub(crate) fn query_cvr(&self, k: usize, scale: f64, day: u32) -> f64 {
-        let (_, _, dv) = self.drift(k, day);
-        (self.models[k].cvr * scale * dv * self.keyword_factors(k, day).cvr).min(1.0)
+    /// CVR of keyword `k`, or of one of its queries of CVR scale `scale`.
+    pub(crate) fn cvr_kd(&self, k: usize, kd: &KeywordDay, scale: Option<f64>) -> f64 {
+        let m = &self.models[k];
+        let base = match scale {
+            Some(s) => m.cvr * s,
+            None if m.queries.is_empty() => m.cvr,
+            None => m.cvr * m.mix.1,
+        };
+        (base * kd.drift.2 * kd.factors.cvr).min(1.0)
     }
 
     /// Keyword `k`'s search queries (empty: the keyword is its only query).
@@ -866,14 +885,7 @@ impl Truth {
 
     /// True CVR of keyword `k` on `day`.
     pub fn cvr(&self, k: usize, day: u32) -> f64 {
-        let (_, _, dv) = self.drift(k, day);
-        let m = &self.models[k];
-        let base = if m.queries.is_empty() {
-            m.cvr
-        } else {
-            m.cvr * m.mix.1
-        };
-        (base * dv * self.keyword_factors(k, day).cvr).min(1.0)
+        self.cvr_kd(k, &self.keyword_day(k, day), None)
     }
 
     /// True mean order value of keyword `k` before calendar factors, currency units.
