@@ -339,3 +339,57 @@ fn per_day_records_add_up_and_sweeps_merge_them_byte_identically() {
     assert!(first["reason"]["code"].is_string() && first["kind"] == "budget");
     std::fs::remove_dir_all(&base).unwrap();
 }
+
+#[test]
+fn engine_strategies_take_settings_from_files() {
+    use adbandit::compare::{CalendarSource, EngineSettings};
+    use adbandit::sweep::SweepSpec;
+    let sc = Scenario::double_11();
+    // The built-ins' parameters (and so their job ids) are unchanged by the new settings.
+    let plain = serde_json::to_value(BuiltinStrategy::by_name("thompson").unwrap()).unwrap();
+    assert!(plain.get("settings").is_none(), "{plain}");
+    let spec = SweepSpec::from_json(
+        r#"{"scenarios":["double_11"],"seeds":1,"strategies":[
+            {"name":"told","params":{"kind":"engine","policy":{"kind":"thompson"},
+             "half_life_days":5.0,"pacing":true,
+             "settings":{"calendar":"scenario","objective":{"kind":"max_conversions"},
+                         "exploration_floor":0.1,"config":{"max_budget_step":0.2}}}}]}"#,
+    )
+    .unwrap();
+    let told = &spec.strategies()[0].1;
+    let engine = told
+        .engine_on(&sc, sc.account().clone(), 1)
+        .unwrap()
+        .unwrap();
+    let c = engine.config();
+    assert_eq!(c.events.len(), sc.truth().market().events.len());
+    assert!(!c.events.is_empty());
+    assert_eq!(c.objective, adbandit::Objective::MaxConversions);
+    assert!((c.exploration_floor - 0.1).abs() < 1e-12 && (c.max_budget_step - 0.2).abs() < 1e-12);
+    // Without the scenario, its calendar cannot be told.
+    assert!(told.engine(sc.account().clone(), 1).is_err());
+    // Bad settings are named.
+    let bad = |settings: serde_json::Value| {
+        let s: EngineSettings = serde_json::from_value(settings).unwrap();
+        s.config(7.0, Some(&sc)).unwrap_err().to_string()
+    };
+    assert!(bad(serde_json::json!({"config": {"max_budget_stp": 0.2}})).contains("max_budget_stp"));
+    assert!(bad(serde_json::json!({"exploration_floor": -1.0})).contains("exploration"));
+    assert!(bad(serde_json::json!({"config": 3})).contains("settings.config"));
+    let events = EngineSettings {
+        calendar: CalendarSource::Scenario,
+        ..EngineSettings::default()
+    };
+    assert!(events.config(7.0, Some(&sc)).is_ok());
+    // Told the calendar, the engine runs differently over the same seeds.
+    let mut entries = BuiltinStrategy::entries(&["thompson"]).unwrap();
+    entries.push(told.clone().entry("told"));
+    let results = Grid::new(vec![sc], entries, 2)
+        .run(&RunOptions {
+            days: Some(25),
+            ..opts(2)
+        })
+        .unwrap();
+    assert_ne!(results[0].metrics, results[2].metrics);
+    assert_eq!(results[0].job.seed, results[2].job.seed);
+}

@@ -38,7 +38,8 @@ pub use runner::{
 };
 pub use seeds::SeedSet;
 pub use strategy::{
-    BUILTIN_NAMES, BuiltinName, BuiltinStrategy, EngineStrategy, EvenSplit, FixedOracleStrategy,
-    ManualRule, OracleStrategy, Static, Strategy, StrategyEntry, StrategyFactory,
+    BUILTIN_NAMES, BuiltinName, BuiltinStrategy, CalendarSource, EngineSettings, EngineStrategy,
+    EvenSplit, FixedOracleStrategy, ManualRule, NamedStrategy, OracleStrategy, Static, Strategy,
+    StrategyEntry, StrategyFactory, scenario_calendar, strategies_from_json,
 };
 pub use summary::{Interval, StrategySummary, Summary, paired, summarise};

@@ -9,10 +9,10 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::{Decision, Engine, EngineConfig};
+use crate::engine::{CalendarEvent, Decision, Engine, EngineConfig};
 use crate::error::{Error, Result};
 use crate::estimate::Forgetting;
-use crate::model::{Account, Date, Report, Status};
+use crate::model::{Account, Date, Objective, Report, Status};
 use crate::money::Money;
 use crate::pacing::Pacer;
 use crate::policy::{BuiltinPolicy, EpsilonGreedy};
@@ -116,6 +116,10 @@ pub enum BuiltinStrategy {
         half_life_days: f64,
         /// Pace each plan's day with the engine's pacer.
         pacing: bool,
+        /// Further configuration (calendar, objective, exploration, any config field);
+        /// omitted from the parameters when default, so earlier job ids stay.
+        #[serde(default, skip_serializing_if = "EngineSettings::is_default")]
+        settings: EngineSettings,
     },
     /// The budget-aware oracle: each day's best bids and budgets from that day's truth
     /// ([`crate::sim::budget_oracle`]), bids set by hour group.
@@ -251,6 +255,7 @@ impl BuiltinStrategy {
             policy,
             half_life_days,
             pacing: true,
+            settings: EngineSettings::default(),
         };
         Ok(match name {
             BuiltinName::Static => BuiltinStrategy::Static,
@@ -319,15 +324,19 @@ impl BuiltinStrategy {
                 policy,
                 half_life_days,
                 pacing,
-            } => Box::new(
-                // The engine starts with what exists on day 0 and is given launches as
-                // they happen.
-                EngineStrategy::new(
-                    engine_for(scenario.account_on(0)?, policy, *half_life_days, seed)?,
-                    *pacing,
+                settings,
+            } => {
+                let config = settings.config(*half_life_days, Some(scenario))?;
+                // The engine starts with what exists on day 0 and is given launches as they
+                // happen.
+                Box::new(
+                    EngineStrategy::new(
+                        Engine::with_policy(scenario.account_on(0)?, config, policy.clone(), seed)?,
+                        *pacing,
+                    )
+                    .with_launches(scenario),
                 )
-                .with_launches(scenario),
-            ),
+            }
             BuiltinStrategy::Oracle => Box::new(OracleStrategy::new(scenario)?),
             BuiltinStrategy::OracleFixed => Box::new(FixedOracleStrategy::new(scenario)?),
         })
@@ -339,32 +348,252 @@ impl BuiltinStrategy {
     /// built-ins.
     ///
     /// # Errors
-    /// [`Error::InvalidParameter`] for a bad half-life; engine construction errors.
+    /// [`Error::InvalidParameter`] for a bad half-life; engine construction errors;
+    /// [`Error::InvalidValue`] for settings that take the scenario's calendar (use
+    /// [`BuiltinStrategy::engine_on`]).
     pub fn engine(&self, account: Account, seed: u64) -> Result<Option<Engine>> {
+        self.engine_with(None, account, seed)
+    }
+
+    /// [`BuiltinStrategy::engine`] for a run on `scenario` (whose calendar the settings may
+    /// take).
+    ///
+    /// # Errors
+    /// As [`BuiltinStrategy::engine`], and [`EngineSettings::config`].
+    pub fn engine_on(
+        &self,
+        scenario: &Scenario,
+        account: Account,
+        seed: u64,
+    ) -> Result<Option<Engine>> {
+        self.engine_with(Some(scenario), account, seed)
+    }
+
+    fn engine_with(
+        &self,
+        scenario: Option<&Scenario>,
+        account: Account,
+        seed: u64,
+    ) -> Result<Option<Engine>> {
         let BuiltinStrategy::Engine {
             policy,
             half_life_days,
+            settings,
             ..
         } = self
         else {
             return Ok(None);
         };
-        Ok(Some(engine_for(account, policy, *half_life_days, seed)?))
+        let config = settings.config(*half_life_days, scenario)?;
+        Ok(Some(Engine::with_policy(
+            account,
+            config,
+            policy.clone(),
+            seed,
+        )?))
     }
 }
 
-/// The engine of [`BuiltinStrategy::Engine`]: default config with the given half-life.
-fn engine_for(
-    account: Account,
-    policy: &BuiltinPolicy,
-    half_life_days: f64,
-    seed: u64,
-) -> Result<Engine> {
-    let config = EngineConfig {
-        forgetting: Forgetting::half_life(half_life_days)?,
-        ..EngineConfig::default()
-    };
-    Engine::with_policy(account, config, policy.clone(), seed)
+/// One entry of a strategy file (see [`strategies_from_json`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NamedStrategy {
+    /// Display name, unique in the file.
+    pub name: String,
+    /// The built-in to start from (default: `name`); ignored when `params` is given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub builtin: Option<BuiltinName>,
+    /// Explicit parameters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub params: Option<BuiltinStrategy>,
+    /// Engine settings replacing the built-in's (engine strategies only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settings: Option<EngineSettings>,
+}
+
+impl NamedStrategy {
+    /// The strategy this entry describes.
+    ///
+    /// # Errors
+    /// [`Error::UnknownId`] for an unknown built-in; [`Error::InvalidValue`] for settings on
+    /// a strategy that is not an engine.
+    pub fn strategy(&self) -> Result<BuiltinStrategy> {
+        let mut s = match (&self.params, self.builtin) {
+            (Some(p), _) => p.clone(),
+            (None, Some(b)) => BuiltinStrategy::named(b)?,
+            (None, None) => BuiltinStrategy::by_name(&self.name)?,
+        };
+        if let Some(new) = &self.settings {
+            let BuiltinStrategy::Engine { settings, .. } = &mut s else {
+                return Err(Error::invalid(
+                    format!("strategies.{}.settings", self.name),
+                    &self.name,
+                    "only engine strategies take settings",
+                ));
+            };
+            *settings = new.clone();
+        }
+        Ok(s)
+    }
+}
+
+/// Strategies from a JSON list, e.g.
+/// `[{"name": "static"}, {"name": "told", "builtin": "thompson",
+///    "settings": {"calendar": "scenario"}}]`.
+///
+/// # Errors
+/// [`Error::Serde`] for malformed JSON or unknown fields, [`Error::DuplicateId`] for a name
+/// given twice, and the errors of [`NamedStrategy::strategy`].
+pub fn strategies_from_json(text: &str) -> Result<Vec<StrategyEntry>> {
+    let list: Vec<NamedStrategy> = serde_json::from_str(text)?;
+    let mut seen = std::collections::BTreeSet::new();
+    list.iter()
+        .map(|n| {
+            if !seen.insert(n.name.as_str()) {
+                return Err(Error::DuplicateId {
+                    kind: "strategy",
+                    id: n.name.clone(),
+                });
+            }
+            Ok(n.strategy()?.entry(n.name.clone()))
+        })
+        .collect()
+}
+
+/// Which calendar an engine strategy is told.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CalendarSource {
+    /// No events (the default: the engine learns promotions as they come).
+    #[default]
+    None,
+    /// The scenario's own market events, as the operator would know them in advance
+    /// (name, dates, traffic and conversion factors; rival bids are not told).
+    Scenario,
+    /// These events.
+    Events(Vec<CalendarEvent>),
+}
+
+/// An engine strategy's configuration beyond its policy and half-life, as written in a
+/// sweep or strategy file:
+/// `{"calendar": "scenario", "objective": {"kind": "max_conversions"},
+///   "exploration_floor": 0.1, "config": {"max_budget_step": 0.2}}`.
+///
+/// The engine's config is built from [`EngineConfig::default`], then `config` (any of its
+/// fields, by name, replacing them), then the half-life, `objective`, `exploration_floor`
+/// and the calendar; the result is validated as a whole.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EngineSettings {
+    /// The calendar the engine is told.
+    #[serde(default, skip_serializing_if = "is_no_calendar")]
+    pub calendar: CalendarSource,
+    /// The account-level objective (default: the engine's, max revenue).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub objective: Option<Objective>,
+    /// The exploration floor (share of an even split a plan being learned keeps).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exploration_floor: Option<f64>,
+    /// Any other [`EngineConfig`] fields, as in its JSON.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config: Option<serde_json::Value>,
+}
+
+fn is_no_calendar(c: &CalendarSource) -> bool {
+    *c == CalendarSource::None
+}
+
+impl EngineSettings {
+    /// Whether these are the defaults (nothing beyond policy and half-life).
+    pub fn is_default(&self) -> bool {
+        *self == EngineSettings::default()
+    }
+
+    /// The engine config these settings describe with `half_life_days`, on `scenario`
+    /// (needed for [`CalendarSource::Scenario`]).
+    ///
+    /// # Errors
+    /// [`Error::InvalidValue`] naming the field for a `config` that is not an object or
+    /// names an unknown field, a config that does not validate, a scenario calendar without
+    /// a scenario, or a scenario event the engine's calendar cannot hold;
+    /// [`Error::InvalidParameter`] for a bad half-life.
+    pub fn config(&self, half_life_days: f64, scenario: Option<&Scenario>) -> Result<EngineConfig> {
+        let mut config = match &self.config {
+            None => EngineConfig::default(),
+            Some(over) => {
+                let Some(over) = over.as_object() else {
+                    return Err(Error::invalid(
+                        "settings.config",
+                        over,
+                        "must be an object of engine config fields",
+                    ));
+                };
+                let mut base = serde_json::to_value(EngineConfig::default())?;
+                for (k, v) in over {
+                    let Some(slot) = base.as_object_mut().and_then(|b| b.get_mut(k)) else {
+                        return Err(Error::invalid(
+                            format!("settings.config.{k}"),
+                            k,
+                            "no such engine config field",
+                        ));
+                    };
+                    *slot = v.clone();
+                }
+                serde_json::from_value(base).map_err(|e| {
+                    Error::invalid("settings.config", "engine config", e.to_string())
+                })?
+            }
+        };
+        config.forgetting = Forgetting::half_life(half_life_days)?;
+        if let Some(o) = self.objective {
+            config.objective = o;
+        }
+        if let Some(f) = self.exploration_floor {
+            config.exploration_floor = f;
+        }
+        match &self.calendar {
+            CalendarSource::None => {}
+            CalendarSource::Events(e) => config.events = e.clone(),
+            CalendarSource::Scenario => {
+                let Some(sc) = scenario else {
+                    return Err(Error::invalid(
+                        "settings.calendar",
+                        "scenario",
+                        "needs the scenario the strategy runs on",
+                    ));
+                };
+                config.events = scenario_calendar(sc)?;
+            }
+        }
+        config.validate()?;
+        Ok(config)
+    }
+}
+
+/// The scenario's market events as the engine's calendar (traffic and conversion factors).
+///
+/// # Errors
+/// [`Error::InvalidValue`] naming the event for one the engine's calendar cannot hold (more
+/// than 14 days, a factor outside [0.1, 10]).
+pub fn scenario_calendar(scenario: &Scenario) -> Result<Vec<CalendarEvent>> {
+    scenario
+        .truth()
+        .market()
+        .events
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            CalendarEvent::new(e.name.clone(), e.date, e.days, e.traffic, e.conversion).map_err(
+                |err| {
+                    Error::invalid(
+                        format!("market.events[{i}]"),
+                        &e.name,
+                        format!("cannot be told to the engine: {err}"),
+                    )
+                },
+            )
+        })
+        .collect()
 }
 
 /// The operator's settings, never changed.
@@ -752,5 +981,25 @@ mod tests {
                 .unwrap()
                 .reads_truth()
         );
+    }
+
+    #[test]
+    fn strategy_files_name_builtins_and_settings() {
+        let e = strategies_from_json(
+            r#"[{"name": "static"},
+                {"name": "told", "builtin": "thompson", "settings": {"calendar": "scenario"}}]"#,
+        )
+        .unwrap();
+        assert_eq!(e.len(), 2);
+        assert_eq!(e[1].params["settings"]["calendar"], "scenario");
+        assert_eq!(e[1].params["policy"]["kind"], "thompson");
+        for bad in [
+            r#"[{"name": "static", "settings": {}}]"#,
+            r#"[{"name": "x"}]"#,
+            r#"[{"name": "static"}, {"name": "static"}]"#,
+            r#"[{"name": "ucb", "settings": {"calendr": "scenario"}}]"#,
+        ] {
+            assert!(strategies_from_json(bad).is_err(), "{bad}");
+        }
     }
 }

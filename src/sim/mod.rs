@@ -3,7 +3,8 @@
 //! A [`Scenario`] is an [`Account`](crate::Account) plus the truth of its market; a [`Market`]
 //! runs it hour by hour under a strategy's [`Controls`] and returns [`HourOutcome`]s, which
 //! [`outcomes_to_report`] turns into the [`Report`](crate::Report)s an engine observes. The
-//! [`oracle()`] scores a run against the best fixed allocation in hindsight.
+//! [`budget_oracle()`] gives each day's ceiling and the bids and budgets that reach it (the
+//! reference of `compare`'s regret); [`oracle()`] the best fixed allocation in hindsight.
 //!
 //! ```
 //! use adbandit::sim::{Controls, Fidelity, Granularity, Market, Scenario, outcomes_to_report};

@@ -19,15 +19,18 @@
 //!   expected spend; [`OracleDay::ceiling`] is the bound, and [`BudgetOracle::value`] (their
 //!   sum) is the reference of `compare`'s `regret` column. Limits: bids on the grid, bid
 //!   multipliers of at most 1 on top of the schedule.
-//! - **The play.** Bidding exactly at the ceiling's `lambda` with budgets equal to expected spend
-//!   leaves money unspent: a plan's day spend is random (Poisson queries, clicks and prices)
-//!   and the budget stop cuts the days above the budget while the days below stay below, so
-//!   realised spend is `E[min(S, B)] < B`. The oracle therefore bids for somewhat more demand
-//!   than the budget: among multipliers `lambda x f` (`f` from 1 down to 0.5) it takes the one
-//!   whose *capped* value is highest, estimated per plan from the normal approximation of day
-//!   spend (variance `sum clicks x CPC^2`, compound Poisson) as `V_p x E[min(S_p, B_p)] / E[S_p]`,
-//!   with plan budgets `B_p` splitting `B` in proportion to expected spend. Bids change by hour
-//!   group ([`BudgetOracle::apply_hour`]).
+//! - **The play** ([`OraclePlayer`]). Bidding at the ceiling's `lambda` all day with budgets
+//!   equal to expected spend leaves money unspent: a plan's day spend is random (Poisson
+//!   queries, clicks and prices) and the budget stop cuts the days above the budget while the
+//!   days below stay below, so realised spend is `E[min(S, B)] < B` (about a fifth short for
+//!   the fixed oracle on a starved market, where quiet weekdays also underspend a budget
+//!   sized for the average day). The player therefore splits the day's budget over plans in
+//!   proportion to expected spend at `lambda`, and before every hour re-solves each plan's
+//!   own multiplier on the rest of the day: the expected spend of the remaining hours (the
+//!   units' options scaled by their remaining queries) meets the rest of the plan's budget
+//!   plus half a standard deviation of that spend (compound Poisson: `clicks x CPC^2`), so a
+//!   slow morning is made up in the evening and the budget stop, not a slow day, ends the
+//!   spend. Bids change by hour group.
 //!
 //! # The fixed oracle ([`oracle()`])
 //! The best fixed allocation in hindsight, computed from the truth.
