@@ -463,6 +463,7 @@ fn canonical_ids_are_verbatim() {
         .map(|k| ReportRow {
             date: Date::from_ymd(2026, 1, 1).unwrap(),
             hour: None,
+            days: 1,
             plan: PlanId::new("--"),
             keyword: Some(KeywordId::new(*k)),
             stats: Stats::default(),

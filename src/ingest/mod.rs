@@ -1319,6 +1319,7 @@ impl Reader<'_> {
             rows.push(ReportRow {
                 date: Date::from_days(k.0),
                 hour: (k.1 != NO_HOUR).then_some(k.1),
+                days: 1,
                 plan: plans[k.2 as usize].id.clone(),
                 keyword: (k.3 != NO_KW).then(|| keywords[k.3 as usize].id.clone()),
                 stats,
