@@ -226,7 +226,13 @@ fn fixtures_in_every_layout_analyse() {
         ("amazon_sp_search_terms.csv", Options::default()),
         ("taobao_keyword_gbk.csv", Options::default()),
         ("canonical.csv", Options::default()),
-        ("google_campaign.csv", Options::default()),
+        (
+            "google_campaign.csv",
+            Options {
+                mode: adbandit::ingest::Mode::Lenient,
+                ..Options::default()
+            },
+        ),
     ] {
         let got = ingest::read_path(fixture(name), &opts).unwrap();
         let a =
