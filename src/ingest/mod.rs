@@ -573,7 +573,13 @@ impl std::hash::Hasher for FxHasher {
         self.0
     }
     fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.write_u64(u64::from_le_bytes(w));
+        }
+        for &b in chunks.remainder() {
             self.write_u64(u64::from(b));
         }
     }
@@ -639,7 +645,7 @@ struct Reader<'a> {
     terms: HashMap<(Key, String), Acc>,
     /// Per key (and search term), the signatures of the segment cells seen (device, ad
     /// group...): a second row with the same key and signature is a duplicate, not a segment.
-    segments: HashMap<(Key, u64), Vec<u64>, FxBuild>,
+    segments: HashSet<(Key, u64, u64), FxBuild>,
     /// Columns whose cells tell segments apart (not fields, not derived rates).
     segment_cols: Vec<usize>,
     /// Days each row covers when the file has no date column.
@@ -1113,7 +1119,7 @@ fn read_text(text: &str, file: &str, encoding: TextEncoding, opts: &Options) -> 
         keywords: Vec::new(),
         acc: HashMap::default(),
         terms: HashMap::new(),
-        segments: HashMap::default(),
+        segments: HashSet::default(),
         segment_cols,
         file_days,
         layout,
@@ -1351,7 +1357,7 @@ impl Reader<'_> {
     /// A hash of the cells that tell segments apart (device, network, ad group...).
     fn segment_signature(&self, rec: &csv::StringRecord) -> u64 {
         use std::hash::{Hash, Hasher};
-        let mut h = std::collections::hash_map::DefaultHasher::new();
+        let mut h = FxHasher::default();
         for &i in &self.segment_cols {
             rec.get(i).unwrap_or("").trim().hash(&mut h);
         }
@@ -1566,13 +1572,12 @@ impl Reader<'_> {
         // Same key (and search term) and the same segment cells: the row is there twice.
         let term_hash = term.map_or(0, |t| {
             use std::hash::{Hash, Hasher};
-            let mut h = std::collections::hash_map::DefaultHasher::new();
+            let mut h = FxHasher::default();
             t.hash(&mut h);
             h.finish()
         });
         let sig = self.segment_signature(rec);
-        let seen = self.segments.entry((key, term_hash)).or_default();
-        if seen.contains(&sig) {
+        if !self.segments.insert((key, term_hash, sig)) {
             return Err(RowError {
                 column: String::new(),
                 reason: "a second row for the same day, campaign, keyword and segment: a duplicated row (a restated or twice-exported line), not a segment to add".into(),
@@ -1580,7 +1585,6 @@ impl Reader<'_> {
                 code: "duplicate_row",
             });
         }
-        seen.push(sig);
         // The file-wide sum did not overflow and every value is non-negative, so no per-key
         // sum can overflow: commit without further checks.
         if let Some(term) = term {
