@@ -58,6 +58,12 @@ use crate::sim::{
     Scenario, Truth,
 };
 
+const ZERO: Estimate = Estimate {
+    value: 0.0,
+    lo: 0.0,
+    hi: 0.0,
+};
+
 /// Relative tolerances of the calibration check.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Tolerances {
@@ -657,8 +663,9 @@ pub fn calibrate(account: &Account, report: &Report, opts: &TwinOptions) -> Resu
             keyword: r.keyword.clone().unwrap_or_else(|| KeywordId::new("")),
             plan: r.plan.clone(),
             ctr: r.ctr,
-            cvr: r.cvr,
-            aov: r.aov,
+            // The twin's analysis runs on the revenue objective, which shows every estimate.
+            cvr: r.cvr.unwrap_or(ZERO),
+            aov: r.aov.unwrap_or(ZERO),
             top_ctr: r.ctr.value,
             volume: 0.0,
             rival_median: 1.0,
