@@ -67,6 +67,7 @@ fn engine(plans: usize, per_plan: usize) -> (Engine, Date) {
         rows.push(ReportRow {
             date: day,
             hour: None,
+            days: 1,
             plan: p,
             keyword: Some(k),
             stats,

@@ -32,7 +32,7 @@
 //! for _ in 0..3 {
 //!     // In a service this report comes from the platform (or `adbandit::ingest`).
 //!     let row = |plan: &str, kw: &str, clicks, orders, revenue| ReportRow {
-//!         date: day, hour: None, plan: PlanId::new(plan), keyword: Some(KeywordId::new(kw)),
+//!         date: day, hour: None, days: 1, plan: PlanId::new(plan), keyword: Some(KeywordId::new(kw)),
 //!         stats: Stats::new(4_000, clicks, orders, y(150), y(revenue)).unwrap(),
 //!     };
 //!     engine.observe(&Report::new(vec![row("dress", "d1", 200, 20, 2_000), row("shoe", "s1", 120, 3, 240)])?)?;

@@ -2,10 +2,10 @@
 
 use std::path::PathBuf;
 
-use adbandit::Error;
 use adbandit::analysis::args::parse_analyze;
 use adbandit::analysis::{Analysis, AnalysisOptions, CSV_COLUMNS, Level, analyze, prepare};
 use adbandit::ingest::{self, Mode, Options};
+use adbandit::{Date, Error, Money, Objective};
 
 fn fixture(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -49,13 +49,14 @@ fn analysed() -> Analysis {
 fn check_intervals(a: &Analysis) {
     for r in a.rows() {
         for (what, e) in [
-            ("ctr", r.ctr),
+            ("ctr", Some(r.ctr)),
             ("cvr", r.cvr),
             ("aov", r.aov),
-            ("cpc", r.cpc),
+            ("cpc", Some(r.cpc)),
             ("cpa", r.cpa),
             ("roi", r.roi),
         ] {
+            let Some(e) = e else { continue };
             assert!(
                 e.lo.is_finite() && e.hi.is_finite() && e.contains(e.value),
                 "{} {what}: {e:?}",
@@ -63,7 +64,7 @@ fn check_intervals(a: &Analysis) {
             );
             assert!(e.lo >= 0.0, "{} {what}: {e:?}", r.name);
         }
-        assert!(r.ctr.hi <= 1.0 && r.cvr.hi <= 1.0);
+        assert!(r.ctr.hi <= 1.0 && r.cvr.is_none_or(|c| c.hi <= 1.0));
     }
 }
 
@@ -82,30 +83,38 @@ fn intervals_contain_estimates_and_few_clicks_means_wide() {
     let (big, small) = (kw("a1"), kw("a3"));
     assert_eq!((small.clicks, small.conversions), (3, 0));
     // 0 of 3 clicks converted: not a 0% CVR, but its plan's level with a wide interval.
-    assert!(small.cvr.value > 0.01, "{:?}", small.cvr);
-    assert!(small.cvr.lo < small.cvr.value && small.cvr.hi > 0.03);
+    assert!(small.cvr.unwrap().value > 0.01, "{:?}", small.cvr);
+    assert!(small.cvr.unwrap().lo < small.cvr.unwrap().value && small.cvr.unwrap().hi > 0.03);
     assert!(
-        small.cvr.width() > 1.5 * big.cvr.width(),
+        small.cvr.unwrap().width() > 1.5 * big.cvr.unwrap().width(),
         "{:?} vs {:?}",
         small.cvr,
         big.cvr
     );
     assert!(
-        small.roi.width() > 1.5 * big.roi.width(),
+        small.roi.unwrap().width() > 1.5 * big.roi.unwrap().width(),
         "{:?} {:?}",
         small.roi,
         big.roi
     );
     // The big keyword's estimates sit near its observed rates.
-    assert!((big.cvr.value - 0.05).abs() < 0.01, "{:?}", big.cvr);
-    assert!(big.roi.contains(big.observed.roi.unwrap()), "{:?}", big.roi);
+    assert!(
+        (big.cvr.unwrap().value - 0.05).abs() < 0.01,
+        "{:?}",
+        big.cvr
+    );
+    assert!(
+        big.roi.unwrap().contains(big.observed.roi.unwrap()),
+        "{:?}",
+        big.roi
+    );
     assert!((big.cpc.value - 0.5).abs() < 0.05);
     // Totals are the report's.
     assert_eq!(a.account.clicks, 7 * (200 + 120 + 100 + 60) + 3);
     assert!((a.account.cost - (7.0 * 280.0 + 1.5)).abs() < 1e-6);
     // Observed plan A ROI ~ 7.4 vs B ~ 2.3: A ranks first.
     assert_eq!(a.plans[a.plan_ranking[0]].plan.as_str(), "A");
-    assert_eq!(a.plans[0].roi_rank, 1);
+    assert_eq!(a.plans[0].rank, 1);
 }
 
 #[test]
@@ -119,10 +128,10 @@ fn rankings_are_ordered() {
         seen.sort_unstable();
         assert_eq!(seen, (0..rows.len()).collect::<Vec<_>>());
         for w in ranking.windows(2) {
-            assert!(rows[w[0]].roi.value >= rows[w[1]].roi.value);
+            assert!(rows[w[0]].roi.unwrap().value >= rows[w[1]].roi.unwrap().value);
         }
         for (pos, &i) in ranking.iter().enumerate() {
-            assert_eq!(rows[i].roi_rank, pos + 1);
+            assert_eq!(rows[i].rank, pos + 1);
         }
     }
 }
@@ -159,7 +168,13 @@ fn csv_json_svg_parse_back() {
     let a = analysed();
     let mut buf = Vec::new();
     a.write_csv(&mut buf).unwrap();
-    let mut rd = csv::Reader::from_reader(buf.as_slice());
+    let text = String::from_utf8(buf).unwrap();
+    let (first, body) = text.split_once('\n').unwrap();
+    assert!(
+        first.starts_with("# Objective: maximise revenue"),
+        "{first}"
+    );
+    let mut rd = csv::Reader::from_reader(body.as_bytes());
     assert_eq!(
         rd.headers().unwrap().iter().collect::<Vec<_>>(),
         CSV_COLUMNS
@@ -169,7 +184,7 @@ fn csv_json_svg_parse_back() {
     for (rec, row) in recs.iter().zip(a.rows()) {
         let roi: f64 = rec[24].parse().unwrap();
         let (lo, hi): (f64, f64) = (rec[25].parse().unwrap(), rec[26].parse().unwrap());
-        assert!((roi - row.roi.value).abs() <= 1e-12 * roi.abs().max(1.0));
+        assert!((roi - row.roi.unwrap().value).abs() <= 1e-12 * roi.abs().max(1.0));
         assert!(lo <= roi && roi <= hi);
         assert_eq!(rec[5].parse::<u64>().unwrap(), row.clicks);
     }
@@ -226,7 +241,13 @@ fn fixtures_in_every_layout_analyse() {
         ("amazon_sp_search_terms.csv", Options::default()),
         ("taobao_keyword_gbk.csv", Options::default()),
         ("canonical.csv", Options::default()),
-        ("google_campaign.csv", Options::default()),
+        (
+            "google_campaign.csv",
+            Options {
+                mode: adbandit::ingest::Mode::Lenient,
+                ..Options::default()
+            },
+        ),
     ] {
         let got = ingest::read_path(fixture(name), &opts).unwrap();
         let a =
@@ -311,4 +332,148 @@ fn same_seed_same_analysis() {
     assert_ne!(a.keywords[0].roi, c.keywords[0].roi);
     // Closed-form intervals do not depend on the seed.
     assert_eq!(a.keywords[0].ctr, c.keywords[0].ctr);
+}
+
+fn report_fixture(name: &str) -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/reports")
+        .join(name)
+}
+
+#[test]
+fn an_account_without_revenue_works_on_conversions() {
+    let got = ingest::read_path(
+        report_fixture("google_keywords_week_no_day_no_revenue.csv"),
+        &Options::default(),
+    )
+    .unwrap();
+    let a = analyze(&got, &AnalysisOptions::default()).unwrap();
+    assert_eq!(a.objective, Objective::MaxConversions);
+    let table = a.table(10);
+    assert!(
+        table
+            .lines()
+            .next()
+            .unwrap()
+            .starts_with("Objective: maximise conversions; ranked by CPA"),
+        "{table}"
+    );
+    // No ROI anywhere, ranked by CPA (lowest first).
+    assert!(
+        a.rows()
+            .all(|r| r.roi.is_none() && r.aov.is_none() && r.cpa.is_some())
+    );
+    for w in a.keyword_ranking.windows(2) {
+        assert!(a.keywords[w[0]].cpa.unwrap().value <= a.keywords[w[1]].cpa.unwrap().value);
+    }
+    // The keyword with 24 of the 55 conversions is not paused, and no reason states a
+    // rate above 100%.
+    let d = a.recommendation.as_ref().unwrap();
+    assert!(d.pauses.is_empty(), "{:?}", d.pauses);
+    // A week's row: the recommendation is for the day after the week, budgets per day.
+    assert_eq!(d.date, Date::from_ymd(2024, 2, 8).unwrap());
+    let p = prepare(&got).unwrap();
+    let solar = p
+        .account
+        .plan(&adbandit::PlanId::new("Solar Leads"))
+        .unwrap();
+    // Highest daily spend: 2,363.70 over 7 days = 337.67.., rounded up to a cent.
+    assert_eq!(solar.daily_budget, Money::from_micros(337_680_000));
+    // No currency in the file: said, not assumed.
+    assert_eq!(a.currency, "XXX");
+    assert!(table.contains("currency not stated"));
+    // CSV: the objective line first, money in cents, no ROI.
+    let mut buf = Vec::new();
+    a.write_csv(&mut buf).unwrap();
+    let text = String::from_utf8(buf).unwrap();
+    assert!(text.starts_with("# Objective: maximise conversions"));
+    assert!(text.contains(",2603.70,"), "{text}");
+    // JSON carries the objective; an SVG title too.
+    assert!(
+        a.to_json()
+            .unwrap()
+            .contains("\"objective_note\": \"Objective: maximise conversions")
+    );
+    assert!(a.svg(Level::Plan).contains("CPA (cost / conversion)"));
+    // Asking for a revenue objective on a file without revenue is an error, not ROI 0.
+    let err = analyze(
+        &got,
+        &AnalysisOptions {
+            objective: Some(Objective::TargetRoi { roi: 3.0 }),
+            ..AnalysisOptions::default()
+        },
+    )
+    .unwrap_err();
+    assert!(
+        matches!(err, adbandit::Error::InvalidParameter { .. }),
+        "{err}"
+    );
+}
+
+#[test]
+fn target_cpa_pauses_in_cpa_terms_and_holds_raises_that_miss() {
+    let got = ingest::read_path(
+        report_fixture("google_keywords_week_no_day_no_revenue.csv"),
+        &Options::default(),
+    )
+    .unwrap();
+    let a = analyze(
+        &got,
+        &AnalysisOptions {
+            objective: Some(Objective::TargetCpa {
+                cpa: Money::from_units(40).unwrap(),
+            }),
+            currency: Some("usd".into()),
+            ..AnalysisOptions::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(a.currency, "USD");
+    assert!(a.objective_note.contains("target CPA 40"));
+    let d = a.recommendation.as_ref().unwrap();
+    for p in &d.pauses {
+        let m = p.reason.message();
+        assert!(
+            m.contains("CPA") && m.contains("target CPA 40.00") && !m.contains("conversion rate"),
+            "{m}"
+        );
+    }
+    // No bid raised on a keyword that misses the target with >= 95% probability.
+    for b in &d.bids {
+        let r = a
+            .keywords
+            .iter()
+            .find(|r| r.keyword.as_ref() == Some(&b.keyword))
+            .unwrap();
+        if r.p_miss_target.unwrap() >= 0.95 {
+            assert!(b.to <= b.from, "{} raised: {}", r.name, b.reason.message());
+        }
+    }
+    // "battery storage" (0 of 61 clicks converted) misses a CPA of 40 almost surely.
+    let battery = a
+        .keywords
+        .iter()
+        .find(|r| r.name == "battery storage")
+        .unwrap();
+    assert!(battery.p_miss_target.unwrap() > 0.95, "{battery:?}");
+    // Budgets and bids in whole cents.
+    assert!(d.budgets.iter().all(|b| b.to.micros() % 10_000 == 0));
+    assert!(d.bids.iter().all(|b| b.to.micros() % 10_000 == 0));
+}
+
+#[test]
+fn no_conversions_means_clicks() {
+    let got = ingest::read_path(
+        report_fixture("facebook_leads_renamed.csv"),
+        &Options::default(),
+    )
+    .unwrap();
+    let a = analyze(&got, &AnalysisOptions::default()).unwrap();
+    assert_eq!(a.objective, Objective::MaxClicks);
+    assert!(a.objective_note.contains("neither conversions nor revenue"));
+    assert!(
+        a.rows()
+            .all(|r| r.cvr.is_none() && r.roi.is_none() && r.cpa.is_none())
+    );
+    assert!(a.table(5).contains("best CPC first"));
 }

@@ -34,6 +34,7 @@ fn row(
     ReportRow {
         date,
         hour: None,
+        days: 1,
         plan: PlanId::new(plan),
         keyword: Some(KeywordId::new(kw)),
         stats: Stats::new(imp, clicks, conv, y(cost), y(rev)).unwrap(),
@@ -534,6 +535,7 @@ fn report_for(c: &Case, day: usize) -> Report {
             Some(ReportRow {
                 date,
                 hour: None,
+                days: 1,
                 plan: plan.id.clone(),
                 keyword: Some(kw.id.clone()),
                 stats: Stats::new(imp, clicks, conv, y(cost), y(conv as f64 * aov)).ok()?,

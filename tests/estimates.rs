@@ -32,6 +32,7 @@ fn fit(account: &Account, daily: &[(&str, Stats)], days: i32) -> AccountEstimate
             .map(|(k, s)| ReportRow {
                 date: start.add_days(d),
                 hour: None,
+                days: 1,
                 plan: PlanId::new("p"),
                 keyword: Some(KeywordId::new(*k)),
                 stats: *s,

@@ -150,6 +150,7 @@ fn report() -> impl Strategy<Value = Report> {
         .prop_map(|(day, hour, plan, kw, stats)| ReportRow {
             date: Date::from_days(day),
             hour,
+            days: 1,
             plan: PlanId::new(plan),
             keyword: kw.filter(|k| !k.trim().is_empty()).map(KeywordId::new),
             stats,

@@ -107,6 +107,7 @@ fn report_strategy() -> impl Strategy<Value = Report> {
         Report::from_rows_summed(rows.into_iter().map(|(d, p, k, s)| ReportRow {
             date: Date::from_days(20_000 + d),
             hour: None,
+            days: 1,
             plan: PlanId::new(format!("p{p}")),
             keyword: Some(KeywordId::new(format!("k{k}"))),
             stats: s,

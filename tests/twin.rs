@@ -100,7 +100,7 @@ fn twin_recovers_a_known_scenario() {
             }
         }
         println!("plan {} aov {:?} true {:.2}", p.plan, p.aov, rev / conv);
-        covered += usize::from(p.aov.contains(rev / conv));
+        covered += usize::from(p.aov.unwrap().contains(rev / conv));
     }
     assert!(covered >= 2, "plan AOV coverage {covered}/3");
 
@@ -241,6 +241,13 @@ fn strategies_compare_on_the_twin_with_a_label() {
     assert!(got.calibration_passed);
     let json = got.to_json().unwrap();
     assert!(json.contains("SIMULATION of account"));
+    // The verdict is in every output: table, JSON, each CSV and each plot.
+    assert!(
+        got.verdict
+            .starts_with("On the twin, the best engine strategy is")
+    );
+    assert!(table.contains(&got.verdict));
+    assert!(json.contains("\"verdict\": \"On the twin"));
     let dir = std::env::temp_dir().join(format!("adbandit-twin-cmp-{}", std::process::id()));
     got.write_all(&dir).unwrap();
     for f in [
@@ -251,11 +258,16 @@ fn strategies_compare_on_the_twin_with_a_label() {
         "summary.csv",
     ] {
         assert!(dir.join(f).is_file(), "{f}");
+        if f.ends_with(".csv") {
+            let text = std::fs::read_to_string(dir.join(f)).unwrap();
+            assert!(text.starts_with("# On the twin"), "{f}");
+        }
     }
     #[cfg(feature = "plots")]
     for p in got.write_plots(&dir).unwrap() {
         let svg = std::fs::read_to_string(&p).unwrap();
         assert!(svg.contains("simulated twin"), "{}", p.display());
+        assert!(svg.contains("<title>On the twin"), "{}", p.display());
     }
     let _ = std::fs::remove_dir_all(&dir);
 
@@ -269,7 +281,15 @@ fn strategies_compare_on_the_twin_with_a_label() {
     };
     let b = compare_on_twin(&bad, &small).unwrap();
     assert!(!b.calibration_passed);
-    assert!(b.table().contains("NOT trustworthy"));
+    let t = b.table();
+    assert!(t.contains("NOT trustworthy"));
+    // After a failed check: the failing line and why, and no claim of significance.
+    assert!(
+        t.contains("Failing calibration lines:") && t.contains("account impressions"),
+        "{t}"
+    );
+    assert!(!t.contains("95% confidence"), "{t}");
+    assert!(b.verdict.starts_with("Calibration FAILED"));
     for (days, seeds) in [(0, 2), (367, 2), (7, 0)] {
         assert!(matches!(
             compare_on_twin(
@@ -418,4 +438,60 @@ fn warm_started_engines_start_from_the_report() {
         rev(&warm, "thompson").to_bits(),
         rev(&cold, "thompson").to_bits()
     );
+}
+
+/// A campaign-level report (no keywords) calibrates: each plan is one plan-level keyword,
+/// and the check covers every campaign.
+#[test]
+fn a_campaign_report_calibrates_a_plan_level_twin() {
+    let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/reports/amazon_sp_campaign_week.csv");
+    let got = adbandit::ingest::read_path(path, &Default::default()).unwrap();
+    assert!(got.keywords.is_empty());
+    let twin = adbandit::twin::calibrate_ingested(&got, &TwinOptions::default()).unwrap();
+    let plans = twin.scenario.account().plans();
+    assert_eq!(plans.len(), 3);
+    assert!(
+        plans
+            .iter()
+            .all(|p| p.keywords.len() == 1 && p.keywords[0].id.as_str().ends_with("|plan-level"))
+    );
+    // The replay covers every campaign: one plan line per plan and metric, and the account
+    // line's report figure is the whole report's.
+    for p in plans {
+        assert!(
+            twin.check
+                .lines
+                .iter()
+                .any(|l| l.scope == format!("plan {}", p.id))
+        );
+    }
+    let acc = &twin.check.lines[0];
+    assert_eq!(
+        (acc.scope.as_str(), acc.metric.as_str()),
+        ("account", "impressions")
+    );
+    assert!((acc.report - (18_220.0 + 40_115.0 + 2_104.0)).abs() < 1e-9);
+    assert!(twin.check.passed(), "{}", twin.check.table());
+    // Seven days of a week's row, per day.
+    assert_eq!(twin.check.days, 7);
+    // A search-term report's auto-targeting rows (plan level) are in the twin's check too.
+    let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/ingest/amazon_sp_search_terms.csv");
+    let got = adbandit::ingest::read_path(path, &Default::default()).unwrap();
+    let twin = adbandit::twin::calibrate_ingested(&got, &TwinOptions::default()).unwrap();
+    let cost: f64 = got
+        .report
+        .rows()
+        .iter()
+        .map(|r| r.stats.cost().units())
+        .sum();
+    let acc = twin
+        .check
+        .lines
+        .iter()
+        .find(|l| l.scope == "account" && l.metric == "cost")
+        .unwrap();
+    assert!((acc.report - cost).abs() < 1e-9, "{} vs {cost}", acc.report);
+    assert!(twin.check.lines.iter().any(|l| l.scope == "plan SP Auto"));
 }

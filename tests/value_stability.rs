@@ -104,6 +104,7 @@ fn an_engine_decision_is_pinned() {
         .map(|i| ReportRow {
             date: d,
             hour: None,
+            days: 1,
             plan: PlanId::new(format!("p{i}")),
             keyword: Some(KeywordId::new(format!("k{i}"))),
             stats: Stats::new(1000, 40 + 10 * i, 2 + i, y(40), y(100 + 50 * i as i64)).unwrap(),

@@ -87,9 +87,10 @@ impl ReadArgs {
             mode: if self.lenient {
                 Mode::Lenient
             } else {
-                Mode::Strict
+                Mode::Standard
             },
             date: None,
+            period: None,
         })
     }
 }

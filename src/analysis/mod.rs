@@ -33,13 +33,15 @@ use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::{Decision, Engine, EngineConfig};
+use crate::engine::{Decision, Engine, EngineConfig, Reason, ReasonCode};
 use crate::error::{Error, Result};
 use crate::estimate::evidence::Counts;
 use crate::estimate::shrinkage::fit_order_value_prior;
 use crate::estimate::{AccountEstimates, ArmEstimate, OrderValuePosterior, OrderValuePrior};
 use crate::ingest::{AccountDefaults, Ingested};
-use crate::model::{Account, Date, Keyword, KeywordId, PlanId, Report, ReportRow, Stats};
+use crate::model::{
+    Account, Date, Keyword, KeywordId, Objective, PlanId, Report, ReportRow, Stats,
+};
 use crate::money::Money;
 use crate::rng::stream;
 
@@ -118,18 +120,21 @@ pub struct Row {
     pub observed: Observed,
     /// Click-through rate.
     pub ctr: Estimate,
-    /// Conversion rate.
-    pub cvr: Estimate,
-    /// Mean order value.
-    pub aov: Estimate,
+    /// Conversion rate; `None` when the report has no conversions.
+    pub cvr: Option<Estimate>,
+    /// Mean order value; `None` when the report has no revenue.
+    pub aov: Option<Estimate>,
     /// Cost per click.
     pub cpc: Estimate,
-    /// Cost per conversion.
-    pub cpa: Estimate,
-    /// Revenue / cost.
-    pub roi: Estimate,
-    /// 1-based rank by ROI (posterior median) among rows of its level.
-    pub roi_rank: usize,
+    /// Cost per conversion; `None` when the report has no conversions.
+    pub cpa: Option<Estimate>,
+    /// Revenue / cost; `None` when the report has no revenue (unknown, not 0).
+    pub roi: Option<Estimate>,
+    /// Posterior probability that the row misses the objective's target (ROI below the
+    /// target or break-even, CPA above the target CPA); `None` without a target.
+    pub p_miss_target: Option<f64>,
+    /// 1-based rank among rows of its level by the objective's measure ([`Analysis::ranked_by`]).
+    pub rank: usize,
 }
 
 /// Settings of [`analyze`].
@@ -145,6 +150,12 @@ pub struct AnalysisOptions {
     pub engine: EngineConfig,
     /// Whether to run the engine for tomorrow's recommendation.
     pub recommend: bool,
+    /// The objective to analyse and recommend for; `None` fits it to the data (revenue:
+    /// maximise revenue; conversions without revenue: maximise conversions; neither:
+    /// maximise clicks). An objective that needs a column the report lacks is an error.
+    pub objective: Option<Objective>,
+    /// The currency, when the file does not say (or to override it); never assumed.
+    pub currency: Option<String>,
 }
 
 impl Default for AnalysisOptions {
@@ -155,6 +166,8 @@ impl Default for AnalysisOptions {
             seed: 42,
             engine: EngineConfig::default(),
             recommend: true,
+            objective: None,
+            currency: None,
         }
     }
 }
@@ -164,7 +177,13 @@ impl Default for AnalysisOptions {
 pub struct Analysis {
     /// The file analysed.
     pub file: String,
-    /// Currency of money columns.
+    /// The objective the analysis ranks by and the engine recommends for.
+    pub objective: Objective,
+    /// One line saying which objective and why (from the data or the options); first in
+    /// every output.
+    pub objective_note: String,
+    /// Currency of money columns (`XXX`, ISO 4217's "no currency", when neither the file
+    /// nor the options say; the outputs then say so).
     pub currency: String,
     /// First and last date of the report.
     pub period: Option<(Date, Date)>,
@@ -176,9 +195,9 @@ pub struct Analysis {
     pub plans: Vec<Row>,
     /// Per keyword, in account order.
     pub keywords: Vec<Row>,
-    /// Indexes into `plans`, best ROI first.
+    /// Indexes into `plans`, best first by [`Analysis::ranked_by`].
     pub plan_ranking: Vec<usize>,
-    /// Indexes into `keywords`, best ROI first.
+    /// Indexes into `keywords`, best first.
     pub keyword_ranking: Vec<usize>,
     /// The engine's decision for the day after the report (budgets, bids, pauses, flags).
     pub recommendation: Option<Decision>,
@@ -191,7 +210,8 @@ pub struct Analysis {
 pub struct Prepared {
     /// The account, with budgets and bids from the file or inferred (see `notes`).
     pub account: Account,
-    /// The report, rows of keywords not in the account moved to plan level.
+    /// The report in one-day rows (period rows spread over their days, see
+    /// [`Report::split_days`]), rows of keywords not in the account moved to plan level.
     pub report: Report,
     /// Plans whose budget came from the file.
     pub budget_known: Vec<bool>,
@@ -199,10 +219,104 @@ pub struct Prepared {
     pub notes: Vec<String>,
 }
 
-fn money(units: f64, what: &str) -> Result<Money> {
-    Money::from_units_f64((units * 100.0).ceil() / 100.0)
-        .map_err(|_| Error::invalid(what, units, "cannot be expressed as money"))
+/// What the objective counts, which decides the measures shown and the ranking.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Clicks,
+    Conversions,
+    Revenue,
 }
+
+fn kind(o: Objective) -> Kind {
+    match o {
+        Objective::MaxClicks => Kind::Clicks,
+        Objective::MaxConversions | Objective::TargetCpa { .. } => Kind::Conversions,
+        Objective::MaxRevenue | Objective::TargetRoi { .. } => Kind::Revenue,
+    }
+}
+
+/// The objective for a report with (or without) conversions and revenue, and the line that
+/// says so.
+///
+/// # Errors
+/// [`Error::InvalidParameter`] for an objective that needs a column the report lacks.
+pub fn fit_objective(
+    has_conversions: bool,
+    has_revenue: bool,
+    wanted: Option<Objective>,
+) -> Result<(Objective, String)> {
+    let data = match (has_conversions, has_revenue) {
+        (_, true) => "the report has revenue",
+        (true, false) => {
+            "the report has conversions but no revenue column, so ROI is unknown (not 0) and nothing is ranked or raised on it"
+        }
+        (false, false) => {
+            "the report has neither conversions nor revenue, so only clicks can be judged"
+        }
+    };
+    let o = match wanted {
+        Some(o) => {
+            let k = kind(o);
+            if (k == Kind::Revenue && !has_revenue) || (k == Kind::Conversions && !has_conversions)
+            {
+                return Err(Error::parameter(
+                    "objective",
+                    format!("{o:?}"),
+                    format!("needs a column the report lacks: {data}"),
+                ));
+            }
+            o
+        }
+        None if has_revenue => Objective::MaxRevenue,
+        None if has_conversions => Objective::MaxConversions,
+        None => Objective::MaxClicks,
+    };
+    let what = match o {
+        Objective::MaxClicks => "maximise clicks; ranked by CPC".to_string(),
+        Objective::MaxConversions => "maximise conversions; ranked by CPA".to_string(),
+        Objective::TargetCpa { cpa } => format!("target CPA {cpa}; ranked by CPA"),
+        Objective::MaxRevenue => "maximise revenue; ranked by ROI (revenue / cost)".to_string(),
+        Objective::TargetRoi { roi } => format!("target ROI {roi}; ranked by ROI (revenue / cost)"),
+    };
+    let whence = if wanted.is_some() {
+        "as asked"
+    } else {
+        "fitted to the data"
+    };
+    Ok((o, format!("Objective: {what} ({whence}: {data})")))
+}
+
+/// Digits after the point of a currency's minor unit (ISO 4217): 0 for JPY, KRW...; 3 for
+/// BHD, KWD...; else 2.
+pub fn minor_digits(currency: &str) -> usize {
+    match currency {
+        "JPY" | "KRW" | "VND" | "CLP" | "ISK" | "PYG" | "UGX" | "XAF" | "XOF" => 0,
+        "BHD" | "KWD" | "OMR" | "JOD" | "TND" | "IQD" | "LYD" => 3,
+        _ => 2,
+    }
+}
+
+/// `units` rounded to the currency's minor unit, for text and CSV.
+pub fn format_money(units: f64, currency: &str) -> String {
+    format!("{units:.*}", minor_digits(currency))
+}
+
+fn money(units: f64, what: &str) -> Result<Money> {
+    let m = Money::from_units_f64(units)
+        .map_err(|_| Error::invalid(what, units, "cannot be expressed as money"))?;
+    Ok(ceil_cent(m))
+}
+
+/// Rounded up to a whole cent in integer micros (a float round trip gave `700.000001`).
+fn ceil_cent(m: Money) -> Money {
+    const CENT: i64 = 10_000;
+    let x = m.micros();
+    Money::from_micros(x.div_euclid(CENT) * CENT + if x.rem_euclid(CENT) > 0 { CENT } else { 0 })
+}
+
+/// The currency code used when neither the file nor the options name one (ISO 4217 "no
+/// currency"), so no figure is shown in a currency nobody stated.
+pub const NO_CURRENCY: &str = "XXX";
 
 /// Builds the account and report from an ingested file.
 ///
@@ -225,6 +339,15 @@ pub fn prepare(ing: &Ingested) -> Result<Prepared> {
     let by_plan = ing.report.by_plan()?;
     let total = ing.report.total()?;
     let mut notes = Vec::new();
+    // Period rows are spread over their days: budgets, capacities and the engine work per
+    // day; rates and sums are the same either way.
+    let daily = ing.report.split_days()?;
+    if let Some(r) = ing.report.rows().iter().find(|r| r.days > 1) {
+        notes.push(format!(
+            "rows cover periods ({} days from {}): counts are totals over the period, budgets and the engine's figures are per day of it, and the recommendation is for the day after it ends",
+            r.days, r.date
+        ));
+    }
     let cpc_of = |s: Option<&Stats>| s.and_then(Stats::cpc).filter(|c| *c > 0.0);
     let fallback = cpc_of(Some(&total)).unwrap_or(1.0);
     let mut inferred: BTreeMap<&KeywordId, f64> = BTreeMap::new();
@@ -244,7 +367,10 @@ pub fn prepare(ing: &Ingested) -> Result<Prepared> {
         .fold(1.0f64, f64::max);
     let defaults = AccountDefaults {
         name: "account".into(),
-        currency: ing.currency.clone().unwrap_or_else(|| "CNY".into()),
+        currency: ing
+            .currency
+            .clone()
+            .unwrap_or_else(|| NO_CURRENCY.to_string()),
         daily_budget: Money::from_micros(1_000_000),
         bid: Money::from_micros(10_000),
         min_bid: Money::from_micros(10_000),
@@ -282,7 +408,7 @@ pub fn prepare(ing: &Ingested) -> Result<Prepared> {
     }
     // Highest daily spend per plan, for plans without a budget column.
     let mut day_spend: BTreeMap<(&PlanId, Date), i64> = BTreeMap::new();
-    for r in ing.report.rows() {
+    for r in daily.rows() {
         *day_spend.entry((&r.plan, r.date)).or_default() += r.stats.cost().micros();
     }
     let mut budget_known = Vec::new();
@@ -298,7 +424,7 @@ pub fn prepare(ing: &Ingested) -> Result<Prepared> {
                 .map(|(_, v)| *v)
                 .max()
                 .unwrap_or(0);
-            let b = money(max as f64 / 1e6, "daily_budget")?.max(Money::from_micros(1_000_000));
+            let b = ceil_cent(Money::from_micros(max)).max(Money::from_micros(1_000_000));
             account.set_daily_budget(&p.id, b)?;
         }
     }
@@ -314,8 +440,7 @@ pub fn prepare(ing: &Ingested) -> Result<Prepared> {
         .flat_map(|p| p.keywords.iter().map(|k| &k.id))
         .collect();
     let mut moved = 0usize;
-    let rows: Vec<ReportRow> = ing
-        .report
+    let rows: Vec<ReportRow> = daily
         .rows()
         .iter()
         .map(|r| {
@@ -333,7 +458,7 @@ pub fn prepare(ing: &Ingested) -> Result<Prepared> {
         ));
         Report::from_rows_summed(rows)?
     } else {
-        ing.report.clone()
+        daily
     };
     Ok(Prepared {
         account,
@@ -348,10 +473,30 @@ pub fn prepare(ing: &Ingested) -> Result<Prepared> {
 /// # Errors
 /// As [`prepare`] and [`analyze_report`].
 pub fn analyze(ing: &Ingested, opts: &AnalysisOptions) -> Result<Analysis> {
-    let prep = prepare(ing)?;
-    let mut a = analyze_report(&prep.account, &prep.report, opts)?;
+    let (objective, note) =
+        fit_objective(ing.has_conversions(), ing.has_revenue(), opts.objective)?;
+    let mut prep = prepare(ing)?;
+    let mut pre_notes = Vec::new();
+    if let Some(c) = &opts.currency {
+        let c = c.trim().to_uppercase();
+        if let Some(f) = &ing.currency
+            && !f.eq_ignore_ascii_case(&c)
+        {
+            pre_notes.push(format!(
+                "the file says its currency is {f}; shown as {c} as asked"
+            ));
+        }
+        prep.account = Account::new(prep.account.name(), c, prep.account.plans().to_vec())?;
+    } else if ing.currency.is_none() {
+        pre_notes.push(format!(
+            "the file states no currency: money is in the file's own units ({NO_CURRENCY}); give the currency (AnalysisOptions::currency, `--currency`) to name it"
+        ));
+    }
+    let mut a = analyze_with(&prep.account, &prep.report, opts, objective, note)?;
+    a.period = ing.report.date_range();
     a.file = ing.file.clone();
-    let mut notes = prep.notes;
+    let mut notes = pre_notes;
+    notes.append(&mut prep.notes);
     notes.extend(ing.warnings.iter().map(|w| w.to_string()));
     if !ing.skipped.is_empty() {
         notes.push(format!("{} bad rows skipped (lenient)", ing.skipped.len()));
@@ -431,16 +576,24 @@ fn value_est(p: &OrderValuePosterior, level: f64) -> Result<Estimate> {
     })
 }
 
-/// Medians and intervals of ROI and CPA from joint draws of CVR, AOV and CPC.
+/// The target a row is judged against: ROI at least `Roi`, CPA at most `Cpa`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Target {
+    Roi(f64),
+    Cpa(f64),
+}
+
+/// Medians and intervals of ROI and CPA from joint draws of CVR, AOV and CPC, and the
+/// share of draws that miss `target`.
 fn derived(
     e: &ArmEstimate,
     cpc: &OrderValuePosterior,
-    level: f64,
-    draws: usize,
-    seed: u64,
+    opts: &AnalysisOptions,
+    target: Option<Target>,
     path: &[u64],
-) -> (Estimate, Estimate) {
-    let mut rng = stream(seed, path);
+) -> (Estimate, Estimate, Option<f64>) {
+    let (level, draws) = (opts.level, opts.draws);
+    let mut rng = stream(opts.seed, path);
     let (cs, av, pc) = (e.cvr.sampler(), e.aov.sampler(), cpc.sampler());
     let mut roi = Vec::with_capacity(draws);
     let mut cpa = Vec::with_capacity(draws);
@@ -452,6 +605,13 @@ fn derived(
         roi.push((c * a / p.max(1e-9)).min(1e12));
         cpa.push((p / c.max(1e-9)).min(1e12));
     }
+    let miss = target.map(|t| {
+        let n = match t {
+            Target::Roi(r) => roi.iter().filter(|&&x| x < r).count(),
+            Target::Cpa(c) => cpa.iter().filter(|&&x| x > c).count(),
+        };
+        n as f64 / draws as f64
+    });
     let q = |xs: &mut Vec<f64>| {
         xs.sort_by(f64::total_cmp);
         let at = |p: f64| xs[((p * (draws - 1) as f64).round() as usize).min(draws - 1)];
@@ -462,7 +622,7 @@ fn derived(
             hi: at(1.0 - tail),
         }
     };
-    (q(&mut roi), q(&mut cpa))
+    (q(&mut roi), q(&mut cpa), miss)
 }
 
 /// CPC posteriors per level, shrunk like order value: (clicks, cost) as (orders, revenue).
@@ -500,58 +660,111 @@ fn cpc_posteriors(
     (acc, plan_post, kw_post)
 }
 
-#[allow(clippy::too_many_arguments)]
-fn row(
-    level: Level,
-    plan: &PlanId,
-    keyword: Option<&KeywordId>,
-    name: &str,
-    s: &Stats,
-    e: &ArmEstimate,
-    cpc: &OrderValuePosterior,
-    opts: &AnalysisOptions,
-    path: &[u64],
-) -> Result<Row> {
-    let (roi, cpa) = derived(e, cpc, opts.level, opts.draws, opts.seed, path);
-    Ok(Row {
-        level,
-        plan: plan.clone(),
-        keyword: keyword.cloned(),
-        name: name.to_owned(),
-        impressions: s.impressions(),
-        clicks: s.clicks(),
-        conversions: s.conversions(),
-        cost: s.cost().units(),
-        revenue: s.revenue().units(),
-        observed: observed(s),
-        ctr: beta_est(&e.ctr, opts.level)?,
-        cvr: beta_est(&e.cvr, opts.level)?,
-        aov: value_est(&e.aov, opts.level)?,
-        cpc: value_est(cpc, opts.level)?,
-        cpa,
-        roi,
-        roi_rank: 0,
-    })
+/// How rows are built, ranked and judged for one objective.
+struct Judge<'a> {
+    opts: &'a AnalysisOptions,
+    kind: Kind,
+    target: Option<Target>,
 }
 
-/// Ranks rows by ROI median (best first; ties by the interval's lower end, then order).
-fn rank(rows: &mut [Row]) -> Vec<usize> {
-    let mut idx: Vec<usize> = (0..rows.len()).collect();
-    idx.sort_by(|&a, &b| {
-        rows[b]
-            .roi
-            .value
-            .total_cmp(&rows[a].roi.value)
-            .then(rows[b].roi.lo.total_cmp(&rows[a].roi.lo))
-            .then(a.cmp(&b))
-    });
-    for (r, &i) in idx.iter().enumerate() {
-        rows[i].roi_rank = r + 1;
+impl Judge<'_> {
+    fn new(opts: &AnalysisOptions, objective: Objective) -> Judge<'_> {
+        let target = match objective {
+            Objective::TargetRoi { roi } => Some(Target::Roi(roi)),
+            Objective::MaxRevenue => Some(Target::Roi(opts.engine.rules.min_roi)),
+            Objective::TargetCpa { cpa } => Some(Target::Cpa(cpa.units())),
+            Objective::MaxConversions | Objective::MaxClicks => None,
+        };
+        Judge {
+            opts,
+            kind: kind(objective),
+            target,
+        }
     }
-    idx
+
+    #[allow(clippy::too_many_arguments)]
+    fn row(
+        &self,
+        level: Level,
+        plan: &PlanId,
+        keyword: Option<&KeywordId>,
+        name: &str,
+        s: &Stats,
+        e: &ArmEstimate,
+        cpc: &OrderValuePosterior,
+        path: &[u64],
+    ) -> Result<Row> {
+        let opts = self.opts;
+        let (roi, cpa, miss) = derived(e, cpc, opts, self.target, path);
+        let conv = self.kind != Kind::Clicks;
+        let rev = self.kind == Kind::Revenue;
+        let mut observed = observed(s);
+        if !conv {
+            observed.cvr = None;
+            observed.cpa = None;
+        }
+        if !rev {
+            observed.roi = None;
+        }
+        Ok(Row {
+            level,
+            plan: plan.clone(),
+            keyword: keyword.cloned(),
+            name: name.to_owned(),
+            impressions: s.impressions(),
+            clicks: s.clicks(),
+            conversions: s.conversions(),
+            cost: s.cost().units(),
+            revenue: s.revenue().units(),
+            observed,
+            ctr: beta_est(&e.ctr, opts.level)?,
+            cvr: if conv {
+                Some(beta_est(&e.cvr, opts.level)?)
+            } else {
+                None
+            },
+            aov: if rev {
+                Some(value_est(&e.aov, opts.level)?)
+            } else {
+                None
+            },
+            cpc: value_est(cpc, opts.level)?,
+            cpa: conv.then_some(cpa),
+            roi: rev.then_some(roi),
+            p_miss_target: miss,
+            rank: 0,
+        })
+    }
+
+    /// The ranking measure, larger is better.
+    fn score(&self, r: &Row) -> (f64, f64) {
+        match self.kind {
+            Kind::Revenue => r.roi.map_or((0.0, 0.0), |e| (e.value, e.lo)),
+            Kind::Conversions => r.cpa.map_or((0.0, 0.0), |e| (-e.value, -e.hi)),
+            Kind::Clicks => (-r.cpc.value, -r.cpc.hi),
+        }
+    }
+
+    /// Ranks rows by the objective's measure (best first; ties by the interval's far end,
+    /// then order).
+    fn rank(&self, rows: &mut [Row]) -> Vec<usize> {
+        let mut idx: Vec<usize> = (0..rows.len()).collect();
+        idx.sort_by(|&a, &b| {
+            let (sa, sb) = (self.score(&rows[a]), self.score(&rows[b]));
+            sb.0.total_cmp(&sa.0)
+                .then(sb.1.total_cmp(&sa.1))
+                .then(a.cmp(&b))
+        });
+        for (r, &i) in idx.iter().enumerate() {
+            rows[i].rank = r + 1;
+        }
+        idx
+    }
 }
 
-/// Analyses a report of `account` (every row's plan and keyword must be in the account).
+/// Analyses a report of `account` (every row's plan and keyword must be in the account),
+/// for `opts.objective` (default: maximise revenue, every measure shown). [`analyze`] fits
+/// the objective to the file's columns instead.
 ///
 /// # Errors
 /// [`Error::InvalidParameter`] for a level outside (0, 1) or fewer than 100 draws;
@@ -561,12 +774,35 @@ pub fn analyze_report(
     report: &Report,
     opts: &AnalysisOptions,
 ) -> Result<Analysis> {
+    let (objective, note) = fit_objective(true, true, opts.objective)?;
+    analyze_with(account, report, opts, objective, note)
+}
+
+fn analyze_with(
+    account: &Account,
+    report: &Report,
+    opts: &AnalysisOptions,
+    objective: Objective,
+    objective_note: String,
+) -> Result<Analysis> {
     if !(opts.level > 0.0 && opts.level < 1.0) {
         return Err(Error::parameter("level", opts.level, "must be in (0, 1)"));
     }
     if opts.draws < 100 {
         return Err(Error::parameter("draws", opts.draws, "must be >= 100"));
     }
+    let report = &report.split_days()?;
+    // Every plan works on the objective (the account from a file has the default one).
+    let account = &Account::new(
+        account.name(),
+        account.currency(),
+        account
+            .plans()
+            .iter()
+            .map(|p| p.clone().with_objective(objective))
+            .collect(),
+    )?;
+    let judge = Judge::new(opts, objective);
     let (plan_rows, kw, plan_stats, kw_stats) = sums(account, report)?;
     let cfg = &opts.engine.shrinkage;
     let est = AccountEstimates::fit(account, &plan_rows, &kw, cfg)?;
@@ -574,7 +810,7 @@ pub fn analyze_report(
     let (acc_cpc, plan_cpc, kw_cpc) = cpc_posteriors(&est.account.counts, &plan_totals, &kw, cfg);
     let total = report.total()?;
     let acc_id = PlanId::new(account.name());
-    let account_row = row(
+    let account_row = judge.row(
         Level::Account,
         &acc_id,
         None,
@@ -582,13 +818,12 @@ pub fn analyze_report(
         &total,
         &est.account,
         &acc_cpc,
-        opts,
         &[0],
     )?;
     let mut plans = Vec::with_capacity(account.plans().len());
     let mut keywords = Vec::with_capacity(account.keyword_count());
     for (i, p) in account.plans().iter().enumerate() {
-        plans.push(row(
+        plans.push(judge.row(
             Level::Plan,
             &p.id,
             None,
@@ -596,11 +831,10 @@ pub fn analyze_report(
             &plan_stats[i],
             &est.plans[i],
             &plan_cpc[i],
-            opts,
             &[1, i as u64],
         )?);
         for (j, k) in p.keywords.iter().enumerate() {
-            keywords.push(row(
+            keywords.push(judge.row(
                 Level::Keyword,
                 &p.id,
                 Some(&k.id),
@@ -608,20 +842,23 @@ pub fn analyze_report(
                 &kw_stats[i][j],
                 &est.keywords[i][j],
                 &kw_cpc[i][j],
-                opts,
                 &[2, i as u64, j as u64],
             )?);
         }
     }
-    let plan_ranking = rank(&mut plans);
-    let keyword_ranking = rank(&mut keywords);
+    let plan_ranking = judge.rank(&mut plans);
+    let keyword_ranking = judge.rank(&mut keywords);
     let period = report.date_range();
     let mut notes = Vec::new();
     let recommendation = match (opts.recommend, period) {
         (true, Some((_, last))) => {
-            let mut engine = Engine::new(account.clone(), opts.engine.clone(), opts.seed)?;
+            let mut cfg = opts.engine.clone();
+            cfg.objective = objective;
+            let mut engine = Engine::new(account.clone(), cfg, opts.seed)?;
             engine.observe(report)?;
-            Some(engine.decide(last.add_days(1))?)
+            let mut d = engine.decide(last.add_days(1))?;
+            guard(&mut d, account, &plans, &keywords, &judge, &mut notes);
+            Some(d)
         }
         (true, None) => {
             notes.push("empty report: no recommendation".to_owned());
@@ -631,6 +868,8 @@ pub fn analyze_report(
     };
     Ok(Analysis {
         file: String::new(),
+        objective,
+        objective_note,
         currency: account.currency().to_owned(),
         period,
         level: opts.level,
@@ -644,16 +883,198 @@ pub fn analyze_report(
     })
 }
 
-fn pct(e: &Estimate) -> String {
-    format!(
-        "{:.2}% [{:.2}-{:.2}]",
-        e.value * 100.0,
-        e.lo * 100.0,
-        e.hi * 100.0
-    )
+/// What the measure and target are called in sentences.
+fn measure_words(judge: &Judge<'_>) -> &'static str {
+    match judge.kind {
+        Kind::Revenue => "ROI",
+        Kind::Conversions => "CPA",
+        Kind::Clicks => "CPC",
+    }
 }
 
-fn num(e: &Estimate) -> String {
+/// Rounds budgets and bids down to the currency's minor unit (platforms take no more
+/// digits; down keeps every hard cap), and the reasons' figures with them.
+fn round_to_minor(d: &mut Decision, currency: &str) {
+    let unit = Money::from_micros(10i64.pow(6 - minor_digits(currency) as u32));
+    let fix = |msg: String, pairs: &[(Money, Money)]| {
+        let mut msg = msg;
+        for (old, new) in pairs {
+            if old != new {
+                msg = msg.replace(&old.to_string(), &format_money(new.units(), currency));
+            }
+        }
+        msg
+    };
+    for b in &mut d.budgets {
+        let (from, to) = (b.from.floor_to(unit), b.to.floor_to(unit));
+        let msg = fix(b.reason.message(), &[(b.to, to), (b.from, from)]);
+        b.reason = Reason::new(b.reason.code, msg, b.reason.metrics);
+        b.spend_cap = if b.spend_cap == b.to {
+            to
+        } else {
+            b.spend_cap.floor_to(unit)
+        };
+        b.to = to;
+    }
+    for b in &mut d.bids {
+        let to = b.to.floor_to(unit).max(unit);
+        if to != b.to {
+            let msg = fix(b.reason.message(), &[(b.to, to)]);
+            b.reason = Reason::new(b.reason.code, msg, b.reason.metrics);
+            b.to = to;
+        }
+    }
+}
+
+/// Makes the recommendation agree with the analysis: no budget or bid is raised on a plan
+/// or keyword that misses its target with the analysis' credible level (the raise is held
+/// and the reason says why), and every budget reason states the plan's rank.
+fn guard(
+    d: &mut Decision,
+    account: &Account,
+    plans: &[Row],
+    keywords: &[Row],
+    judge: &Judge<'_>,
+    notes: &mut Vec<String>,
+) {
+    let level = judge.opts.level;
+    let measure = measure_words(judge);
+    round_to_minor(d, account.currency());
+    let target_text = |r: &Row| -> String {
+        match judge.target {
+            Some(Target::Roi(t)) => format!(
+                "ROI {:.2} [{:.2}-{:.2}] against a target of {t}",
+                r.roi.map_or(0.0, |e| e.value),
+                r.roi.map_or(0.0, |e| e.lo),
+                r.roi.map_or(0.0, |e| e.hi)
+            ),
+            Some(Target::Cpa(t)) => format!(
+                "CPA {:.2} [{:.2}-{:.2}] against a target of {t:.2}",
+                r.cpa.map_or(0.0, |e| e.value),
+                r.cpa.map_or(0.0, |e| e.lo),
+                r.cpa.map_or(0.0, |e| e.hi)
+            ),
+            None => String::new(),
+        }
+    };
+    let misses = |r: &Row| r.p_miss_target.is_some_and(|p| p >= level);
+    let n = plans.len();
+    let raised: Vec<(usize, bool)> = d
+        .budgets
+        .iter()
+        .filter_map(|b| {
+            let r = plans.iter().find(|r| r.plan == b.plan)?;
+            Some((r.rank, b.to > b.from))
+        })
+        .collect();
+    let better_not_raised = |rank: usize| raised.iter().any(|&(k, up)| k < rank && !up);
+    let kind_measure = |r: &Row| match judge.kind {
+        Kind::Revenue => r.roi,
+        Kind::Conversions => r.cpa,
+        Kind::Clicks => Some(r.cpc),
+    };
+    let mut held = 0;
+    for b in &mut d.budgets {
+        let Some(r) = plans.iter().find(|r| r.plan == b.plan) else {
+            continue;
+        };
+        let name = account
+            .plan(&b.plan)
+            .map_or(b.plan.as_str(), |p| p.name.as_str());
+        if b.to > b.from && misses(r) {
+            let p = r.p_miss_target.unwrap_or(0.0);
+            b.reason = Reason::new(
+                ReasonCode::BudgetHeldMissesTarget,
+                format!(
+                    "Budget of {name} kept at {} (the engine would raise it to {}): {}, missed with {:.0}% probability; ranked {} of {n} by {measure}",
+                    b.from,
+                    b.to,
+                    target_text(r),
+                    100.0 * p,
+                    r.rank
+                ),
+                b.reason.metrics,
+            );
+            b.to = b.from;
+            b.spend_cap = b.spend_cap.min(b.from);
+            held += 1;
+        } else if b.to > b.from && better_not_raised(r.rank) {
+            // The engine's marginal draw can favour an uncertain plan over a better-ranked
+            // one: say that, rather than "it earns more" against the ranking.
+            let interval = match kind_measure(r) {
+                Some(e) => format!(" {:.2} [{:.2}-{:.2}]", e.value, e.lo, e.hi),
+                None => String::new(),
+            };
+            b.reason = Reason::new(
+                b.reason.code,
+                format!(
+                    "Budget of {name} raised from {} to {} although it ranks {} of {n} by {measure}: its {measure}{interval} is still uncertain, and the engine gives an uncertain plan a step more to learn it (exploration), one step per decision",
+                    format_money(b.from.units(), account.currency()),
+                    format_money(b.to.units(), account.currency()),
+                    r.rank
+                ),
+                b.reason.metrics,
+            );
+        } else {
+            b.reason = Reason::new(
+                b.reason.code,
+                format!(
+                    "{} (ranked {} of {n} by {measure})",
+                    b.reason.message(),
+                    r.rank
+                ),
+                b.reason.metrics,
+            );
+        }
+    }
+    for b in &mut d.bids {
+        let Some(r) = keywords
+            .iter()
+            .find(|r| r.keyword.as_ref() == Some(&b.keyword))
+        else {
+            continue;
+        };
+        if b.to > b.from && misses(r) {
+            let p = r.p_miss_target.unwrap_or(0.0);
+            b.reason = Reason::new(
+                ReasonCode::BidHeldMissesTarget,
+                format!(
+                    "Bid kept at {} (the engine would raise it to {}): {}, missed with {:.0}% probability",
+                    b.from,
+                    b.to,
+                    target_text(r),
+                    100.0 * p
+                ),
+                b.reason.metrics,
+            );
+            b.to = b.from;
+            held += 1;
+        }
+    }
+    if held > 0 {
+        notes.push(format!(
+            "{held} raises held: their {measure} misses the target with at least {:.0}% probability",
+            100.0 * level
+        ));
+    }
+}
+
+fn pct(e: Option<&Estimate>) -> String {
+    match e {
+        Some(e) => format!(
+            "{:.2}% [{:.2}-{:.2}]",
+            e.value * 100.0,
+            e.lo * 100.0,
+            e.hi * 100.0
+        ),
+        None => "n/a".into(),
+    }
+}
+
+fn num(e: Option<&Estimate>) -> String {
+    let Some(e) = e else {
+        return "n/a".into();
+    };
     let f = |x: f64| {
         if !x.is_finite() {
             "inf".to_owned()
@@ -676,8 +1097,9 @@ fn clip(s: &str, n: usize) -> String {
     }
 }
 
-/// CSV header of [`Analysis::write_csv`].
-pub const CSV_COLUMNS: [&str; 29] = [
+/// CSV header of [`Analysis::write_csv`] (after its one `# Objective: ...` line). Estimates
+/// the report cannot support (ROI without revenue, CVR/CPA without conversions) are empty.
+pub const CSV_COLUMNS: [&str; 30] = [
     "level",
     "plan_id",
     "keyword_id",
@@ -705,8 +1127,9 @@ pub const CSV_COLUMNS: [&str; 29] = [
     "roi",
     "roi_lo",
     "roi_hi",
-    "roi_rank",
+    "rank",
     "observed_roi",
+    "p_miss_target",
 ];
 
 impl Analysis {
@@ -717,10 +1140,54 @@ impl Analysis {
             .chain(&self.keywords)
     }
 
-    /// A terminal table: the account, every plan (best ROI first), the best and worst
-    /// `keywords` keywords, then the engine's recommendation.
+    /// The measure rows are ranked by: `ROI`, `CPA` or `CPC`.
+    pub fn ranked_by(&self) -> &'static str {
+        match kind(self.objective) {
+            Kind::Revenue => "ROI",
+            Kind::Conversions => "CPA",
+            Kind::Clicks => "CPC",
+        }
+    }
+
+    /// Money in the currency's minor unit.
+    fn m(&self, units: f64) -> String {
+        format_money(units, &self.currency)
+    }
+
+    /// The currency as shown: its code, or a warning that nobody named it.
+    fn currency_label(&self) -> String {
+        if self.currency == NO_CURRENCY {
+            "currency not stated: give it with --currency".into()
+        } else {
+            self.currency.clone()
+        }
+    }
+
+    /// A display name for a plan id (its name in the analysis, else the id).
+    fn plan_name<'a>(&'a self, id: &'a PlanId) -> &'a str {
+        self.plans
+            .iter()
+            .find(|r| &r.plan == id)
+            .map_or(id.as_str(), |r| r.name.as_str())
+    }
+
+    /// A keyword's full display: `text (plan name)`.
+    fn keyword_name(&self, id: &KeywordId) -> String {
+        match self
+            .keywords
+            .iter()
+            .find(|r| r.keyword.as_ref() == Some(id))
+        {
+            Some(r) => format!("{} ({})", r.name, self.plan_name(&r.plan)),
+            None => id.to_string(),
+        }
+    }
+
+    /// A terminal table: the objective line, the account, every plan (best first), the best
+    /// and worst `keywords` keywords, then the engine's recommendation with full names.
     pub fn table(&self, keywords: usize) -> String {
         let mut s = String::new();
+        let _ = writeln!(s, "{}", self.objective_note);
         let lv = self.level * 100.0;
         let _ = writeln!(
             s,
@@ -730,14 +1197,20 @@ impl Analysis {
             } else {
                 &self.file
             },
-            self.currency,
+            self.currency_label(),
             match self.period {
                 Some((a, b)) => format!("{a} to {b}"),
                 None => "no dates".into(),
             }
         );
+        let width = self
+            .rows()
+            .map(|r| r.name.chars().count())
+            .max()
+            .unwrap_or(4)
+            .clamp(4, 60);
         let head = format!(
-            "{:>4} {:<28} {:>9} {:>7} {:>10} {:>6} {:>11}  {:<22} {:<22} {:<20} {:<22} {:<22}",
+            "{:>4} {:<width$} {:>9} {:>7} {:>10} {:>6} {:>11}  {:<22} {:<22} {:<20} {:<22} {:<22}",
             "rank",
             "name",
             "impr",
@@ -751,37 +1224,48 @@ impl Analysis {
             "CPA",
             "ROI"
         );
+        let by = self.ranked_by();
+        let conv_shown = kind(self.objective) != Kind::Clicks;
+        let rev_shown = kind(self.objective) == Kind::Revenue;
         let line = |s: &mut String, r: &Row| {
             let rank = if r.level == Level::Account {
                 "all".to_owned()
             } else {
-                r.roi_rank.to_string()
+                r.rank.to_string()
             };
             let _ = writeln!(
                 s,
-                "{:>4} {:<28} {:>9} {:>7} {:>10.2} {:>6} {:>11.2}  {:<22} {:<22} {:<20} {:<22} {:<22}",
+                "{:>4} {:<width$} {:>9} {:>7} {:>10} {:>6} {:>11}  {:<22} {:<22} {:<20} {:<22} {:<22}",
                 rank,
-                clip(&r.name, 28),
+                clip(&r.name, 60),
                 r.impressions,
                 r.clicks,
-                r.cost,
-                r.conversions,
-                r.revenue,
-                pct(&r.ctr),
-                pct(&r.cvr),
-                num(&r.cpc),
-                num(&r.cpa),
-                num(&r.roi)
+                self.m(r.cost),
+                if conv_shown {
+                    r.conversions.to_string()
+                } else {
+                    "n/a".into()
+                },
+                if rev_shown {
+                    self.m(r.revenue)
+                } else {
+                    "n/a".into()
+                },
+                pct(Some(&r.ctr)),
+                pct(r.cvr.as_ref()),
+                num(Some(&r.cpc)),
+                num(r.cpa.as_ref()),
+                num(r.roi.as_ref())
             );
         };
-        let _ = writeln!(s, "\nPlans, best ROI first\n{head}");
+        let _ = writeln!(s, "\nPlans, best {by} first\n{head}");
         line(&mut s, &self.account);
         for &i in &self.plan_ranking {
             line(&mut s, &self.plans[i]);
         }
         if !self.keywords.is_empty() && keywords > 0 {
             let n = self.keyword_ranking.len();
-            let _ = writeln!(s, "\nKeywords, best ROI first ({n} keywords)\n{head}");
+            let _ = writeln!(s, "\nKeywords, best {by} first ({n} keywords)\n{head}");
             let show: Vec<usize> = if n <= 2 * keywords {
                 self.keyword_ranking.clone()
             } else {
@@ -800,27 +1284,32 @@ impl Analysis {
             let _ = writeln!(
                 s,
                 "\nEngine recommendation for {} (total daily budget {})",
-                d.date, d.total_budget
+                d.date,
+                self.m(d.total_budget.units())
             );
             for b in &d.budgets {
                 let _ = writeln!(
                     s,
-                    "  budget {:<24} {:>10} -> {:>10}  {}",
-                    clip(b.plan.as_str(), 24),
-                    b.from.to_string(),
-                    b.to.to_string(),
+                    "  budget {}: {} -> {}  {}",
+                    self.plan_name(&b.plan),
+                    self.m(b.from.units()),
+                    self.m(b.to.units()),
                     b.reason.message()
                 );
             }
-            let mut bids: Vec<_> = d.bids.iter().filter(|b| b.from != b.to).collect();
+            let mut bids: Vec<_> = d
+                .bids
+                .iter()
+                .filter(|b| b.from != b.to || b.reason.code == ReasonCode::BidHeldMissesTarget)
+                .collect();
             bids.sort_by_key(|b| std::cmp::Reverse((b.to.micros() - b.from.micros()).abs()));
             for b in bids.iter().take(keywords.max(5)) {
                 let _ = writeln!(
                     s,
-                    "  bid    {:<24} {:>10} -> {:>10}  {}",
-                    clip(b.keyword.as_str(), 24),
-                    b.from.to_string(),
-                    b.to.to_string(),
+                    "  bid    {}: {} -> {}  {}",
+                    self.keyword_name(&b.keyword),
+                    self.m(b.from.units()),
+                    self.m(b.to.units()),
                     b.reason.message()
                 );
             }
@@ -830,19 +1319,18 @@ impl Analysis {
             for p in &d.pauses {
                 let _ = writeln!(
                     s,
-                    "  pause  {:<24} {}",
-                    clip(p.keyword.as_str(), 24),
+                    "  pause  {}: {}",
+                    self.keyword_name(&p.keyword),
                     p.reason.message()
                 );
             }
             for f in &d.flags {
-                let who = f
-                    .keyword
-                    .as_ref()
-                    .map(|k| k.as_str())
-                    .or(f.plan.as_ref().map(|p| p.as_str()))
-                    .unwrap_or("account");
-                let _ = writeln!(s, "  flag   {:<24} {}", clip(who, 24), f.reason.message());
+                let who = match (&f.keyword, &f.plan) {
+                    (Some(k), _) => self.keyword_name(k),
+                    (None, Some(p)) => self.plan_name(p).to_string(),
+                    (None, None) => "account".into(),
+                };
+                let _ = writeln!(s, "  flag   {who}: {}", f.reason.message());
             }
         }
         for n in &self.notes {
@@ -851,17 +1339,30 @@ impl Analysis {
         s
     }
 
-    /// Writes every row as CSV ([`CSV_COLUMNS`]).
+    /// Writes a `# Objective: ...` line, then every row as CSV ([`CSV_COLUMNS`]); cost and
+    /// revenue in the currency's minor unit.
     ///
     /// # Errors
     /// [`Error::Io`] if writing fails.
-    pub fn write_csv<W: std::io::Write>(&self, out: W) -> Result<()> {
+    pub fn write_csv<W: std::io::Write>(&self, mut out: W) -> Result<()> {
+        let ioe = |e: std::io::Error| Error::Io {
+            path: "analysis csv".into(),
+            reason: e.to_string(),
+        };
+        writeln!(
+            out,
+            "# {} | currency {}",
+            self.objective_note.replace(['\n', '\r'], " "),
+            self.currency_label()
+        )
+        .map_err(ioe)?;
         let io = |e: csv::Error| Error::Io {
             path: "analysis csv".into(),
             reason: e.to_string(),
         };
         let mut w = csv::Writer::from_writer(out);
         w.write_record(CSV_COLUMNS).map_err(io)?;
+        let rev_shown = kind(self.objective) == Kind::Revenue;
         for r in self.rows() {
             let f = |x: f64| x.to_string();
             let lvl = match r.level {
@@ -879,24 +1380,40 @@ impl Analysis {
                 r.name.clone(),
                 r.impressions.to_string(),
                 r.clicks.to_string(),
-                r.conversions.to_string(),
-                f(r.cost),
-                f(r.revenue),
+                if r.cvr.is_some() {
+                    r.conversions.to_string()
+                } else {
+                    String::new()
+                },
+                self.m(r.cost),
+                if rev_shown {
+                    self.m(r.revenue)
+                } else {
+                    String::new()
+                },
             ];
-            for e in [&r.ctr, &r.cvr, &r.aov, &r.cpc, &r.cpa, &r.roi] {
-                rec.extend([f(e.value), f(e.lo), f(e.hi)]);
+            for e in [
+                Some(&r.ctr),
+                r.cvr.as_ref(),
+                r.aov.as_ref(),
+                Some(&r.cpc),
+                r.cpa.as_ref(),
+                r.roi.as_ref(),
+            ] {
+                match e {
+                    Some(e) => rec.extend([f(e.value), f(e.lo), f(e.hi)]),
+                    None => rec.extend([String::new(), String::new(), String::new()]),
+                }
             }
-            rec.push(r.roi_rank.to_string());
+            rec.push(r.rank.to_string());
             rec.push(r.observed.roi.map(f).unwrap_or_default());
+            rec.push(r.p_miss_target.map(f).unwrap_or_default());
             w.write_record(&rec).map_err(io)?;
         }
-        w.flush().map_err(|e| Error::Io {
-            path: "analysis csv".into(),
-            reason: e.to_string(),
-        })
+        w.flush().map_err(ioe)
     }
 
-    /// The analysis as pretty JSON.
+    /// The analysis as pretty JSON (the objective and its line first; money exact).
     ///
     /// # Errors
     /// [`Error::Serde`] (not expected: every float is finite or serialised as null).
@@ -904,13 +1421,22 @@ impl Analysis {
         serde_json::to_string_pretty(self).map_err(Error::from)
     }
 
-    /// ROI against spend for plans or keywords, with interval bars, as SVG. Keywords: the 15
-    /// with the most spend are labelled; spend on a log axis when it spans > 50x.
+    /// The objective's measure (ROI, or CPA without revenue, or CPC without conversions)
+    /// against spend for plans or keywords, with interval bars, as SVG; the title carries
+    /// the objective line. Keywords: the 15 with the most spend are labelled; spend on a log
+    /// axis when it spans > 50x.
     pub fn svg(&self, level: Level) -> String {
         let rows: Vec<&Row> = match level {
             Level::Keyword => self.keywords.iter().collect(),
             Level::Plan => self.plans.iter().collect(),
             Level::Account => vec![&self.account],
+        };
+        let measure = |r: &Row| -> Estimate {
+            match kind(self.objective) {
+                Kind::Revenue => r.roi.unwrap_or(r.cpc),
+                Kind::Conversions => r.cpa.unwrap_or(r.cpc),
+                Kind::Clicks => r.cpc,
+            }
         };
         let mut by_cost: Vec<usize> = (0..rows.len()).collect();
         by_cost.sort_by(|&a, &b| rows[b].cost.total_cmp(&rows[a].cost));
@@ -919,16 +1445,19 @@ impl Analysis {
             .iter()
             .enumerate()
             .filter(|(_, r)| r.cost > 0.0)
-            .map(|(i, r)| svg::Point {
-                x: r.cost,
-                y: r.roi.value,
-                lo: r.roi.lo,
-                hi: r.roi.hi,
-                label: if labelled.contains(&i) {
-                    clip(&r.name, 24)
-                } else {
-                    String::new()
-                },
+            .map(|(i, r)| {
+                let e = measure(r);
+                svg::Point {
+                    x: r.cost,
+                    y: e.value,
+                    lo: e.lo,
+                    hi: e.hi,
+                    label: if labelled.contains(&i) {
+                        clip(&r.name, 24)
+                    } else {
+                        String::new()
+                    },
+                }
             })
             .collect();
         let (lo, hi) = points
@@ -941,21 +1470,28 @@ impl Analysis {
             .filter(|y| y.is_finite())
             .fold(1.0f64, f64::max)
             * 3.0;
+        let by = self.ranked_by();
+        let what = match kind(self.objective) {
+            Kind::Revenue => "ROI (revenue / cost)",
+            Kind::Conversions => "CPA (cost / conversion)",
+            Kind::Clicks => "CPC (cost / click)",
+        };
         svg::Scatter {
             title: format!(
-                "ROI (revenue / cost) against spend per {}, {:.0}% credible intervals",
+                "{what} against spend per {}, {:.0}% credible intervals. {}",
                 match level {
                     Level::Keyword => "keyword",
                     Level::Plan => "plan",
                     Level::Account => "account",
                 },
-                self.level * 100.0
+                self.level * 100.0,
+                self.objective_note
             ),
-            x_label: format!("spend ({})", self.currency),
-            y_label: "ROI".into(),
+            x_label: format!("spend ({})", self.currency_label()),
+            y_label: by.into(),
             log_x: lo.is_finite() && lo > 0.0 && hi / lo > 50.0,
             points,
-            reference_y: Some(1.0),
+            reference_y: (kind(self.objective) == Kind::Revenue).then_some(1.0),
             y_max: Some(top),
         }
         .render()

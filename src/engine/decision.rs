@@ -45,6 +45,12 @@ pub enum ReasonCode {
     FlagBudgetExhaustedEarly,
     /// A known calendar event is in force.
     FlagCalendarEvent,
+    /// A budget raise held back: the plan misses its target with high probability
+    /// (set by the report analysis, `crate::analysis`).
+    BudgetHeldMissesTarget,
+    /// A bid raise held back: the keyword misses its target with high probability
+    /// (set by the report analysis).
+    BidHeldMissesTarget,
 }
 
 /// The numbers behind a reason (absent ones are `None`, never NaN).

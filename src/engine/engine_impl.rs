@@ -31,7 +31,7 @@ pub(crate) const PRIOR_CPC: f64 = 1.0;
 /// let mut engine = Engine::new(account, EngineConfig::default(), 42)?;
 /// let day = Date::from_ymd(2026, 11, 1)?;
 /// let row = |p: &str, k: &str, clicks, orders, rev| ReportRow {
-///     date: day, hour: None, plan: PlanId::new(p), keyword: Some(KeywordId::new(k)),
+///     date: day, hour: None, days: 1, plan: PlanId::new(p), keyword: Some(KeywordId::new(k)),
 ///     stats: Stats::new(2_000, clicks, orders, y(80), y(rev)).unwrap(),
 /// };
 /// engine.observe(&Report::new(vec![row("a", "a1", 100, 10, 900), row("b", "b1", 100, 1, 60)])?)?;

@@ -18,29 +18,50 @@ impl<P> EngineState<P> {
         }
         let cpc = c.cpc()?;
         let aov = e.aov.mean();
+        let cvr = e.cvr.mean();
+        // Stated in the operator's terms (ROI or CPA against the target), never as the
+        // conversion rate the target would need, which can exceed 100%.
         let (needed_cvr, what) = match objective {
             Objective::MaxClicks => return None,
-            Objective::TargetRoi { roi } => (roi * cpc / aov, format!("ROI {roi}")),
-            Objective::TargetCpa { cpa } => (cpc / cpa.units(), format!("CPA {cpa}")),
-            Objective::MaxRevenue | Objective::MaxConversions => (
+            Objective::TargetRoi { roi } => (
+                roi * cpc / aov,
+                format!("ROI {:.2} against a target ROI {roi}", cvr * aov / cpc),
+            ),
+            Objective::TargetCpa { cpa } => (
+                cpc / cpa.units(),
+                format!(
+                    "CPA {:.2} against a target CPA {:.2}",
+                    cpc / cvr.max(1e-9),
+                    cpa.units()
+                ),
+            ),
+            // Maximising conversions has no target to miss; without order values (an
+            // account without revenue) break-even is unknown.
+            Objective::MaxConversions => return None,
+            Objective::MaxRevenue if !(aov > 0.0) => return None,
+            Objective::MaxRevenue => (
                 r.min_roi * cpc / aov,
-                format!("break-even ROI {}", r.min_roi),
+                format!(
+                    "ROI {:.2} against a break-even ROI {}",
+                    cvr * aov / cpc,
+                    r.min_roi
+                ),
             ),
         };
         // No probability, no pause: a keyword is never paused on a figure that failed.
         let p = prob_above(&e.cvr, needed_cvr)?;
-        (p < r.pause_below_probability).then(|| Reason::new(
-            ReasonCode::PauseUnlikelyToMeetObjective,
-            format!(
-                "After {:.0} clicks and {:.2} spent, the chance this keyword reaches {what} is {:.1}% (it would need a {:.2}% conversion rate; estimate {:.2}%)",
-                c.clicks,
-                c.cost,
-                100.0 * p,
-                100.0 * needed_cvr,
-                100.0 * e.cvr.mean()
-            ),
-            metrics(e, Some(p), None),
-        ))
+        (p < r.pause_below_probability).then(|| {
+            Reason::new(
+                ReasonCode::PauseUnlikelyToMeetObjective,
+                format!(
+                    "{what}, missed with {:.0}% probability after {:.0} clicks and {:.2} spent",
+                    100.0 * (1.0 - p),
+                    c.clicks,
+                    c.cost
+                ),
+                metrics(e, Some(p), None),
+            )
+        })
     }
 
     pub(crate) fn ctr_cvr_flag(&self, e: &ArmEstimate, plan: &ArmEstimate) -> Option<Reason> {

@@ -16,6 +16,8 @@
 //! | `cost` | decimal currency units, up to 6 decimals (exact micros) |
 //! | `revenue` | decimal currency units, up to 6 decimals |
 //!
+//! | `end_date` | optional, `YYYY-MM-DD`: the last day of a row that covers a period (written only when some row does; absent = one day) |
+//!
 //! UTF-8, comma-separated, RFC 4180 quoting, a header row, no totals row.
 
 use std::collections::HashMap;
@@ -57,7 +59,14 @@ pub(super) fn write<W: Write>(out: W, report: &Report, ing: Option<&Ingested>) -
         reason: e.to_string(),
     };
     let mut w = csv::Writer::from_writer(out);
-    w.write_record(CANONICAL_COLUMNS).map_err(io)?;
+    // The period column only when needed, so daily reports keep the 13-column file.
+    let periods = report.has_periods();
+    if periods {
+        w.write_record(CANONICAL_COLUMNS.iter().chain(&["end_date"]))
+            .map_err(io)?;
+    } else {
+        w.write_record(CANONICAL_COLUMNS).map_err(io)?;
+    }
     let plan_names: HashMap<&str, &str> = ing
         .map(|g| {
             g.plans
@@ -93,8 +102,14 @@ pub(super) fn write<W: Write>(out: W, report: &Report, ing: Option<&Ingested>) -
             .get(&(r.plan.as_str(), kid))
             .copied()
             .unwrap_or(("", ""));
-        w.write_record([
-            r.date.to_string().as_str(),
+        let end = if periods {
+            r.last_date().to_string()
+        } else {
+            String::new()
+        };
+        let date = r.date.to_string();
+        let fields = [
+            date.as_str(),
             &r.hour.map(|h| h.to_string()).unwrap_or_default(),
             r.plan.as_str(),
             plan_names.get(r.plan.as_str()).copied().unwrap_or(""),
@@ -107,8 +122,10 @@ pub(super) fn write<W: Write>(out: W, report: &Report, ing: Option<&Ingested>) -
             &vt.to_string(),
             &s.cost().to_string(),
             &s.revenue().to_string(),
-        ])
-        .map_err(io)?;
+            &end,
+        ];
+        let n = if periods { 14 } else { 13 };
+        w.write_record(&fields[..n]).map_err(io)?;
     }
     w.flush().map_err(|e| Error::Io {
         path: "canonical CSV".into(),

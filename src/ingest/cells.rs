@@ -36,6 +36,32 @@ const CURRENCY_PREFIXES: &[&str] = &[
 ];
 const CURRENCY_SUFFIXES: &[&str] = &["元", "USD", "INR", "CNY", "RMB", "EUR", "GBP"];
 
+/// The ISO 4217 code a currency marker stands for, and whether the marker is ambiguous
+/// (`$` is also CAD, AUD...; `¥` also JPY), so the reader says what it assumed.
+pub fn currency_code(marker: &str) -> Option<(&'static str, bool)> {
+    Some(match marker.trim() {
+        "USD" | "US$" => ("USD", false),
+        "$" => ("USD", true),
+        "INR" | "Rs." | "Rs" | "₹" => ("INR", false),
+        "CNY" | "RMB" | "元" => ("CNY", false),
+        "￥" | "¥" => ("CNY", true),
+        "EUR" | "€" => ("EUR", false),
+        "GBP" | "£" => ("GBP", false),
+        "JPY" => ("JPY", false),
+        _ => return None,
+    })
+}
+
+/// The currency marker (symbol or code) a money cell is written with, if any.
+pub fn currency_marker(cell: &str) -> Option<&'static str> {
+    let t = cell.trim().trim_start_matches(['-', '<', '>', ' ']);
+    CURRENCY_PREFIXES
+        .iter()
+        .find(|p| t.starts_with(*p))
+        .or_else(|| CURRENCY_SUFFIXES.iter().find(|p| t.ends_with(*p)))
+        .copied()
+}
+
 /// Strips currency symbols, thousands separators, `%`, capping signs and spaces.
 ///
 /// Returns `None` for a missing cell. Commas are thousands separators (the decimal point is

@@ -10,6 +10,9 @@ pub enum Field {
     Date,
     /// First day of a row's period (Amazon's "Start Date"); used when there is no `date`.
     StartDate,
+    /// Last day of a row's period (Amazon's "End Date", the canonical `end_date`): the row
+    /// covers `date` (or `start_date`) to this day.
+    EndDate,
     /// Hour of the day, 0-23.
     Hour,
     /// The platform's campaign (plan) id; becomes the [`crate::PlanId`] verbatim.
@@ -52,6 +55,7 @@ impl Field {
         match self {
             Field::Date => "date",
             Field::StartDate => "start_date",
+            Field::EndDate => "end_date",
             Field::Hour => "hour",
             Field::PlanId => "plan_id",
             Field::Plan => "plan_name",
@@ -135,12 +139,28 @@ pub fn normalise_header(raw: &str) -> (String, Option<String>) {
     (s, window)
 }
 
+/// The unit a header states in a trailing group (`Spend (₹)` → `₹`, `Cost (USD)` → `USD`).
+pub fn header_unit(raw: &str) -> Option<&str> {
+    let t = raw.trim();
+    let (open, close) = if t.ends_with(')') {
+        ('(', ')')
+    } else if t.ends_with('）') {
+        ('（', '）')
+    } else {
+        return None;
+    };
+    let i = t.rfind(open)?;
+    let inner = t[i + open.len_utf8()..t.len() - close.len_utf8()].trim();
+    (!inner.is_empty()).then_some(inner)
+}
+
 /// The field a normalised header names, if any. "Interactions" deliberately maps to nothing.
 pub fn field_of(h: &str) -> Option<Field> {
     use Field::*;
     Some(match h {
         "date" | "day" | "日期" | "时间" | "date_" => Date,
         "start date" | "start_date" => StartDate,
+        "end date" | "end_date" => EndDate,
         "hour" | "hour of day" | "小时" | "时段" => Hour,
         "campaign id" | "plan_id" | "计划id" | "推广计划id" => PlanId,
         "campaign" | "campaign name" | "plan_name" | "plan" | "计划名称" | "推广计划"

@@ -116,14 +116,22 @@ impl ColumnMapping {
         Ok(serde_json::from_str(text)?)
     }
 
-    /// Column index of each field, if every mapped header is in `headers` (normalised).
-    pub(crate) fn resolve(&self, headers: &[String]) -> Option<Vec<Option<Field>>> {
+    /// The field of each column, if every mapped header is in `headers` (normalised); else
+    /// the mapped header texts that are not.
+    pub(crate) fn resolve(&self, headers: &[String]) -> Result<Vec<Option<Field>>, Vec<String>> {
         let mut out = vec![None; headers.len()];
+        let mut missing = Vec::new();
         for (f, h) in &self.columns {
             let n = normalise_header(h).0;
-            let i = headers.iter().position(|x| *x == n)?;
-            out[i] = Some(*f);
+            match headers.iter().position(|x| *x == n) {
+                Some(i) => out[i] = Some(*f),
+                None => missing.push(h.clone()),
+            }
         }
-        Some(out)
+        if missing.is_empty() {
+            Ok(out)
+        } else {
+            Err(missing)
+        }
     }
 }

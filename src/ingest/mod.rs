@@ -95,13 +95,24 @@ pub enum Format {
     Layout(Layout),
 }
 
-/// What to do with a bad data row.
+/// What to do with an irregular row.
+///
+/// Two kinds of irregularity are told apart. A platform's **quirk** is what a genuine export
+/// does (Google counts some clicks without an impression; orders attributed over 7 days
+/// exceed the day's clicks; a lead-generation account has no revenue column): the default
+/// mode accepts it and says so in a counted [`Warning::Rows`] or [`Warning::Note`]. A
+/// **defect** makes a figure wrong if read (a cut or misaligned line, a number that is not
+/// one, a duplicated row, totals that disagree): it rejects the file unless the mode is
+/// lenient, and the error says so.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Mode {
-    /// Reject the whole file at the first bad row.
+    /// Quirks are accepted with counted notes; the first defect rejects the file (the error
+    /// names lenient mode, `--lenient`, which skips such rows).
     #[default]
+    Standard,
+    /// Quirks and defects alike reject the file (the error names the mode that accepts it).
     Strict,
-    /// Skip bad rows and return them in [`Ingested::skipped`].
+    /// Defective rows are skipped and returned in [`Ingested::skipped`]; quirks are noted.
     Lenient,
 }
 
@@ -116,6 +127,9 @@ pub struct Options {
     pub mode: Mode,
     /// The date for files with neither a date column nor a date range in their title lines.
     pub date: Option<Date>,
+    /// The period (first and last day) of a file without a date column: each row covers it.
+    /// Needed for "All time" exports, which state no dates; wins over the title's range.
+    pub period: Option<(Date, Date)>,
 }
 
 /// A bad row skipped in lenient mode.
@@ -146,6 +160,18 @@ pub enum Warning {
         /// The file's total.
         file_total: String,
     },
+    /// Rows that share one quirk or, in lenient mode, one defect: how many and where.
+    Rows {
+        /// A short code (`clicks_above_impressions`, `orders_above_clicks`, `duplicate_row`,
+        /// `field_count`, `cut_line`, ...).
+        code: String,
+        /// How many rows.
+        count: usize,
+        /// The first (up to 20) 1-based line numbers.
+        lines: Vec<usize>,
+        /// What was done, in the operator's words.
+        message: String,
+    },
     /// Anything else (capped values, derived conversions, decoding, multi-day periods...).
     Note {
         /// 1-based line, 0 for the whole file.
@@ -168,6 +194,22 @@ impl std::fmt::Display for Warning {
                 f,
                 "line {line}: {metric} of the data rows is {rows_sum} but `{label}` says {file_total}"
             ),
+            Warning::Rows {
+                count,
+                lines,
+                message,
+                ..
+            } => {
+                let shown: Vec<String> = lines.iter().map(usize::to_string).collect();
+                let more = if *count > lines.len() { ", ..." } else { "" };
+                let s = if *count == 1 { "" } else { "s" };
+                write!(
+                    f,
+                    "{count} row{s} (line{s} {}{more}): {message}",
+                    shown.join(", ")
+                )
+            }
+            Warning::Note { line: 0, message } => write!(f, "{message}"),
             Warning::Note { line, message } => write!(f, "line {line}: {message}"),
         }
     }
@@ -261,9 +303,14 @@ pub struct Ingested {
     pub keywords: Vec<KeywordInfo>,
     /// Per-search-term rows (search-terms reports only), sorted.
     pub search_terms: Vec<SearchTermRow>,
-    /// The currency column's value, if any.
+    /// The file's currency: its currency column, else the code or symbol its money cells or
+    /// headers are written with (an ambiguous symbol such as `$` is noted in `warnings`).
     pub currency: Option<String>,
-    /// The date range stated in the title lines, if any.
+    /// The fields the header has (in [`Field`] order): whether the file has revenue or
+    /// conversions at all, which a zero in `Stats` cannot tell.
+    pub columns: Vec<Field>,
+    /// The date range stated in the title lines (or [`Options::period`]), if any. Without a
+    /// date column every row covers it (`ReportRow::days`).
     pub period: Option<(Date, Date)>,
     /// The attribution window in the headers (`7 day`), if any.
     pub attribution_window: Option<String>,
@@ -293,6 +340,17 @@ pub struct AccountDefaults {
 }
 
 impl Ingested {
+    /// Whether the file has a revenue (conversion value, sales) column.
+    pub fn has_revenue(&self) -> bool {
+        self.columns.contains(&Field::Revenue)
+    }
+
+    /// Whether the file has conversions (a conversions column, or a conversion rate to
+    /// derive them from).
+    pub fn has_conversions(&self) -> bool {
+        self.columns.contains(&Field::Conversions) || self.columns.contains(&Field::ConversionRate)
+    }
+
     /// An [`Account`] with the plans and keywords the file names, ids as in the report.
     ///
     /// Keywords whose text has no words (e.g. Amazon's `*` auto-targeting) are left out.
@@ -425,7 +483,29 @@ fn detect_delimiter(text: &str) -> u8 {
     }
 }
 
-const N_FIELDS: usize = 19;
+const N_FIELDS: usize = 20;
+const ALL_FIELDS: [Field; N_FIELDS] = [
+    Field::Date,
+    Field::StartDate,
+    Field::EndDate,
+    Field::Hour,
+    Field::PlanId,
+    Field::Plan,
+    Field::KeywordId,
+    Field::Keyword,
+    Field::MatchType,
+    Field::SearchTerm,
+    Field::Impressions,
+    Field::Clicks,
+    Field::Cost,
+    Field::Conversions,
+    Field::ViewThroughConversions,
+    Field::Revenue,
+    Field::ConversionRate,
+    Field::Bid,
+    Field::Budget,
+    Field::Currency,
+];
 const NO_HOUR: u8 = u8::MAX;
 const NO_KW: u32 = u32::MAX;
 
@@ -438,11 +518,14 @@ struct Acc {
     conv_vt: u64,
     cost: i64,
     revenue: i64,
+    /// Days the key covers (0 until the first row sets it).
+    span: u32,
 }
 
 impl Acc {
     fn add(&self, o: &Acc) -> Option<Acc> {
         Some(Acc {
+            span: if self.span == 0 { o.span } else { self.span },
             impressions: self.impressions.checked_add(o.impressions)?,
             clicks: self.clicks.checked_add(o.clicks)?,
             conv_attr: self.conv_attr.checked_add(o.conv_attr)?,
@@ -490,7 +573,13 @@ impl std::hash::Hasher for FxHasher {
         self.0
     }
     fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.write_u64(u64::from_le_bytes(w));
+        }
+        for &b in chunks.remainder() {
             self.write_u64(u64::from(b));
         }
     }
@@ -513,7 +602,28 @@ type FxBuild = std::hash::BuildHasherDefault<FxHasher>;
 struct RowError {
     column: String,
     reason: String,
+    /// A platform quirk refused only because the mode is strict (the message says so).
+    quirk: bool,
+    /// The tally code in lenient mode.
+    code: &'static str,
 }
+
+/// Counted irregularities of one kind: count, first lines, message.
+#[derive(Default)]
+struct Tally {
+    count: usize,
+    lines: Vec<usize>,
+    message: String,
+}
+
+const QUIRK_CLICKS: (&str, &str) = (
+    "clicks_above_impressions",
+    "more clicks than impressions (Google counts some clicks without an impression): impressions raised to the clicks",
+);
+const QUIRK_ORDERS: (&str, &str) = (
+    "orders_above_clicks",
+    "more orders than clicks (orders attributed over several days, or to views): the orders beyond the clicks are counted as view-through, not in the conversion rate",
+);
 
 struct Reader<'a> {
     file: &'a str,
@@ -533,6 +643,21 @@ struct Reader<'a> {
     keywords: Vec<KeywordInfo>,
     acc: HashMap<Key, Acc, FxBuild>,
     terms: HashMap<(Key, String), Acc>,
+    /// Per key (and search term), the signatures of the segment cells seen (device, ad
+    /// group...): a second row with the same key and signature is a duplicate, not a segment.
+    segments: HashSet<(Key, u64, u64), FxBuild>,
+    /// Columns whose cells tell segments apart (not fields, not derived rates).
+    segment_cols: Vec<usize>,
+    /// Days each row covers when the file has no date column.
+    file_days: u32,
+    layout: Layout,
+    /// Counted quirks and lenient defects, by code (reported as [`Warning::Rows`]).
+    tallies: std::collections::BTreeMap<&'static str, Tally>,
+    /// The currency a money header or cell is written in: (code, ambiguous, as written).
+    marker: Option<(&'static str, bool, String)>,
+    /// Impressions added to rows with more clicks than impressions (Google), so the totals
+    /// check compares what the file wrote.
+    impressions_added: u64,
     totals: Vec<TotalsRow>,
     data: Acc,
     /// Sum of the conversions column as read (the figure a totals row states).
@@ -549,21 +674,37 @@ fn fidx(f: Field) -> usize {
     f as usize
 }
 
+/// Whether a label cell is a totals label in a form the platforms write: `Total`, `Totals`,
+/// `Grand total`, `Total: Account`, `Total - Search`, `合计`, `总计：`, or a mapping's own
+/// labels. A search term that merely begins with "total" ("total cost of solar panels") is
+/// data.
 fn is_total_label(cell: &str, extra: &[String]) -> bool {
-    // Cheap first-character test: this runs on three cells of every row.
+    // Cheap first-character test: this runs on a cell of every row.
     let first = cell.trim_start().chars().next();
-    if extra.is_empty() && !matches!(first, Some('t' | 'T' | '合' | '总' | '汇' | '全')) {
+    if extra.is_empty() && !matches!(first, Some('t' | 'T' | 'g' | 'G' | '合' | '总' | '汇')) {
         return false;
     }
     let t = cell.trim().to_lowercase();
-    t == "total"
-        || t == "totals"
-        || ["total:", "total ", "total-", "totals:", "totals "]
-            .iter()
-            .any(|p| t.starts_with(p))
-        || ["合计", "总计", "汇总", "全部合计"]
-            .iter()
-            .any(|p| t.starts_with(p))
+    let labelled = |word: &str| {
+        t.strip_prefix(word).is_some_and(|rest| {
+            rest.is_empty()
+                || rest.starts_with(':')
+                || rest.starts_with('：')
+                || rest.starts_with(" -")
+                || rest.starts_with(" –")
+        })
+    };
+    [
+        "total",
+        "totals",
+        "grand total",
+        "合计",
+        "总计",
+        "汇总",
+        "全部合计",
+    ]
+    .iter()
+    .any(|w| labelled(w))
         || extra.iter().any(|e| e.trim().to_lowercase() == t)
 }
 
@@ -638,6 +779,76 @@ fn match_name(m: MatchType) -> &'static str {
     }
 }
 
+/// A mapping example for messages, filled with the headers seen where they fit.
+fn mapping_example(headers: &[String]) -> String {
+    let pick = |f: Field, fallback: &str| {
+        headers
+            .iter()
+            .find(|h| detect::field_of(&detect::normalise_header(h).0) == Some(f))
+            .map_or_else(|| fallback.to_string(), |h| h.trim().to_string())
+    };
+    format!(
+        "{{\"name\": \"my-platform\", \"columns\": {{\"date\": \"{}\", \"plan\": \"{}\", \"keyword\": \"{}\", \"impressions\": \"{}\", \"clicks\": \"{}\", \"cost\": \"{}\", \"conversions\": \"{}\", \"revenue\": \"{}\"}}}}",
+        pick(Field::Date, "Day"),
+        pick(Field::Plan, "Campaign"),
+        pick(Field::Keyword, "Keyword"),
+        pick(Field::Impressions, "Impressions"),
+        pick(Field::Clicks, "Clicks"),
+        pick(Field::Cost, "Cost"),
+        pick(Field::Conversions, "Conversions"),
+        pick(Field::Revenue, "Revenue")
+    )
+}
+
+/// `a`, `b`, `c` (at most 30 headers).
+fn list_headers(headers: &[String]) -> String {
+    let mut v: Vec<String> = headers
+        .iter()
+        .filter(|h| !h.trim().is_empty())
+        .take(30)
+        .map(|h| format!("`{}`", h.trim()))
+        .collect();
+    if headers.len() > 30 {
+        v.push("...".into());
+    }
+    if v.is_empty() {
+        "no cells".into()
+    } else {
+        v.join(", ")
+    }
+}
+
+const HOW_TO_DATE: &str = "export the report again with the Day segment (Google Ads: Segment > Time > Day; Amazon: time unit Daily; Taobao: 分日) or say the period it covers (Options::period, `--period START..END`)";
+
+/// Whether a header names a rate or another figure derived from the counts (CTR, CPC, ACOS,
+/// conversion rate...): such columns differ between rows whenever the counts do, so they do
+/// not tell segments apart.
+fn derived_header(h: &str) -> bool {
+    let n = detect::normalise_header(h).0;
+    [
+        "ctr",
+        "cpc",
+        "cpm",
+        "cpa",
+        "rate",
+        "acos",
+        "roas",
+        "avg",
+        "average",
+        "cost per",
+        "cost /",
+        "value /",
+        "share",
+        "per conv",
+        "units",
+        "率",
+        "平均",
+        "投入产出比",
+    ]
+    .iter()
+    .any(|w| n.contains(w))
+}
+
 fn read_text(text: &str, file: &str, encoding: TextEncoding, opts: &Options) -> Result<Ingested> {
     let delim = detect_delimiter(text);
     let mut rdr = csv::ReaderBuilder::new()
@@ -646,24 +857,48 @@ fn read_text(text: &str, file: &str, encoding: TextEncoding, opts: &Options) -> 
         .delimiter(delim)
         .from_reader(text.as_bytes());
     let mut rec = csv::StringRecord::new();
+    // Line numbers from byte offsets: the csv crate's own count is one low after CRLF ends.
+    let nl = if text.contains('\n') { b'\n' } else { b'\r' };
+    let bytes = text.as_bytes();
+    let line_of = |byte: u64| {
+        let end = (byte as usize).min(bytes.len());
+        1 + bytes[..end].iter().filter(|&&b| b == nl).count()
+    };
     let csv_err = |e: csv::Error| {
-        let line = e.position().map_or(0, |p| p.line() as usize);
+        let line = e.position().map_or(0, |p| line_of(p.byte()));
         parse_err(file, line, "", format!("malformed CSV: {e}"))
+    };
+    let mut counted = (0usize, 1usize);
+    let mut line_at = |p: Option<&csv::Position>| {
+        let Some(p) = p else { return 0 };
+        // After a CR the reported start can be the LF that ends the line before.
+        let mut b = (p.byte() as usize).min(bytes.len());
+        while b < bytes.len() && matches!(bytes[b], b'\r' | b'\n') {
+            b += 1;
+        }
+        if b >= counted.0 {
+            counted.1 += bytes[counted.0..b].iter().filter(|&&x| x == nl).count();
+            counted.0 = b;
+        }
+        counted.1
     };
 
     // 1. Title lines, then the header.
     let mut title_lines: Vec<String> = Vec::new();
+    // The line most like a header (most non-empty cells), for the message if none is found.
+    let mut best: (usize, usize, Vec<String>) = (0, 0, Vec::new());
+    // With a mapping: the line that has most of its headers, and which of them it lacks.
+    let mut best_mapped: (usize, usize, Vec<String>) = (0, 0, Vec::new());
     let (header_line, headers_raw, fields, layout, window) = loop {
-        if !rdr.read_record(&mut rec).map_err(csv_err)? {
-            return Err(parse_err(
-                file,
-                title_lines.len(),
-                "",
-                "no header row found (need columns for impressions, clicks and cost)",
-            ));
+        if !rdr.read_record(&mut rec).map_err(csv_err)? || title_lines.len() >= 50 {
+            return Err(no_header(file, opts, &title_lines, &best, &best_mapped));
         }
-        let line = rec.position().map_or(0, |p| p.line() as usize);
+        let line = line_at(rec.position());
         let raw: Vec<String> = rec.iter().map(str::to_string).collect();
+        let filled = raw.iter().filter(|c| !c.trim().is_empty()).count();
+        if filled > best.1 {
+            best = (line, filled, raw.clone());
+        }
         let mut window = None;
         let norm: Vec<String> = raw
             .iter()
@@ -676,7 +911,16 @@ fn read_text(text: &str, file: &str, encoding: TextEncoding, opts: &Options) -> 
             })
             .collect();
         let fields: Option<(Vec<Option<Field>>, Layout)> = match &opts.mapping {
-            Some(m) => m.resolve(&norm).map(|f| (f, Layout::Mapped)),
+            Some(m) => match m.resolve(&norm) {
+                Ok(f) => Some((f, Layout::Mapped)),
+                Err(missing) => {
+                    let found = m.columns.len() - missing.len();
+                    if found > best_mapped.1 {
+                        best_mapped = (line, found, missing);
+                    }
+                    None
+                }
+            },
             None => {
                 let f: Vec<Option<Field>> = norm.iter().map(|h| detect::field_of(h)).collect();
                 let n = f.iter().flatten().count();
@@ -698,14 +942,6 @@ fn read_text(text: &str, file: &str, encoding: TextEncoding, opts: &Options) -> 
         if let Some((f, layout)) = fields {
             break (line, raw, f, layout, window);
         }
-        if title_lines.len() >= 50 {
-            return Err(parse_err(
-                file,
-                line,
-                "",
-                "no header row in the first 50 lines",
-            ));
-        }
         title_lines.push(raw.join(","));
     };
 
@@ -717,16 +953,35 @@ fn read_text(text: &str, file: &str, encoding: TextEncoding, opts: &Options) -> 
             col[fidx(*f)] = Some(i);
         }
     }
-    let header_name = |f: Field| f.name();
+    let norm_header = |i: usize| detect::normalise_header(&headers_raw[i]).0;
+    let mut warnings = Vec::new();
+    // In a Google search-terms report, "Match type" is the search term's match to the
+    // keyword, not the keyword's own: the keyword's comes from its notation or a
+    // "Keyword match type" column, so one keyword stays one keyword.
+    if layout == Layout::GoogleAdsSearchTerms
+        && let Some(i) = col[fidx(Field::MatchType)]
+        && norm_header(i) == "match type"
+    {
+        col[fidx(Field::MatchType)] = None;
+        warnings.push(Warning::Note {
+            line: header_line,
+            message: "`Match type` of a search-terms report is the search term's: each keyword's match type is read from its notation ([exact], \"phrase\", else broad)".into(),
+        });
+    }
     let has_interactions = headers_raw
         .iter()
         .any(|h| detect::normalise_header(h).0.starts_with("interactions"));
+    let seen = list_headers(&headers_raw);
+    let example = mapping_example(&headers_raw);
     for f in [Field::Impressions, Field::Clicks, Field::Cost] {
         if col[fidx(f)].is_none() {
-            let mut reason = format!("no {} column", header_name(f));
+            let mut reason = format!("no {} column", f.name());
             if f == Field::Clicks && has_interactions {
                 reason.push_str(" (\"Interactions\" are not clicks)");
             }
+            reason.push_str(&format!(
+                ". The header has: {seen}. A report needs impressions, clicks, cost and a campaign column; describe other layouts with a mapping (Options::mapping, `--mapping FILE`), e.g. {example}"
+            ));
             return Err(parse_err(file, header_line, f.name(), reason));
         }
     }
@@ -735,24 +990,83 @@ fn read_text(text: &str, file: &str, encoding: TextEncoding, opts: &Options) -> 
             file,
             header_line,
             "plan",
-            "no campaign / plan column",
+            format!(
+                "no campaign / plan column. The header has: {seen}. Describe the layout with a mapping (Options::mapping, `--mapping FILE`), e.g. {example}"
+            ),
         ));
     }
+    // A missing conversions or revenue column is a fact about the file, not a zero.
+    let missing_col = |f: Field, what: &str, then: &str| -> Result<Option<Warning>> {
+        if col[fidx(f)].is_some() {
+            return Ok(None);
+        }
+        let msg = format!(
+            "no {what} column (the header has: {seen}): {then}; if a column holds {what} under another name, say so with a mapping"
+        );
+        if opts.mode == Mode::Strict {
+            return Err(parse_err(
+                file,
+                header_line,
+                f.name(),
+                format!("{msg} (the default mode reads the file with a note)"),
+            ));
+        }
+        Ok(Some(Warning::Note {
+            line: header_line,
+            message: msg,
+        }))
+    };
+    if col[fidx(Field::ConversionRate)].is_none()
+        && let Some(w) = missing_col(
+            Field::Conversions,
+            "conversions",
+            "conversions are unknown, not zero (the analysis works on clicks)",
+        )?
+    {
+        warnings.push(w);
+    }
+    if let Some(w) = missing_col(
+        Field::Revenue,
+        "revenue (conversion value)",
+        "revenue is unknown, not zero (the analysis works on conversions, not ROI)",
+    )? {
+        warnings.push(w);
+    }
 
-    let mut warnings = Vec::new();
-    let period = title_lines.iter().find_map(|l| cells::parse_date_range(l));
+    let title_period = title_lines.iter().find_map(|l| cells::parse_date_range(l));
+    let all_time = title_lines
+        .iter()
+        .any(|l| l.to_lowercase().split(',').any(|c| c.trim() == "all time"));
+    let period = opts.period.or(title_period);
     let mut file_date = None;
+    let mut file_days = 1u32;
     if col[fidx(Field::Date)].is_none() && col[fidx(Field::StartDate)].is_none() {
         if let Some((a, b)) = period {
             file_date = Some(a);
+            file_days = u32::try_from(b.days() - a.days() + 1).unwrap_or(1).max(1);
             if a != b {
+                let whence = if opts.period.is_some() {
+                    "the period given in the options"
+                } else {
+                    "the date range in the title"
+                };
                 warnings.push(Warning::Note {
                     line: 0,
                     message: format!(
-                        "no date column: rows cover {a}..={b} and are dated by its first day"
+                        "no date column: every row covers {a}..={b} ({file_days} days, {whence}) and is read as one period, not as a day; for daily rows {}",
+                        HOW_TO_DATE.split(" or say").next().unwrap_or(HOW_TO_DATE)
                     ),
                 });
             }
+        } else if all_time {
+            return Err(parse_err(
+                file,
+                header_line,
+                "date",
+                format!(
+                    "the report covers \"All time\" and has no date column, so its rows have no dates: {HOW_TO_DATE}"
+                ),
+            ));
         } else if let Some(d) = opts.date {
             file_date = Some(d);
         } else {
@@ -760,11 +1074,29 @@ fn read_text(text: &str, file: &str, encoding: TextEncoding, opts: &Options) -> 
                 file,
                 header_line,
                 "date",
-                "no date column, no date range in the title lines and no date in the options",
+                format!(
+                    "no date column and no date range in the title lines: {HOW_TO_DATE}, or give the day (Options::date)"
+                ),
             ));
         }
     } else {
         file_date = opts.date.or(file_date);
+    }
+
+    let mapped: HashSet<usize> = col.iter().flatten().copied().collect();
+    let segment_cols: Vec<usize> = (0..headers_raw.len())
+        .filter(|i| !mapped.contains(i) && !derived_header(&headers_raw[*i]))
+        .collect();
+    // Currency named in a money header's unit (`Spend (₹)`, `Cost (USD)`).
+    let mut marker = None;
+    for f in [Field::Cost, Field::Revenue, Field::Budget, Field::Bid] {
+        if marker.is_none()
+            && let Some(i) = col[fidx(f)]
+            && let Some(u) = detect::header_unit(&headers_raw[i])
+            && let Some((code, ambiguous)) = cells::currency_code(u)
+        {
+            marker = Some((code, ambiguous, u.to_string()));
+        }
     }
 
     let mut r = Reader {
@@ -787,6 +1119,13 @@ fn read_text(text: &str, file: &str, encoding: TextEncoding, opts: &Options) -> 
         keywords: Vec::new(),
         acc: HashMap::default(),
         terms: HashMap::new(),
+        segments: HashSet::default(),
+        segment_cols,
+        file_days,
+        layout,
+        tallies: std::collections::BTreeMap::new(),
+        marker,
+        impressions_added: 0,
         totals: Vec::new(),
         data: Acc::default(),
         conv_col: 0,
@@ -798,9 +1137,14 @@ fn read_text(text: &str, file: &str, encoding: TextEncoding, opts: &Options) -> 
         last_date: (String::new(), None),
     };
 
+    // A file that does not end with a line end may have been cut inside its last line:
+    // find where that line starts (a cut inside a quoted multi-line cell is not caught).
+    let open_tail = !text.is_empty() && !text.ends_with(['\n', '\r']);
+    let last_line_start = text.rfind(['\n', '\r']).map_or(0, |i| i + 1) as u64;
+
     // 2. Data rows.
     while rdr.read_record(&mut rec).map_err(csv_err)? {
-        let line = rec.position().map_or(0, |p| p.line() as usize);
+        let line = line_at(rec.position());
         let non_empty = rec
             .iter()
             .filter(|c| c.bytes().any(|b| !b.is_ascii_whitespace()))
@@ -808,10 +1152,11 @@ fn read_text(text: &str, file: &str, encoding: TextEncoding, opts: &Options) -> 
         if non_empty == 0 {
             continue;
         }
+        // Totals rows carry their label in the first non-empty cell (the label column).
         if rec
             .iter()
-            .take(3)
-            .any(|c| is_total_label(c, &r.totals_labels))
+            .find(|c| !c.trim().is_empty())
+            .is_some_and(|c| is_total_label(c, &r.totals_labels))
         {
             r.totals_row(line, &rec);
             continue;
@@ -824,18 +1169,102 @@ fn read_text(text: &str, file: &str, encoding: TextEncoding, opts: &Options) -> 
             );
             continue;
         }
-        if let Err(e) = r.data_row(line, &rec) {
+        let cut = open_tail && rec.position().is_some_and(|p| p.byte() >= last_line_start);
+        let shape = if cut {
+            Err(RowError {
+                column: String::new(),
+                reason: "the file ends inside this line (no line end after it): it looks cut, so its figures cannot be trusted".into(),
+                quirk: false,
+                code: "cut_line",
+            })
+        } else {
+            r.check_shape(&rec)
+        };
+        if let Err(e) = shape.and_then(|()| r.data_row(line, &rec)) {
             match opts.mode {
-                Mode::Strict => return Err(parse_err(file, line, &e.column, e.reason)),
-                Mode::Lenient => r.skipped.push(SkippedRow {
-                    line,
-                    column: e.column,
-                    reason: e.reason,
-                }),
+                Mode::Lenient if !e.quirk => {
+                    r.tally(
+                        e.code,
+                        line,
+                        "skipped (lenient mode); `skipped` gives each line's reason",
+                    );
+                    r.skipped.push(SkippedRow {
+                        line,
+                        column: e.column,
+                        reason: e.reason,
+                    });
+                }
+                _ => {
+                    let hint = if e.quirk {
+                        ""
+                    } else {
+                        " (lenient mode, `--lenient`, skips such rows and lists them)"
+                    };
+                    return Err(parse_err(
+                        file,
+                        line,
+                        &e.column,
+                        format!("{}{hint}", e.reason),
+                    ));
+                }
             }
         }
     }
     r.finish(layout, encoding, period, window)
+}
+
+/// The error for a file whose header row was not found.
+fn no_header(
+    file: &str,
+    opts: &Options,
+    title_lines: &[String],
+    best: &(usize, usize, Vec<String>),
+    best_mapped: &(usize, usize, Vec<String>),
+) -> Error {
+    if let Some(m) = &opts.mapping {
+        let (line, _, missing) = best_mapped;
+        if *line > 0 {
+            return parse_err(
+                file,
+                *line,
+                "",
+                format!(
+                    "mapping `{}`: line {line} has most of its headers but not {}; the line has: {}",
+                    m.name,
+                    missing
+                        .iter()
+                        .map(|h| format!("`{h}`"))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    list_headers(&best.2)
+                ),
+            );
+        }
+        return parse_err(
+            file,
+            best.0,
+            "",
+            format!(
+                "mapping `{}`: none of its headers is in the first {} lines; the fullest line ({}) has: {}",
+                m.name,
+                title_lines.len().max(1),
+                best.0,
+                list_headers(&best.2)
+            ),
+        );
+    }
+    parse_err(
+        file,
+        best.0,
+        "",
+        format!(
+            "no header row found in the first {} lines (a header needs columns for impressions, clicks, cost and the campaign); the fullest line ({}) has: {}. Describe the layout with a mapping (Options::mapping, `--mapping FILE`), e.g. {}",
+            title_lines.len().max(1),
+            best.0,
+            list_headers(&best.2),
+            mapping_example(&best.2)
+        ),
+    )
 }
 
 impl Reader<'_> {
@@ -873,7 +1302,66 @@ impl Reader<'_> {
         RowError {
             column: self.column_name(f),
             reason: reason.into(),
+            quirk: false,
+            code: "bad_value",
         }
+    }
+
+    /// Counts one row under `code` (the message is the first one given).
+    fn tally(&mut self, code: &'static str, line: usize, message: &str) {
+        let t = self.tallies.entry(code).or_default();
+        t.count += 1;
+        if t.lines.len() < 20 {
+            t.lines.push(line);
+        }
+        if t.message.is_empty() {
+            t.message = message.to_string();
+        }
+    }
+
+    /// A platform quirk: an error in strict mode; otherwise the caller counts it once the
+    /// row is read.
+    fn quirk(&self, code: &'static str, f: Field, strict_reason: String) -> Result<(), RowError> {
+        if self.opts.mode == Mode::Strict {
+            return Err(RowError {
+                column: self.column_name(f),
+                reason: format!(
+                    "{strict_reason} (strict mode; the default mode accepts this with a note)"
+                ),
+                quirk: true,
+                code,
+            });
+        }
+        Ok(())
+    }
+
+    /// A data line must have the header's fields: fewer means a cut or misquoted line, more
+    /// (other than empty trailing cells) a misaligned one. Either shifts figures into the
+    /// wrong columns.
+    fn check_shape(&self, rec: &csv::StringRecord) -> Result<(), RowError> {
+        let (n, want) = (rec.len(), self.headers.len());
+        let extra_filled = rec.iter().skip(want).any(|c| !c.trim().is_empty());
+        if n < want || extra_filled {
+            return Err(RowError {
+                column: String::new(),
+                reason: format!(
+                    "the line has {n} fields but the header has {want}: a cut, misquoted or misaligned line"
+                ),
+                quirk: false,
+                code: "field_count",
+            });
+        }
+        Ok(())
+    }
+
+    /// A hash of the cells that tell segments apart (device, network, ad group...).
+    fn segment_signature(&self, rec: &csv::StringRecord) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut h = FxHasher::default();
+        for &i in &self.segment_cols {
+            rec.get(i).unwrap_or("").trim().hash(&mut h);
+        }
+        h.finish()
     }
 
     fn capped(&mut self, f: Field, line: usize) {
@@ -956,14 +1444,27 @@ impl Reader<'_> {
     }
 
     fn data_row(&mut self, line: usize, rec: &csv::StringRecord) -> Result<(), RowError> {
-        // Numbers first: a bad row must leave no trace.
-        let impressions = self.count(rec, Field::Impressions, line)?;
+        // Numbers first: a bad row must leave no trace (quirks are counted once it passed).
+        let mut pending: Vec<(&'static str, &'static str)> = Vec::new();
+        let mut impressions = self.count(rec, Field::Impressions, line)?;
+        let mut added = 0;
         let clicks = self.count(rec, Field::Clicks, line)?;
         if clicks > impressions {
-            return Err(self.err(
-                Field::Clicks,
-                format!("clicks {clicks} > impressions {impressions}"),
-            ));
+            let why = format!("clicks {clicks} > impressions {impressions}");
+            let google = matches!(
+                self.layout,
+                Layout::GoogleAdsCampaign | Layout::GoogleAdsKeyword | Layout::GoogleAdsSearchTerms
+            );
+            if !google {
+                return Err(self.err(Field::Clicks, why));
+            }
+            // Google counts some clicks without an impression (sitelinks, call extensions,
+            // late-arriving impressions): the clicks are real, so impressions are raised to
+            // them (the CTR of the row is 100%, never more).
+            self.quirk("clicks_above_impressions", Field::Clicks, why)?;
+            pending.push(QUIRK_CLICKS);
+            added = clicks - impressions;
+            impressions = clicks;
         }
         let cost = self.decimal(rec, Field::Cost, line)?;
         let revenue = self.decimal(rec, Field::Revenue, line)?;
@@ -991,15 +1492,48 @@ impl Reader<'_> {
         let vt_col = self.decimal(rec, Field::ViewThroughConversions, line)? as u64;
         let click_cap = clicks.saturating_mul(1_000_000);
         let conv_attr = conv.min(click_cap);
+        if conv > click_cap {
+            let why = format!(
+                "{} orders but {clicks} clicks",
+                Money::from_micros(conv as i64)
+            );
+            self.quirk("orders_above_clicks", Field::Conversions, why)?;
+            pending.push(QUIRK_ORDERS);
+        }
         let conv_vt = (conv - conv_attr).saturating_add(vt_col);
         let date = self.date(rec)?;
+        let span = match self.cell(rec, Field::EndDate) {
+            None => self.file_days,
+            Some(c) if cells::is_missing(c) => self.file_days,
+            Some(c) => {
+                match cells::parse_date(c) {
+                    Ok(Some(end)) if end >= date && end.days() - date.days() < 3660 => {
+                        (end.days() - date.days() + 1) as u32
+                    }
+                    Ok(Some(end)) => {
+                        return Err(self.err(
+                        Field::EndDate,
+                        format!("end date {end} is before the start date {date} (or ten years after it)"),
+                    ));
+                    }
+                    Ok(None) => self.file_days,
+                    Err(e) => return Err(self.err(Field::EndDate, e)),
+                }
+            }
+        };
         let hour = match self.cell(rec, Field::Hour) {
             None => NO_HOUR,
             Some(c) if cells::is_missing(c) => NO_HOUR,
             Some(c) => {
                 let digits: &str = c.trim().split([':', ' ', '-']).next().unwrap_or("");
                 match digits.parse::<u8>() {
-                    Ok(h) if h <= 23 => h,
+                    Ok(h) if h <= 23 && span == 1 => h,
+                    Ok(h) if h <= 23 => {
+                        return Err(self.err(
+                            Field::Hour,
+                            format!("hour {h} in a row that covers {span} days"),
+                        ));
+                    }
                     _ => return Err(self.err(Field::Hour, format!("{c:?} is not an hour 0-23"))),
                 }
             }
@@ -1011,29 +1545,67 @@ impl Reader<'_> {
             conv_vt,
             cost,
             revenue,
+            span,
         };
         let new_data = self
             .data
             .add(&delta)
             .ok_or_else(|| self.err(Field::Cost, "sum overflows"))?;
 
-        // Ids and entities.
+        // Ids and entities (registering them for a row that then fails below is harmless:
+        // a duplicate's plan and keyword exist already).
         let plan = self.plan_of(rec)?;
         let kw = self.keyword_of(rec, plan)?;
         let key = (date.days(), hour, plan, kw);
+        if let Some(e) = self.acc.get(&key)
+            && e.span != span
+        {
+            return Err(self.err(
+                Field::EndDate,
+                format!(
+                    "the same cell covers {} days in one row and {span} in another",
+                    e.span
+                ),
+            ));
+        }
+        let term = self.cell(rec, Field::SearchTerm).map(str::trim);
+        // Same key (and search term) and the same segment cells: the row is there twice.
+        let term_hash = term.map_or(0, |t| {
+            use std::hash::{Hash, Hasher};
+            let mut h = FxHasher::default();
+            t.hash(&mut h);
+            h.finish()
+        });
+        let sig = self.segment_signature(rec);
+        if !self.segments.insert((key, term_hash, sig)) {
+            return Err(RowError {
+                column: String::new(),
+                reason: "a second row for the same day, campaign, keyword and segment: a duplicated row (a restated or twice-exported line), not a segment to add".into(),
+                quirk: false,
+                code: "duplicate_row",
+            });
+        }
         // The file-wide sum did not overflow and every value is non-negative, so no per-key
         // sum can overflow: commit without further checks.
-        if let Some(term) = self.cell(rec, Field::SearchTerm) {
-            let e = self
-                .terms
-                .entry((key, term.trim().to_string()))
-                .or_default();
+        if let Some(term) = term {
+            let e = self.terms.entry((key, term.to_string())).or_default();
             *e = e.add(&delta).unwrap_or(*e);
         }
         let e = self.acc.entry(key).or_default();
         *e = e.add(&delta).unwrap_or(*e);
         self.data = new_data;
         self.conv_col = self.conv_col.saturating_add(conv);
+        self.impressions_added = self.impressions_added.saturating_add(added);
+        for (code, msg) in pending {
+            self.tally(code, line, msg);
+        }
+        if self.marker.is_none()
+            && let Some(c) = self.cell(rec, Field::Cost)
+            && let Some(m) = cells::currency_marker(c)
+            && let Some((code, ambiguous)) = cells::currency_code(m)
+        {
+            self.marker = Some((code, ambiguous, m.to_string()));
+        }
         if let Some(c) = self.cell(rec, Field::Currency)
             && !cells::is_missing(c)
         {
@@ -1189,8 +1761,7 @@ impl Reader<'_> {
     fn totals_row(&mut self, line: usize, rec: &csv::StringRecord) {
         let label = rec
             .iter()
-            .take(3)
-            .find(|c| is_total_label(c, &self.totals_labels))
+            .find(|c| !c.trim().is_empty())
             .unwrap_or("")
             .trim()
             .to_string();
@@ -1229,6 +1800,8 @@ impl Reader<'_> {
     ) -> Result<Ingested> {
         let Reader {
             file,
+            opts,
+            col,
             plans,
             keywords,
             acc,
@@ -1236,13 +1809,41 @@ impl Reader<'_> {
             totals,
             data,
             conv_col,
-            currency,
+            mut currency,
             mut warnings,
             skipped,
+            tallies,
+            marker,
+            impressions_added,
             ..
         } = self;
-        let _ = self.opts;
         let fail = |e: Error| parse_err(file, 0, "", e.to_string());
+        for (code, t) in tallies {
+            warnings.push(Warning::Rows {
+                code: code.to_string(),
+                count: t.count,
+                lines: t.lines,
+                message: t.message,
+            });
+        }
+        if currency.is_none()
+            && let Some((code, ambiguous, shown)) = marker
+        {
+            currency = Some(code.to_string());
+            if ambiguous {
+                warnings.push(Warning::Note {
+                    line: 0,
+                    message: format!(
+                        "money is written with `{shown}`, which several currencies use: read as {code}; give the currency if it is another"
+                    ),
+                });
+            }
+        }
+        let columns: Vec<Field> = ALL_FIELDS
+            .iter()
+            .copied()
+            .filter(|f| col[fidx(*f)].is_some())
+            .collect();
 
         // Totals cross-check.
         let mut checks = Vec::new();
@@ -1252,7 +1853,8 @@ impl Reader<'_> {
             let mut mine = Vec::new();
             for &(metric, file_v, tol, money) in &t.values {
                 let rows_v: i128 = match metric {
-                    "impressions" => data.impressions.into(),
+                    // As the file wrote them, before Google's clicks raised any.
+                    "impressions" => i128::from(data.impressions) - i128::from(impressions_added),
                     "clicks" => data.clicks.into(),
                     "cost" => data.cost.into(),
                     "revenue" => data.revenue.into(),
@@ -1287,6 +1889,22 @@ impl Reader<'_> {
         if !checks.iter().any(|c| c.matched)
             && let Some(first) = mismatches.into_iter().next()
         {
+            if opts.mode != Mode::Lenient {
+                let line = match first.first() {
+                    Some(Warning::TotalsMismatch { line, .. }) => *line,
+                    _ => 0,
+                };
+                let what: Vec<String> = first.iter().map(|w| w.to_string()).collect();
+                return Err(parse_err(
+                    file,
+                    line,
+                    "",
+                    format!(
+                        "the data rows do not add up to the file's own totals ({}): rows are missing, duplicated or misread (lenient mode, `--lenient`, reads the file anyway with the difference noted)",
+                        what.join("; ")
+                    ),
+                ));
+            }
             warnings.extend(first);
         }
 
@@ -1319,6 +1937,7 @@ impl Reader<'_> {
             rows.push(ReportRow {
                 date: Date::from_days(k.0),
                 hour: (k.1 != NO_HOUR).then_some(k.1),
+                days: a.span.max(1),
                 plan: plans[k.2 as usize].id.clone(),
                 keyword: (k.3 != NO_KW).then(|| keywords[k.3 as usize].id.clone()),
                 stats,
@@ -1363,6 +1982,7 @@ impl Reader<'_> {
             keywords,
             search_terms,
             currency,
+            columns,
             period,
             attribution_window: window,
             totals: checks,

@@ -27,7 +27,7 @@ use crate::money::Money;
 /// # Ok::<(), adbandit::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(try_from = "RawStats")]
+#[serde(remote = "Self")]
 pub struct Stats {
     impressions: u64,
     clicks: u64,
@@ -36,19 +36,19 @@ pub struct Stats {
     revenue: Money,
 }
 
-#[derive(Deserialize)]
-struct RawStats {
-    impressions: u64,
-    clicks: u64,
-    conversions: u64,
-    cost: Money,
-    revenue: Money,
+// Deserialising goes through the derived (remote = "Self") impl, then `Stats::new`, so an
+// invalid `Stats` cannot be read; no mirror struct to keep in step.
+impl<'de> Deserialize<'de> for Stats {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let r = Stats::deserialize(d)?;
+        Stats::new(r.impressions, r.clicks, r.conversions, r.cost, r.revenue)
+            .map_err(serde::de::Error::custom)
+    }
 }
 
-impl TryFrom<RawStats> for Stats {
-    type Error = Error;
-    fn try_from(r: RawStats) -> Result<Self> {
-        Stats::new(r.impressions, r.clicks, r.conversions, r.cost, r.revenue)
+impl Serialize for Stats {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        Stats::serialize(self, s)
     }
 }
 
@@ -171,14 +171,24 @@ fn ratio(num: f64, den: f64) -> Option<f64> {
     if den > 0.0 { Some(num / den) } else { None }
 }
 
-/// One line of a report: a keyword's (or a whole plan's) counters for a day, or an hour of it.
+/// One line of a report: a keyword's (or a whole plan's) counters for an hour, a day, or a
+/// period of several days.
+///
+/// A row covers `days` days from `date` (a report exported for a week without a *Day*
+/// segment has one row per keyword with `days: 7`). Its counters are totals over that span:
+/// rates come from them as they are, but a budget or a capacity is per day, so divide by
+/// [`ReportRow::days`] (see [`ReportRow::split_days`]). An hour row covers one hour of one day.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ReportRow {
-    /// The day.
+    /// The day, or the first day of the row's period.
     pub date: Date,
-    /// The hour of the day (0-23), or `None` for a whole day.
+    /// The hour of the day (0-23), or `None` for a whole day (or period).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hour: Option<u8>,
+    /// Days the row covers from `date` (1 = that day; absent in JSON = 1, so older reports
+    /// read unchanged).
+    #[serde(default = "one_day", skip_serializing_if = "is_one_day")]
+    pub days: u32,
     /// The plan.
     pub plan: PlanId,
     /// The keyword, or `None` for a plan-level row (reports that have no keyword breakdown).
@@ -186,6 +196,67 @@ pub struct ReportRow {
     pub keyword: Option<KeywordId>,
     /// The counters.
     pub stats: Stats,
+}
+
+fn one_day() -> u32 {
+    1
+}
+
+fn is_one_day(d: &u32) -> bool {
+    *d == 1
+}
+
+impl ReportRow {
+    /// A row for one whole day.
+    pub fn day(date: Date, plan: PlanId, keyword: Option<KeywordId>, stats: Stats) -> Self {
+        ReportRow {
+            date,
+            hour: None,
+            days: 1,
+            plan,
+            keyword,
+            stats,
+        }
+    }
+
+    /// The last day the row covers (`date` for a day or an hour row).
+    pub fn last_date(&self) -> Date {
+        self.date.add_days(self.days.max(1) as i32 - 1)
+    }
+
+    /// The row as `days` one-day rows with its counters spread evenly (remainders go to the
+    /// first days, so the sums are exact and every day keeps `clicks <= impressions` and
+    /// `conversions <= clicks`). A one-day or hour row is returned as it is.
+    pub fn split_days(&self) -> Vec<ReportRow> {
+        let n = u64::from(self.days.max(1));
+        if n == 1 {
+            return vec![self.clone()];
+        }
+        // floor(x / n) + [i < x % n] is monotone in x, so the per-day shares keep the order
+        // of the totals (the invariants above).
+        let share = |x: u64, i: u64| x / n + u64::from(i < x % n);
+        let money = |m: Money, i: u64| {
+            let x = m.micros().max(0) as u64;
+            Money::from_micros(share(x, i) as i64)
+        };
+        let s = &self.stats;
+        (0..n)
+            .map(|i| ReportRow {
+                date: self.date.add_days(i as i32),
+                hour: None,
+                days: 1,
+                plan: self.plan.clone(),
+                keyword: self.keyword.clone(),
+                stats: Stats {
+                    impressions: share(s.impressions, i),
+                    clicks: share(s.clicks, i),
+                    conversions: share(s.conversions, i),
+                    cost: money(s.cost, i),
+                    revenue: money(s.revenue, i),
+                },
+            })
+            .collect()
+    }
 }
 
 /// Key of a report row: rows with the same key are the same cell and are summed.
@@ -197,20 +268,21 @@ pub type RowKey = (Date, Option<u8>, PlanId, Option<KeywordId>);
 /// (duplicate keys are summed, as for rows split by device). Rows are kept sorted by key, so
 /// two reports with the same content compare equal and serialise identically.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(try_from = "RawReport")]
+#[serde(remote = "Self")]
 pub struct Report {
     rows: Vec<ReportRow>,
 }
 
-#[derive(Deserialize)]
-struct RawReport {
-    rows: Vec<ReportRow>,
+impl<'de> Deserialize<'de> for Report {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let r = Report::deserialize(d)?;
+        Report::new(r.rows).map_err(serde::de::Error::custom)
+    }
 }
 
-impl TryFrom<RawReport> for Report {
-    type Error = Error;
-    fn try_from(r: RawReport) -> Result<Self> {
-        Report::new(r.rows)
+impl Serialize for Report {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        Report::serialize(self, s)
     }
 }
 
@@ -243,29 +315,61 @@ impl Report {
     /// # Errors
     /// [`Error::InvalidValue`] for an hour above 23; [`Error::Overflow`] if a sum overflows.
     pub fn from_rows_summed(rows: impl IntoIterator<Item = ReportRow>) -> Result<Self> {
-        let mut map: BTreeMap<RowKey, Stats> = BTreeMap::new();
+        let mut map: BTreeMap<RowKey, (Stats, u32)> = BTreeMap::new();
         for (i, r) in rows.into_iter().enumerate() {
             check_row(i, &r)?;
             let k = key(&r);
             match map.get_mut(&k) {
-                Some(s) => *s = s.checked_add(&r.stats)?,
+                Some((s, days)) => {
+                    if *days != r.days {
+                        return Err(Error::Inconsistent {
+                            field: format!("rows[{i}].days"),
+                            reason: format!(
+                                "{} covers {} days here and {} days in another row",
+                                describe_key(&r),
+                                r.days,
+                                days
+                            ),
+                        });
+                    }
+                    *s = s.checked_add(&r.stats)?;
+                }
                 None => {
-                    map.insert(k, r.stats);
+                    map.insert(k, (r.stats, r.days));
                 }
             }
         }
         Ok(Report {
             rows: map
                 .into_iter()
-                .map(|((date, hour, plan, keyword), stats)| ReportRow {
+                .map(|((date, hour, plan, keyword), (stats, days))| ReportRow {
                     date,
                     hour,
+                    days,
                     plan,
                     keyword,
                     stats,
                 })
                 .collect(),
         })
+    }
+
+    /// The report with every multi-day row spread over its days ([`ReportRow::split_days`]):
+    /// daily figures for whatever works per day (budgets, capacities, an engine).
+    ///
+    /// # Errors
+    /// [`Error::Overflow`] if a sum overflows (a period row overlapping day rows of the same
+    /// cell is added to them).
+    pub fn split_days(&self) -> Result<Report> {
+        if self.rows.iter().all(|r| r.days <= 1) {
+            return Ok(self.clone());
+        }
+        Report::from_rows_summed(self.rows.iter().flat_map(ReportRow::split_days))
+    }
+
+    /// Whether some row covers more than one day.
+    pub fn has_periods(&self) -> bool {
+        self.rows.iter().any(|r| r.days > 1)
     }
 
     /// The rows, sorted by (date, hour, plan, keyword).
@@ -324,10 +428,11 @@ impl Report {
         Ok(out)
     }
 
-    /// The first and last date covered, or `None` for an empty report.
+    /// The first and last date covered (a period row covers its last day too), or `None`
+    /// for an empty report.
     pub fn date_range(&self) -> Option<(Date, Date)> {
         let min = self.rows.iter().map(|r| r.date).min()?;
-        let max = self.rows.iter().map(|r| r.date).max()?;
+        let max = self.rows.iter().map(ReportRow::last_date).max()?;
         Some((min, max))
     }
 }
@@ -358,6 +463,21 @@ fn check_row(i: usize, r: &ReportRow) -> Result<()> {
             format!("rows[{i}].hour"),
             h,
             "must be 0..=23",
+        ));
+    }
+    // Ten years is far beyond any export; a larger span is a misread date, not a period.
+    if r.days == 0 || r.days > 3660 {
+        return Err(Error::invalid(
+            format!("rows[{i}].days"),
+            r.days,
+            "must be 1..=3660",
+        ));
+    }
+    if r.hour.is_some() && r.days != 1 {
+        return Err(Error::invalid(
+            format!("rows[{i}].days"),
+            r.days,
+            "an hour row covers one day",
         ));
     }
     Ok(())
@@ -412,6 +532,7 @@ mod tests {
         let row = |c| ReportRow {
             date: d,
             hour: None,
+            days: 1,
             plan: PlanId::new("p"),
             keyword: Some(KeywordId::new("k")),
             stats: Stats::new(100, c, 0, m(1), m(0)).unwrap(),
@@ -427,5 +548,53 @@ mod tests {
         let mut bad = row(1);
         bad.hour = Some(24);
         assert!(Report::new(vec![bad]).is_err());
+    }
+
+    #[test]
+    fn period_rows_split_into_days_exactly() {
+        let d = Date::from_ymd(2026, 3, 1).unwrap();
+        let mut r = ReportRow::day(
+            d,
+            PlanId::new("p"),
+            None,
+            Stats::new(1000, 10, 9, Money::from_micros(7_000_001), m(3)).unwrap(),
+        );
+        r.days = 7;
+        assert_eq!(r.last_date(), d.add_days(6));
+        let days = r.split_days();
+        assert_eq!(days.len(), 7);
+        let rep = Report::new(vec![r.clone()]).unwrap();
+        assert_eq!(rep.date_range(), Some((d, d.add_days(6))));
+        let split = rep.split_days().unwrap();
+        assert!(!split.has_periods() && rep.has_periods());
+        assert_eq!(split.total().unwrap(), rep.total().unwrap());
+        // 10 clicks over 7 days: 2, 2, 2, 1, 1, 1, 1; 9 orders: 2, 2, 1, 1, 1, 1, 1.
+        let clicks: Vec<u64> = days.iter().map(|x| x.stats.clicks()).collect();
+        assert_eq!(clicks, vec![2, 2, 2, 1, 1, 1, 1]);
+        assert!(
+            days.iter()
+                .all(|x| x.stats.conversions() <= x.stats.clicks())
+        );
+        assert_eq!(days[0].stats.cost().micros(), 1_000_001);
+        // JSON without `days` reads as one day; one-day rows do not write it.
+        let json = serde_json::to_string(&days[0]).unwrap();
+        assert!(!json.contains("days"));
+        let back: ReportRow = serde_json::from_str(&json).unwrap();
+        assert_eq!(back.days, 1);
+        assert!(serde_json::to_string(&r).unwrap().contains("\"days\":7"));
+        // An hour row covers one day; zero days is no span.
+        let mut bad = r.clone();
+        bad.hour = Some(3);
+        assert!(Report::new(vec![bad]).is_err());
+        bad = r.clone();
+        bad.days = 0;
+        assert!(Report::new(vec![bad]).is_err());
+        // The same cell with two spans is not summed.
+        let mut one = r.clone();
+        one.days = 1;
+        assert!(matches!(
+            Report::from_rows_summed(vec![r, one]),
+            Err(Error::Inconsistent { .. })
+        ));
     }
 }

@@ -931,6 +931,7 @@ pub fn outcomes_to_report(
                     Granularity::Hourly => Some(o.hour),
                     Granularity::Daily => None,
                 },
+                days: 1,
                 plan: pid.clone(),
                 keyword: Some(kid.clone()),
                 stats: *s,

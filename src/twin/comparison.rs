@@ -65,6 +65,13 @@ pub struct TwinComparison {
     pub label: String,
     /// Whether the twin's calibration check passed.
     pub calibration_passed: bool,
+    /// The failing lines of the calibration check, in words (empty when it passed).
+    pub calibration_failures: Vec<String>,
+    /// Whether the report had any revenue: without it the twin's revenue is an assumption,
+    /// and no verdict on revenue is given.
+    pub report_has_revenue: bool,
+    /// The verdict line ([`TwinComparison::verdict`]), in every output.
+    pub verdict: String,
     /// The runs and their summary (baseline [`HISTORICAL`]).
     pub comparison: Comparison,
 }
@@ -80,8 +87,18 @@ impl TwinComparison {
         &self.comparison.results
     }
 
-    /// One line on the best engine strategy against the historical allocation.
+    /// The verdict: one line on the best engine strategy against the historical allocation,
+    /// or, after a failed calibration, why no comparison is claimed.
     pub fn verdict(&self) -> String {
+        if !self.calibration_passed {
+            return format!(
+                "Calibration FAILED ({}): the twin does not reproduce the report, so no strategy is called better or worse on it. Export a longer report with daily (or hourly) rows, and the bids and budgets, and calibrate again.",
+                self.calibration_failures.join("; ")
+            );
+        }
+        if !self.report_has_revenue {
+            return "The report has no revenue, so the twin's revenue is an assumption, not the account's: no verdict on revenue (read the clicks and cost columns).".to_owned();
+        }
         let s = self.summary();
         let Some(sc) = s.rows.first().map(|r| r.scenario.as_str()) else {
             return "no runs".to_owned();
@@ -110,30 +127,32 @@ impl TwinComparison {
         format!(
             "On the twin, the best engine strategy is {}: revenue {:.0} vs {:.0} for {HISTORICAL}, \
              paired difference {:+.0} [{:+.0}, {:+.0}]{pct} over {} seeds: {call}{}.",
-            b.strategy,
-            b.revenue.mean,
-            h.revenue.mean,
-            d.mean,
-            d.lo,
-            d.hi,
-            d.n,
-            if self.calibration_passed {
-                ""
-            } else {
-                " (calibration FAILED: not trustworthy)"
-            }
+            b.strategy, b.revenue.mean, h.revenue.mean, d.mean, d.lo, d.hi, d.n, ""
         )
     }
 
-    /// The label, the comparison table and the verdict.
+    /// The label, the comparison table and the verdict; after a failed calibration the
+    /// failing check lines instead of the table (whose marks would claim significance).
     pub fn table(&self) -> String {
         let mut s = self.label.clone();
         if !s.ends_with('\n') {
             s.push('\n');
         }
-        s.push_str(&report::table(self.summary()));
-        let _ = writeln!(s, "{}", self.verdict());
+        if self.calibration_passed {
+            s.push_str(&report::table(self.summary()));
+        } else {
+            let _ = writeln!(s, "Failing calibration lines:");
+            for f in &self.calibration_failures {
+                let _ = writeln!(s, "  {f}");
+            }
+        }
+        let _ = writeln!(s, "{}", self.verdict);
         s
+    }
+
+    /// `# `-prefixed verdict line for the top of a CSV file.
+    fn csv_head(&self) -> String {
+        format!("# {}\n", self.verdict.replace(['\n', '\r'], " "))
     }
 
     /// Pretty JSON (label, calibration verdict, options, runs, summary).
@@ -165,6 +184,13 @@ impl TwinComparison {
         );
         plot::cumulative_revenue(self.results(), &sc, &rev)?;
         plot::hourly_spend(self.results(), &sc, &hourly)?;
+        for p in [&rev, &hourly] {
+            let text = std::fs::read_to_string(p).map_err(|e| Error::Io {
+                path: p.display().to_string(),
+                reason: e.to_string(),
+            })?;
+            report::write_file(p, with_verdict(&text, &self.verdict).as_bytes())?;
+        }
         Ok(vec![rev, hourly])
     }
 
@@ -180,19 +206,68 @@ impl TwinComparison {
             self.to_json()?.as_bytes(),
         )?;
         report::write_file(&dir.join("twin_comparison.txt"), self.table().as_bytes())?;
+        let head = self.csv_head();
         report::write_file(
             &dir.join("runs.csv"),
-            report::runs_csv(self.results())?.as_bytes(),
+            (head.clone() + &report::runs_csv(self.results())?).as_bytes(),
         )?;
         report::write_file(
             &dir.join("daily.csv"),
-            report::daily_csv(self.results())?.as_bytes(),
+            (head.clone() + &report::daily_csv(self.results())?).as_bytes(),
         )?;
         report::write_file(
             &dir.join("summary.csv"),
-            report::summary_csv(self.summary())?.as_bytes(),
+            (head + &report::summary_csv(self.summary())?).as_bytes(),
         )
     }
+}
+
+/// The SVG with the verdict as its `<title>` and as a line of text at the bottom (the
+/// picture grows by 20 px to hold it).
+#[cfg(feature = "plots")]
+fn with_verdict(svg: &str, verdict: &str) -> String {
+    let esc = verdict
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;");
+    let Some(open_end) = svg
+        .find("<svg")
+        .and_then(|i| svg[i..].find('>').map(|j| i + j + 1))
+    else {
+        return svg.to_owned();
+    };
+    let attr = |name: &str| -> Option<f64> {
+        let tag = &svg[..open_end];
+        let k = tag.find(&format!(" {name}=\""))? + name.len() + 3;
+        tag[k..]
+            .split('"')
+            .next()?
+            .trim_end_matches("px")
+            .parse()
+            .ok()
+    };
+    let h = attr("height").unwrap_or(400.0);
+    let mut out = String::with_capacity(svg.len() + 2 * esc.len() + 200);
+    let tag = &svg[..open_end];
+    // Grow the canvas so the verdict line is not drawn over the plot.
+    let grown = tag.replacen(
+        &format!("height=\"{h}\""),
+        &format!("height=\"{}\"", h + 20.0),
+        1,
+    );
+    out.push_str(&grown);
+    out.push_str(&format!("<title>{esc}</title>"));
+    out.push_str(&svg[open_end..]);
+    if let Some(end) = out.rfind("</svg>") {
+        out.insert_str(
+            end,
+            &format!(
+                "<text x=\"8\" y=\"{}\" font-size=\"11\" font-family=\"sans-serif\">{esc}</text>",
+                h + 14.0
+            ),
+        );
+    }
+    out
 }
 
 /// The strategies of [`compare_on_twin`]: [`HISTORICAL`] (the `static` built-in: the
@@ -355,13 +430,48 @@ pub fn compare_on_twin(twin: &Twin, opts: &TwinCompareOptions) -> Result<TwinCom
     );
     let results = grid.run(&run)?;
     let summary = summarise(&results, HISTORICAL);
-    Ok(TwinComparison {
+    let calibration_failures = twin
+        .check
+        .lines
+        .iter()
+        .filter(|l| !l.pass)
+        .map(|l| {
+            if l.metric.ends_with("share") {
+                format!(
+                    "{} {}: {:.0} of {:.0} keywords ({:.0}%, {:.0}% required)",
+                    l.scope,
+                    l.metric,
+                    l.simulated,
+                    l.report,
+                    100.0 * l.error,
+                    100.0 * l.tolerance
+                )
+            } else {
+                format!(
+                    "{} {}: report {:.2}, twin {:.2}, off by {:.1}% (tolerance {:.1}%)",
+                    l.scope,
+                    l.metric,
+                    l.report,
+                    l.simulated,
+                    100.0 * l.error,
+                    100.0 * l.tolerance
+                )
+            }
+        })
+        .collect();
+    let report_has_revenue = twin.report.total()?.revenue().micros() > 0;
+    let mut c = TwinComparison {
         label: label(twin, opts.days, opts.seeds, opts.warm_start),
         calibration_passed: twin.check.passed(),
+        calibration_failures,
+        report_has_revenue,
+        verdict: String::new(),
         comparison: Comparison {
             options: run,
             results,
             summary,
         },
-    })
+    };
+    c.verdict = c.verdict();
+    Ok(c)
 }

@@ -49,13 +49,19 @@ use serde::{Deserialize, Serialize};
 use crate::analysis::{AnalysisOptions, Estimate, analyze_report, prepare};
 use crate::error::{Error, Result};
 use crate::ingest::Ingested;
-use crate::model::{Account, Date, KeywordId, PlanId, Report};
+use crate::model::{Account, Date, Keyword, KeywordId, MatchType, PlanId, Report};
 use crate::money::Money;
 use crate::pacing::TrafficCurve;
 use crate::rng::stream_seed;
 use crate::sim::{
     Competitors, Controls, Fidelity, KeywordTruth, Market, MarketSpec, MatchEffect, MatchEffects,
     Scenario, Truth,
+};
+
+const ZERO: Estimate = Estimate {
+    value: 0.0,
+    lo: 0.0,
+    hi: 0.0,
 };
 
 /// Relative tolerances of the calibration check.
@@ -614,6 +620,55 @@ fn build(
     Scenario::from_json(&v.to_string())
 }
 
+/// Plans with plan-level rows (campaign reports, or rows of auto-targeting moved to plan
+/// level) get one keyword standing for the plan's traffic, with those rows: the twin then has
+/// a market for every campaign and its check covers all of them.
+fn plan_level_keywords(account: &Account, report: &Report) -> Result<(Account, Report, usize)> {
+    // (clicks, cost micros) of each plan's plan-level rows.
+    let mut at_plan: BTreeMap<PlanId, (u64, i64)> = BTreeMap::new();
+    for r in report.rows().iter().filter(|r| r.keyword.is_none()) {
+        let e = at_plan.entry(r.plan.clone()).or_default();
+        e.0 += r.stats.clicks();
+        e.1 += r.stats.cost().micros();
+    }
+    if at_plan.is_empty() {
+        return Ok((account.clone(), report.clone(), 0));
+    }
+    let total = report.total()?;
+    let fallback = total.cpc().filter(|c| *c > 0.0).unwrap_or(1.0);
+    let mut acc = account.clone();
+    let mut ids = BTreeMap::new();
+    for (pid, &(clicks, cost)) in &at_plan {
+        let p = acc.plan(pid).ok_or_else(|| Error::UnknownId {
+            kind: "plan",
+            id: pid.to_string(),
+        })?;
+        let cpc = if clicks > 0 {
+            cost as f64 / 1e6 / clicks as f64
+        } else {
+            fallback
+        };
+        // The historical bid is not in a campaign report: 1.25 x the CPC, within the plan's
+        // limits (a second-price click costs less than the bid).
+        let bid = Money::from_units_f64((cpc * 1.25 * 100.0).ceil() / 100.0)?
+            .max(p.min_bid)
+            .max(Money::from_micros(10_000))
+            .min(p.max_bid);
+        let id = KeywordId::new(format!("{pid}|plan-level"));
+        let text = format!("{} plan level traffic", p.name);
+        acc.add_keyword(pid, Keyword::new(id.as_str(), text, MatchType::Broad, bid))?;
+        ids.insert(pid.clone(), id);
+    }
+    let rows = report.rows().iter().map(|r| {
+        let mut r = r.clone();
+        if r.keyword.is_none() {
+            r.keyword = ids.get(&r.plan).cloned();
+        }
+        r
+    });
+    Ok((acc, Report::from_rows_summed(rows)?, at_plan.len()))
+}
+
 /// Calibrates a twin of `account` from `report` and runs the calibration check.
 ///
 /// # Errors
@@ -622,9 +677,17 @@ fn build(
 #[allow(clippy::needless_range_loop)] // grid indexes and keyword indexes run in step
 pub fn calibrate(account: &Account, report: &Report, opts: &TwinOptions) -> Result<Twin> {
     validate(opts)?;
+    let report = &report.split_days()?;
+    let (account, report, plan_level) = plan_level_keywords(account, report)?;
+    let (account, report) = (&account, &report);
     let obs = observe(account, report)?;
     let days = obs.days;
     let mut notes = Vec::new();
+    if plan_level > 0 {
+        notes.push(format!(
+            "{plan_level} plans have plan-level rows (a campaign report, or auto-targeting rows): each is modelled as one keyword standing for the plan's whole traffic (id `<plan>|plan-level`), so every campaign is in the twin and in its check"
+        ));
+    }
     let plan_of: Vec<usize> = account
         .plans()
         .iter()
@@ -660,8 +723,9 @@ pub fn calibrate(account: &Account, report: &Report, opts: &TwinOptions) -> Resu
             keyword: r.keyword.clone().unwrap_or_else(|| KeywordId::new("")),
             plan: r.plan.clone(),
             ctr: r.ctr,
-            cvr: r.cvr,
-            aov: r.aov,
+            // The twin's analysis runs on the revenue objective, which shows every estimate.
+            cvr: r.cvr.unwrap_or(ZERO),
+            aov: r.aov.unwrap_or(ZERO),
             top_ctr: r.ctr.value,
             volume: 0.0,
             rival_median: 1.0,
