@@ -241,3 +241,50 @@ fn the_deploy_example_loads_and_bad_parameter_ranges_fail_early() {
         .to_string();
     assert!(err.contains("manual_rule[step=2.0]"), "{err}");
 }
+
+/// Issue 17: a sweep naming `/dev/zero` read 2 GB before failing; `--threads 100000` hung.
+#[test]
+fn oversized_inputs_and_thread_counts_fail_fast_with_the_bound() {
+    let dir = scratch("bounds");
+    let t = std::time::Instant::now();
+    let file = dir.join("zero.json");
+    std::fs::write(
+        &file,
+        r#"{"scenarios":["/dev/zero"],"seeds":1,"strategies":[{"name":"static"}]}"#,
+    )
+    .unwrap();
+    if Path::new("/dev/zero").exists() {
+        match Sweep::load(&file) {
+            Err(Error::InvalidValue { field, reason, .. }) => {
+                assert_eq!(field, "/dev/zero");
+                assert!(
+                    reason.contains(&adbandit::io::MAX_SCENARIO_FILE_BYTES.to_string()),
+                    "{reason}"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    // The sweep file itself is capped too (padding is valid JSON whitespace).
+    let big = format!(
+        "{}{}",
+        SWEEP,
+        " ".repeat(adbandit::io::MAX_SWEEP_FILE_BYTES as usize)
+    );
+    std::fs::write(&file, big).unwrap();
+    assert!(matches!(
+        Sweep::load(&file),
+        Err(Error::InvalidValue { .. })
+    ));
+    let sw = sweep(SWEEP);
+    let out = dir.join("out");
+    let err = run_shard(&sw, Shard::ALL, &out, &opts(100_000)).unwrap_err();
+    assert!(
+        matches!(&err, Error::InvalidParameter { name: "threads", reason, .. }
+            if reason.contains(&adbandit::compare::runner::MAX_THREADS.to_string())),
+        "{err}"
+    );
+    assert!(!out.exists(), "checked after writing");
+    assert!(t.elapsed().as_secs() < 10, "{:?}", t.elapsed());
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -17,11 +17,16 @@ use std::collections::BTreeMap;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::cancel::Cancel;
 use crate::compare::strategy::StrategyEntry;
 use crate::error::{Error, Result};
 use crate::money::Money;
 use crate::rng::{self, domain};
 use crate::sim::{Fidelity, Granularity, Market, OracleObjective, Scenario, oracle};
+
+/// The most worker threads a run accepts: far more than any machine's cores, far fewer than
+/// would exhaust the process (a typo such as `--threads 100000` fails instead of hanging).
+pub const MAX_THREADS: usize = 1024;
 
 /// How to run a grid.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -275,8 +280,12 @@ impl Grid {
                 ));
             }
         }
-        if opts.threads == 0 {
-            return Err(Error::parameter("threads", 0, "must be at least 1"));
+        if opts.threads == 0 || opts.threads > MAX_THREADS {
+            return Err(Error::parameter(
+                "threads",
+                opts.threads,
+                format!("must be in 1..={MAX_THREADS}"),
+            ));
         }
         Ok(())
     }
@@ -338,6 +347,25 @@ impl Grid {
     where
         F: Fn(usize, &JobResult) -> Result<()> + Sync,
     {
+        self.run_jobs_cancellable(jobs, opts, &Cancel::new(), on_done)
+    }
+
+    /// [`Grid::run_jobs_with`] that stops when `cancel` is set: no job starts after it, and
+    /// running jobs are abandoned at their next day boundary (`on_done` is not called for
+    /// them). Jobs that finished before have had their `on_done`.
+    ///
+    /// # Errors
+    /// As [`Grid::run_jobs_with`]; [`Error::Cancelled`] when cancelled.
+    pub fn run_jobs_cancellable<F>(
+        &self,
+        jobs: &[Job],
+        opts: &RunOptions,
+        cancel: &Cancel,
+        on_done: F,
+    ) -> Result<Vec<JobResult>>
+    where
+        F: Fn(usize, &JobResult) -> Result<()> + Sync,
+    {
         self.check(opts)?;
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(opts.threads)
@@ -351,6 +379,9 @@ impl Grid {
                 let key = (j.scenario.clone(), j.days);
                 if oracles.contains_key(&key) {
                     continue;
+                }
+                if let Err(e) = cancel.check() {
+                    return vec![Err(e)];
                 }
                 let sc = match self.scenario(&j.scenario) {
                     Ok(sc) => sc,
@@ -368,8 +399,9 @@ impl Grid {
                         .get(&(j.scenario.clone(), j.days))
                         .copied()
                         .unwrap_or(0.0);
-                    let r = self
-                        .run_one(j, opts, o)
+                    let r = cancel
+                        .check()
+                        .and_then(|()| self.run_one(j, opts, o, cancel))
                         .and_then(|r| on_done(i, &r).map(|()| r));
                     progress.inc();
                     r
@@ -399,7 +431,13 @@ impl Grid {
             })
     }
 
-    fn run_one(&self, job: &Job, opts: &RunOptions, oracle_revenue: f64) -> Result<JobResult> {
+    fn run_one(
+        &self,
+        job: &Job,
+        opts: &RunOptions,
+        oracle_revenue: f64,
+        cancel: &Cancel,
+    ) -> Result<JobResult> {
         let sc = self.scenario(&job.scenario)?;
         let entry = self
             .strategies
@@ -409,14 +447,17 @@ impl Grid {
                 kind: "strategy",
                 id: job.strategy.clone(),
             })?;
-        let tag = |e: Error| Error::Inconsistent {
-            field: format!(
-                "job {} ({} / {} / seed {})",
-                job.id, job.scenario, job.strategy, job.seed
-            ),
-            reason: e.to_string(),
+        let tag = |e: Error| match e {
+            Error::Cancelled { .. } => e,
+            e => Error::Inconsistent {
+                field: format!(
+                    "job {} ({} / {} / seed {})",
+                    job.id, job.scenario, job.strategy, job.seed
+                ),
+                reason: e.to_string(),
+            },
         };
-        simulate(sc, entry, job, opts, oracle_revenue).map_err(tag)
+        simulate(sc, entry, job, opts, oracle_revenue, cancel).map_err(tag)
     }
 }
 
@@ -442,6 +483,7 @@ fn simulate(
     job: &Job,
     opts: &RunOptions,
     oracle_revenue: f64,
+    cancel: &Cancel,
 ) -> Result<JobResult> {
     let account = sc.account();
     let np = account.plans().len();
@@ -457,6 +499,7 @@ fn simulate(
     let mut yesterday = None;
     let mut outcomes = Vec::with_capacity(24);
     for day in 0..job.days {
+        cancel.check()?;
         let date = sc.date(day);
         let mut controls = strategy.start_day(day, date, yesterday.as_ref())?;
         controls.validate(account)?;

@@ -24,5 +24,8 @@ pub mod store;
 
 pub use merge::{Coverage, Merged, coverage, merge};
 pub use shard::{SHARD_COUNT_VAR, Shard};
-pub use spec::{Seeds, StrategySpec, Sweep, SweepSpec};
+pub use spec::{
+    MAX_JOBS, MAX_SCENARIOS, MAX_SEEDS, MAX_STRATEGIES, Seeds, StrategySpec, Sweep, SweepFile,
+    SweepSpec,
+};
 pub use store::{Manifest, ResultFile, ResultLine, ShardOptions, ShardRun, run_shard};

@@ -13,6 +13,7 @@ use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
 
+use crate::compare::runner::MAX_THREADS;
 use crate::compare::{Job, JobResult, RunOptions};
 use crate::error::{Error, Result};
 use crate::sweep::shard::Shard;
@@ -216,10 +217,18 @@ impl Default for ShardOptions {
 /// line as it finishes.
 ///
 /// # Errors
-/// [`Error::Io`]; [`Error::Inconsistent`] when the result file holds lines of another sweep
+/// [`Error::InvalidParameter`] for `threads` outside `1..=`[`MAX_THREADS`] (before anything
+/// is written); [`Error::Io`]; [`Error::Inconsistent`] when the result file holds lines of another sweep
 /// or of jobs outside this shard; the first failing job's error (finished jobs stay in the
 /// file).
 pub fn run_shard(sweep: &Sweep, shard: Shard, dir: &Path, opts: &ShardOptions) -> Result<ShardRun> {
+    if opts.threads == 0 || opts.threads > MAX_THREADS {
+        return Err(Error::parameter(
+            "threads",
+            opts.threads,
+            format!("must be in 1..={MAX_THREADS}"),
+        ));
+    }
     std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
     Manifest::of(sweep).write(dir, &shard.index().to_string())?;
     let path = dir.join(shard.file_name());
