@@ -652,10 +652,8 @@ mod tests {
         assert_eq!(f, "strategies.manual_rule.grid");
         assert!(r.contains(&MAX_STRATEGIES.to_string()), "{r}");
         // Each factor under its limit, the product over it.
-        let text = format!(
-            r#"{{"scenarios":["small","default","drift"],"seeds":400000,"strategies":[{{"name":"static"}}]}}"#
-        );
-        let (f, r) = field(&text);
+        let text = r#"{"scenarios":["small","default","drift"],"seeds":400000,"strategies":[{"name":"static"}]}"#;
+        let (f, r) = field(text);
         assert_eq!(f, "scenarios x strategies x seeds");
         assert!(r.contains(&MAX_JOBS.to_string()), "{r}");
         // A grid that is large only across specs.
