@@ -22,10 +22,13 @@ pub mod shard;
 pub mod spec;
 pub mod store;
 
-pub use merge::{Coverage, Merged, coverage, merge};
+pub use merge::{Coverage, LineAt, Merged, RepairOptions, Repaired, coverage, merge, repair};
 pub use shard::{SHARD_COUNT_VAR, Shard};
 pub use spec::{
     MAX_JOBS, MAX_SCENARIOS, MAX_SEEDS, MAX_STRATEGIES, Seeds, StrategySpec, Sweep, SweepFile,
     SweepSpec,
 };
-pub use store::{Manifest, ResultFile, ResultLine, ShardOptions, ShardRun, run_shard};
+pub use store::{
+    DamagedLine, MAX_RESULT_LINE_BYTES, Manifest, ResultFile, ResultLine, ShardOptions, ShardRun,
+    StoredLine, run_shard, run_shard_cancellable,
+};
