@@ -17,6 +17,12 @@
 //! # Ok::<(), adbandit::Error>(())
 //! ```
 
+/// Exit status of a sweep command whose input is wrong (sweep file, scenario, shard spec,
+/// shard counts that disagree): re-running cannot help, so a cluster should not retry it
+/// (the Kubernetes manifest's `podFailurePolicy` fails the Job at once on it). A signal
+/// exits with 128 + the signal ([`crate::cancel::signal_exit_status`]), other failures 1.
+pub const EXIT_CONFIG: u8 = 3;
+
 pub mod merge;
 pub mod shard;
 pub mod spec;
