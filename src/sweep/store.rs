@@ -278,7 +278,6 @@ impl ResultFile {
     /// # Errors
     /// [`Error::Io`]; [`Error::Parse`] for a line longer than [`MAX_RESULT_LINE_BYTES`].
     pub fn read_lenient(path: &Path) -> Result<Self> {
-        use std::io::{BufRead as _, Read as _};
         let file = match File::open(path) {
             Ok(f) => f,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -292,7 +291,17 @@ impl ResultFile {
             }
             Err(e) => return Err(io(path, e)),
         };
-        let mut reader = std::io::BufReader::new(file);
+        ResultFile::read_from(path, file)
+    }
+
+    /// [`ResultFile::read_lenient`] from any reader; `path` names it in messages.
+    ///
+    /// # Errors
+    /// [`Error::Io`] if reading fails; [`Error::Parse`] for a line longer than
+    /// [`MAX_RESULT_LINE_BYTES`].
+    pub fn read_from(path: &Path, reader: impl std::io::Read) -> Result<Self> {
+        use std::io::{BufRead as _, Read as _};
+        let mut reader = std::io::BufReader::new(reader);
         let (mut lines, mut damaged) = (Vec::new(), Vec::new());
         let (mut complete, mut dropped_partial_line) = (0u64, false);
         let mut buf = Vec::new();
