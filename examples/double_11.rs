@@ -13,28 +13,14 @@ use adbandit::compare::summary::Interval;
 use adbandit::compare::{
     BuiltinStrategy, EngineStrategy, Grid, RunOptions, StrategyEntry, report, summarise,
 };
-use adbandit::engine::{CalendarEvent, Engine, EngineConfig, calendar::FACTOR_RANGE};
+use adbandit::engine::{Engine, EngineConfig};
 use adbandit::estimate::Forgetting;
 use adbandit::sim::Scenario;
 
 /// Thompson sampling with the scenario's promotion calendar told to the engine in advance.
 fn thompson_with_calendar(scenario: &Scenario) -> adbandit::Result<StrategyEntry> {
-    let events = scenario
-        .truth()
-        .market()
-        .events
-        .iter()
-        .map(|e| {
-            let f = |x: f64| x.clamp(FACTOR_RANGE.0, FACTOR_RANGE.1);
-            CalendarEvent::new(
-                &e.name,
-                e.date,
-                e.days.clamp(1, 14),
-                f(e.traffic),
-                f(e.conversion),
-            )
-        })
-        .collect::<adbandit::Result<Vec<_>>>()?;
+    // The simulator's calendar is the engine's calendar type: tell the engine the events.
+    let events = scenario.truth().market().events.clone();
     let params = serde_json::json!({ "policy": "thompson", "half_life_days": 7.0, "calendar": events.len() });
     Ok(StrategyEntry::custom(
         "thompson_calendar",

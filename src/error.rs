@@ -119,6 +119,15 @@ impl Error {
         }
     }
 
+    /// Shorthand for [`Error::Io`]: the path and the operating system's message. The one
+    /// place that turns an I/O failure into the crate's error.
+    pub fn io(path: impl AsRef<std::path::Path>, e: impl std::fmt::Display) -> Self {
+        Error::Io {
+            path: path.as_ref().display().to_string(),
+            reason: e.to_string(),
+        }
+    }
+
     /// Shorthand for [`Error::InvalidParameter`].
     pub fn parameter(
         name: &'static str,
@@ -172,6 +181,17 @@ pub fn check_probability(field: impl Into<String>, x: f64) -> Result<f64> {
     Ok(x)
 }
 
+/// Checks that `x` lies in `lo..=hi` (NaN fails).
+///
+/// # Errors
+/// [`Error::InvalidValue`] naming `field` and the range.
+pub fn check_range(field: impl Into<String>, x: f64, lo: f64, hi: f64) -> Result<f64> {
+    if !(x >= lo && x <= hi) {
+        return Err(Error::invalid(field, x, format!("must be in [{lo}, {hi}]")));
+    }
+    Ok(x)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -185,6 +205,21 @@ mod tests {
         assert!(check_positive("x", 0.0).is_err());
         assert!(check_probability("x", 1.5).is_err());
         assert!(check_probability("x", f64::NAN).is_err());
+        assert!(check_range("x", f64::NAN, 0.0, 1.0).is_err());
+        assert!(check_range("x", 10.5, 0.1, 10.0).is_err());
+        assert_eq!(check_range("x", 0.1, 0.1, 10.0), Ok(0.1));
+    }
+
+    #[test]
+    fn io_names_the_path() {
+        let e = Error::io("/tmp/x.json", "permission denied");
+        assert_eq!(
+            e,
+            Error::Io {
+                path: "/tmp/x.json".into(),
+                reason: "permission denied".into()
+            }
+        );
     }
 
     #[test]

@@ -60,6 +60,7 @@
 //! - [`policy`]: bandit policies (Thompson sampling, UCB1, Bayes-UCB, epsilon-greedy, softmax,
 //!   EXP3) over [`policy::Arms`];
 //! - [`allocate`], [`pacing`]: budgets across plans, bids per keyword, pacing within the day;
+//! - [`creative`]: creative tests (which main image or copy wins, when to stop the losers);
 //! - [`engine`]: the embeddable observe → decide → snapshot loop;
 //! - [`sim`]: the market simulator (scenarios, auctions, ground truth, the oracle);
 //! - [`ingest`]: the platforms' report exports read into [`Report`]s;
@@ -79,6 +80,7 @@ pub mod allocate;
 pub mod analysis;
 pub mod cancel;
 pub mod compare;
+pub mod creative;
 pub mod engine;
 pub mod error;
 pub mod estimate;

@@ -4,7 +4,8 @@
 use adbandit::engine::{
     BudgetMode, CalendarEvent, Engine, EngineConfig, EngineSnapshot, PlanLimits, ReasonCode,
 };
-use adbandit::policy::BuiltinPolicy;
+use adbandit::policy::{BuiltinPolicy, Policy, PosteriorView, Reward, ScoreKind};
+use adbandit::rng::SimRng;
 use adbandit::{
     Account, Date, Error, Keyword, KeywordId, MatchType, Money, Objective, Plan, PlanId, Report,
     ReportRow, Stats, Status,
@@ -208,6 +209,84 @@ fn a_bad_report_is_rejected_whole() {
     assert!(
         e.decide(date.add_days(-1)).is_err(),
         "time does not run backwards"
+    );
+}
+
+/// A user-written policy: the posterior mean, declared as a point estimate.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+struct MeanPolicy {
+    declared: ScoreKind,
+}
+
+impl Policy for MeanPolicy {
+    fn name(&self) -> &'static str {
+        "mean"
+    }
+    fn score_kind(&self) -> ScoreKind {
+        self.declared
+    }
+    fn score(
+        &self,
+        arms: &dyn PosteriorView,
+        reward: Reward,
+        _: u64,
+        _: &mut SimRng,
+        out: &mut [f64],
+    ) {
+        for ((o, m), a) in out.iter_mut().zip(arms.means(reward)).zip(arms.active()) {
+            *o = if *a { *m } else { f64::NEG_INFINITY };
+        }
+    }
+}
+
+#[test]
+fn a_user_written_policy_runs_in_the_engine_and_a_ranking_one_is_refused() {
+    let ranking = MeanPolicy {
+        declared: ScoreKind::RankingOnly,
+    };
+    assert!(matches!(
+        Engine::with_policy(
+            two_plans(Objective::MaxRevenue),
+            EngineConfig::default(),
+            ranking,
+            1
+        ),
+        Err(Error::InvalidParameter { .. })
+    ));
+    let policy = MeanPolicy {
+        declared: ScoreKind::PointEstimate,
+    };
+    let mut e = Engine::with_policy(
+        two_plans(Objective::MaxRevenue),
+        EngineConfig::default(),
+        policy,
+        1,
+    )
+    .unwrap();
+    for d in 0..4 {
+        let date = day0().add_days(d);
+        let r = Report::new(vec![
+            row(date, "a", "a1", 2000, 100, 8, 50.0, 400.0),
+            row(date, "a", "a2", 2000, 100, 8, 50.0, 400.0),
+            row(date, "b", "b1", 2500, 50, 1, 50.0, 60.0),
+            row(date, "b", "b2", 2500, 50, 1, 50.0, 60.0),
+        ])
+        .unwrap();
+        e.observe(&r).unwrap();
+        let dec = e.decide(date.add_days(1)).unwrap();
+        assert!(dec.budget_sum() <= dec.total_budget);
+    }
+    // Greedy on the means: the better plan gained budget.
+    let a = e.account().plan(&PlanId::new("a")).unwrap().daily_budget;
+    let b = e.account().plan(&PlanId::new("b")).unwrap().daily_budget;
+    assert!(a > b, "{a} vs {b}");
+    // Its snapshot restores with the custom type.
+    let json = e.snapshot().to_json().unwrap();
+    let mut r: Engine<MeanPolicy> =
+        Engine::restore(EngineSnapshot::from_json(&json).unwrap()).unwrap();
+    assert_eq!(
+        r.decide(day0().add_days(5)).unwrap(),
+        e.decide(day0().add_days(5)).unwrap()
     );
 }
 
@@ -534,10 +613,29 @@ proptest! {
 fn snapshot_rejects_other_versions_and_garbage() {
     let e = Engine::new(two_plans(Objective::MaxClicks), EngineConfig::default(), 1).unwrap();
     let json = e.snapshot().to_json().unwrap();
-    let v2 = json.replacen("\"format_version\":1", "\"format_version\":2", 1);
+    let v3 = json.replacen("\"format_version\":2", "\"format_version\":3", 1);
     assert!(matches!(
-        EngineSnapshot::<BuiltinPolicy>::from_json(&v2),
-        Err(Error::FormatVersion { found: 2, .. })
+        EngineSnapshot::<BuiltinPolicy>::from_json(&v3),
+        Err(Error::FormatVersion { found: 3, .. })
+    ));
+    // Unknown fields are rejected, at the top and inside the state.
+    let extra = json.replacen("{\"format_version\"", "{\"extra\":1,\"format_version\"", 1);
+    assert!(EngineSnapshot::<BuiltinPolicy>::from_json(&extra).is_err());
+    let extra = json.replacen("\"round\":", "\"rounds\":0,\"round\":", 1);
+    assert!(EngineSnapshot::<BuiltinPolicy>::from_json(&extra).is_err());
+    // Serde deserialisation goes through the same checks.
+    assert!(serde_json::from_str::<EngineSnapshot<BuiltinPolicy>>(&v3).is_err());
+    assert!(serde_json::from_str::<EngineSnapshot<BuiltinPolicy>>(&json).is_ok());
+    // A state whose shapes do not match its account is refused on restore.
+    let short = json.replacen(
+        "\"traffic\":[{",
+        "\"traffic\":[{\"capacity\":1.0,\"daily_spend\":0.0,\"daily_clicks\":0.0,\"days\":0},{",
+        1,
+    );
+    let s = EngineSnapshot::<BuiltinPolicy>::from_json(&short).unwrap();
+    assert!(matches!(
+        Engine::restore(s),
+        Err(Error::Inconsistent { .. })
     ));
     assert!(EngineSnapshot::<BuiltinPolicy>::from_json("{").is_err());
     // An account made invalid inside the snapshot is caught while parsing.
@@ -626,4 +724,257 @@ fn a_budget_spent_by_ten_is_flagged() {
         "{}",
         flags[0].reason.message()
     );
+}
+
+// ---- the v1 fixture snapshot ---------------------------------------------------------------
+
+/// The account and history behind `tests/fixtures/engine_snapshot_v1.json`: three plans
+/// (target ROI, max revenue, target CPA with a plan-level row), an over-delivery budget, a
+/// calendar event, one hourly day, three decisions, then one more day observed.
+fn fixture_engine() -> Engine {
+    let plan = |id: &str, n: usize, objective: Objective| {
+        let mut p =
+            Plan::new(id, format!("Plan {id}"), y(100.0), y(0.1), y(5.0)).with_objective(objective);
+        for k in 0..n {
+            p = p.with_keyword(Keyword::new(
+                format!("{id}{k}"),
+                format!("{id} word {k}"),
+                if k % 2 == 0 {
+                    MatchType::Exact
+                } else {
+                    MatchType::Broad
+                },
+                y(1.0 + 0.2 * k as f64),
+            ));
+        }
+        p
+    };
+    let account = Account::new(
+        "Shop",
+        "CNY",
+        vec![
+            plan("dress", 3, Objective::TargetRoi { roi: 3.0 }),
+            plan("shoe", 2, Objective::MaxRevenue),
+            plan("bag", 1, Objective::TargetCpa { cpa: y(20.0) }),
+        ],
+    )
+    .unwrap();
+    let config = EngineConfig {
+        budget_mode: BudgetMode::OverDelivery {
+            daily_multiple: 2.0,
+        },
+        events: vec![CalendarEvent::new("promo", day0().add_days(2), 2, 2.0, 1.5).unwrap()],
+        ..EngineConfig::default()
+    };
+    let mut e = Engine::new(account, config, 2026).unwrap();
+    let day_rows = |date: Date, d: u64| {
+        let mut rows = Vec::new();
+        for (p, n, base) in [("dress", 3u64, 60u64), ("shoe", 2, 40), ("bag", 1, 20)] {
+            for k in 0..n {
+                let clicks = base + 7 * k + 3 * d;
+                let conv = (clicks / (8 + 4 * k)).min(clicks);
+                rows.push(row(
+                    date,
+                    p,
+                    &format!("{p}{k}"),
+                    clicks * 25 + 100 * k,
+                    clicks,
+                    conv,
+                    0.6 * clicks as f64,
+                    conv as f64 * (30.0 + 5.0 * k as f64),
+                ));
+            }
+        }
+        rows
+    };
+    for d in 0..4u64 {
+        let date = day0().add_days(d as i32);
+        let mut rows = day_rows(date, d);
+        if d == 1 {
+            // An hourly day for plan dress's first keyword.
+            rows.remove(0);
+            for h in 0..24u8 {
+                let clicks = 2 + u64::from(h % 5);
+                rows.push(ReportRow {
+                    date,
+                    hour: Some(h),
+                    plan: PlanId::new("dress"),
+                    keyword: Some(KeywordId::new("dress0")),
+                    stats: Stats::new(
+                        clicks * 30,
+                        clicks,
+                        u64::from(h % 3 == 0),
+                        y(0.5 * clicks as f64),
+                        y(if h % 3 == 0 { 35.0 } else { 0.0 }),
+                    )
+                    .unwrap(),
+                });
+            }
+        }
+        // A plan-level row (no keyword) for plan bag.
+        rows.push(ReportRow {
+            date,
+            hour: None,
+            plan: PlanId::new("bag"),
+            keyword: None,
+            stats: Stats::new(500, 12, 1, y(6.0), y(25.0)).unwrap(),
+        });
+        e.observe(&Report::new(rows).unwrap()).unwrap();
+        if d < 3 {
+            e.decide(date.add_days(1)).unwrap();
+        }
+    }
+    e
+}
+
+/// The decision's content to the micro: budgets, caps, bids, pauses and the reason codes.
+fn decision_key(d: &serde_json::Value) -> serde_json::Value {
+    let pick = |xs: &serde_json::Value, fields: &[&str]| -> serde_json::Value {
+        xs.as_array()
+            .unwrap()
+            .iter()
+            .map(|x| {
+                let mut o = serde_json::Map::new();
+                for f in fields {
+                    o.insert(f.to_string(), x[*f].clone());
+                }
+                o.insert("code".into(), x["reason"]["code"].clone());
+                serde_json::Value::Object(o)
+            })
+            .collect()
+    };
+    serde_json::json!({
+        "date": d["date"],
+        "round": d["round"],
+        "total_budget": d["total_budget"],
+        "budgets": pick(&d["budgets"], &["plan", "from", "to", "spend_cap"]),
+        "bids": pick(&d["bids"], &["keyword", "plan", "from", "to"]),
+        "pauses": pick(&d["pauses"], &["keyword", "plan"]),
+        "flags": pick(&d["flags"], &["plan", "keyword"]),
+    })
+}
+
+const FIXTURE_SNAPSHOT: &str = "tests/fixtures/engine_snapshot_v1.json";
+const FIXTURE_DECISION: &str = "tests/fixtures/engine_snapshot_v1_decision.json";
+
+// The fixture files were written by the release before the state struct (commit 9d34dbe,
+// format 1) from `fixture_engine()`: its snapshot after four days, and its next decision.
+
+#[test]
+fn the_v1_fixture_snapshot_restores_and_decides_identically() {
+    let json = std::fs::read_to_string(FIXTURE_SNAPSHOT).unwrap();
+    let want: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(FIXTURE_DECISION).unwrap()).unwrap();
+    let mut e: Engine = Engine::restore(EngineSnapshot::from_json(&json).unwrap()).unwrap();
+    let got = serde_json::to_value(e.decide(day0().add_days(4)).unwrap()).unwrap();
+    assert_eq!(decision_key(&got), decision_key(&want));
+    // The same history replayed by this build gives the same decision too.
+    let mut fresh = fixture_engine();
+    let again = serde_json::to_value(fresh.decide(day0().add_days(4)).unwrap()).unwrap();
+    assert_eq!(decision_key(&again), decision_key(&want));
+}
+
+// ---- launches ------------------------------------------------------------------------------
+
+#[test]
+fn a_launched_plan_starts_cold_from_the_hierarchy_and_gets_its_budget() {
+    let mut e = Engine::new(two_plans(Objective::MaxRevenue), EngineConfig::default(), 3).unwrap();
+    for d in 0..3 {
+        let date = day0().add_days(d);
+        let r = Report::new(vec![
+            row(date, "a", "a1", 2000, 100, 8, 50.0, 400.0),
+            row(date, "a", "a2", 2000, 60, 4, 50.0, 200.0),
+            row(date, "b", "b1", 2500, 50, 1, 50.0, 75.0),
+            row(date, "b", "b2", 2500, 40, 1, 50.0, 75.0),
+        ])
+        .unwrap();
+        e.observe(&r).unwrap();
+        e.decide(date.add_days(1)).unwrap();
+    }
+    let before = e.total_budget();
+    let launch = Plan::new("c", "Plan c", y(80.0), y(0.1), y(5.0))
+        .with_keyword(Keyword::new("c1", "c one", MatchType::Exact, y(1.0)))
+        .with_keyword(Keyword::new("c2", "c two", MatchType::Broad, y(1.0)));
+    // Bad plans leave the engine unchanged: a duplicate keyword id, a bid above the maximum.
+    let snap = e.snapshot().to_json().unwrap();
+    let dup = Plan::new("d", "Plan d", y(80.0), y(0.1), y(5.0)).with_keyword(Keyword::new(
+        "a1",
+        "dup",
+        MatchType::Exact,
+        y(1.0),
+    ));
+    assert!(matches!(e.add_plan(dup), Err(Error::DuplicateId { .. })));
+    let bad = Plan::new("d", "Plan d", y(80.0), y(0.1), y(5.0)).with_keyword(Keyword::new(
+        "d1",
+        "d",
+        MatchType::Exact,
+        y(9.0),
+    ));
+    assert!(e.add_plan(bad).is_err());
+    assert!(matches!(
+        e.add_plan(two_plans(Objective::MaxRevenue).plans()[0].clone()),
+        Err(Error::DuplicateId { .. })
+    ));
+    assert_eq!(e.snapshot().to_json().unwrap(), snap);
+
+    e.add_plan(launch).unwrap();
+    assert_eq!(e.total_budget(), before.checked_add(y(80.0)).unwrap());
+    let est = e.estimates().unwrap();
+    let (a, b, c) = (&est.plans[0], &est.plans[1], &est.plans[2]);
+    assert!(c.counts.clicks.abs() < 1e-12);
+    // The new plan sits between its siblings (at the account level), not at a flat 50%.
+    let lo = a.ctr.mean().min(b.ctr.mean());
+    let hi = a.ctr.mean().max(b.ctr.mean());
+    assert!(
+        c.ctr.mean() > 0.5 * lo && c.ctr.mean() < 1.5 * hi,
+        "{}",
+        c.ctr.mean()
+    );
+    assert!((c.ctr.mean() - est.account.ctr.mean()).abs() < 0.5 * est.account.ctr.mean());
+    // Its keywords start at the plan's rates.
+    for k in &est.keywords[2] {
+        assert!((k.ctr.mean() - c.ctr.mean()).abs() < 1e-9);
+        assert!((k.cvr.mean() - c.cvr.mean()).abs() < 1e-9);
+    }
+    // It takes part in the next decision, is explored, and survives snapshot/restore.
+    let date = day0().add_days(3);
+    e.observe(
+        &Report::new(vec![
+            row(date, "a", "a1", 2000, 100, 8, 50.0, 400.0),
+            row(date, "c", "c1", 500, 20, 1, 10.0, 40.0),
+        ])
+        .unwrap(),
+    )
+    .unwrap();
+    let mut r: Engine =
+        Engine::restore(EngineSnapshot::from_json(&e.snapshot().to_json().unwrap()).unwrap())
+            .unwrap();
+    let dec = e.decide(date.add_days(1)).unwrap();
+    assert_eq!(r.decide(date.add_days(1)).unwrap(), dec);
+    assert!(dec.budget_sum() <= dec.total_budget);
+    let cb = dec.budget_of(&PlanId::new("c")).unwrap();
+    assert!(cb.to.micros() > 0, "{}", cb.reason.message());
+    assert!(dec.bid_of(&KeywordId::new("c2")).is_some());
+}
+
+#[test]
+fn a_configured_total_stays_when_a_plan_is_launched() {
+    let config = EngineConfig {
+        total_daily_budget: Some(y(150.0)),
+        ..EngineConfig::default()
+    };
+    let mut e = Engine::new(two_plans(Objective::MaxRevenue), config, 3).unwrap();
+    e.add_plan(
+        Plan::new("c", "Plan c", y(80.0), y(0.1), y(5.0)).with_keyword(Keyword::new(
+            "c1",
+            "c one",
+            MatchType::Exact,
+            y(1.0),
+        )),
+    )
+    .unwrap();
+    assert_eq!(e.total_budget(), y(150.0));
+    let dec = e.decide(day0()).unwrap();
+    assert_eq!(dec.budgets.len(), 3);
+    assert!(dec.budget_sum() <= y(150.0));
 }

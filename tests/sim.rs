@@ -118,7 +118,10 @@ fn builtins_leave_room_to_learn() {
                     cost += e.cost;
                 }
             }
-            rois.push(rev / cost);
+            // A plan not launched on day 0 has no cost yet.
+            if cost > 0.0 {
+                rois.push(rev / cost);
+            }
         }
         let max = rois.iter().cloned().fold(f64::MIN, f64::max);
         let min = rois.iter().cloned().fold(f64::MAX, f64::min);
@@ -282,12 +285,15 @@ fn mean_se(rows: &[[f64; 5]]) -> [(f64, f64); 5] {
 }
 
 fn agree(name: &str, budget_units: Option<i64>) {
-    let s = Scenario::small();
+    agree_on(&Scenario::small(), name, budget_units, 40);
+}
+
+fn agree_on(s: &Scenario, name: &str, budget_units: Option<i64>, seeds: u64) {
+    let s = s.clone();
     let mut c = Controls::from_account(s.account());
     if let Some(b) = budget_units {
         c.plan_budget.fill(Money::from_units(b).unwrap());
     }
-    let seeds = 40u64;
     let mut rows = [Vec::new(), Vec::new()];
     for (i, fid) in [Fidelity::Exact, Fidelity::Fast].into_iter().enumerate() {
         for seed in 0..seeds {
@@ -523,4 +529,551 @@ proptest! {
             }
         }
     }
+}
+
+// ---- Markets that change (issue 13) and bounded input (issue 17) ----
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() < 1e-12
+}
+
+/// Per plan over `days`: [auctions, impressions, clicks, cost, conversions, revenue].
+fn plan_totals(
+    s: &Scenario,
+    fid: Fidelity,
+    seed: u64,
+    c: &Controls,
+    days: std::ops::Range<u32>,
+) -> Vec<Vec<[f64; 6]>> {
+    let mut m = Market::new(s, fid, seed);
+    let t = s.truth();
+    let mut out = Vec::new();
+    for d in days {
+        let mut per = vec![[0.0; 6]; s.account().plans().len()];
+        for o in run_day(&mut m, d, c) {
+            for (k, st) in o.keywords.iter().enumerate() {
+                let r = &mut per[t.keyword_plan(k)];
+                r[0] += o.auctions[k] as f64;
+                r[1] += st.impressions() as f64;
+                r[2] += st.clicks() as f64;
+                r[3] += st.cost().units();
+                r[4] += st.conversions() as f64;
+                r[5] += st.revenue().units();
+            }
+        }
+        out.push(per);
+    }
+    out
+}
+
+fn sum_rows<'a>(rows: impl IntoIterator<Item = &'a [f64; 6]>) -> [f64; 6] {
+    let mut s = [0.0; 6];
+    for r in rows {
+        for i in 0..6 {
+            s[i] += r[i];
+        }
+    }
+    s
+}
+
+fn unbounded(s: &Scenario) -> Controls {
+    let mut c = Controls::from_account(s.account());
+    c.plan_budget.fill(Money::from_units(1_000_000).unwrap());
+    c
+}
+
+fn plan_index(s: &Scenario, id: &str) -> usize {
+    s.account().plan_pos(&adbandit::PlanId::new(id)).unwrap()
+}
+
+#[test]
+fn new_builtins_load_and_round_trip() {
+    for name in [
+        "competitor_entry",
+        "new_plans",
+        "weekday_cvr",
+        "broad_leak",
+        "budget_starved",
+        "promo_618",
+    ] {
+        assert!(Scenario::BUILTIN.contains(&name));
+        let s = Scenario::builtin(name).unwrap();
+        assert!(s.days() >= 28, "{name}");
+        let j = serde_json::to_string(&s).unwrap();
+        let back = Scenario::from_json(&j).unwrap();
+        assert_eq!(back.truth().market(), s.truth().market(), "{name}");
+        assert_eq!(back.account(), s.account(), "{name}");
+    }
+}
+
+#[test]
+fn competitor_entry_raises_the_plans_cpc_through_the_auction() {
+    let s = Scenario::builtin("competitor_entry").unwrap();
+    let t = s.truth();
+    let (c2, c0) = (plan_index(&s, "c2"), plan_index(&s, "c0"));
+    let k2 = t.plan_keywords(c2).start;
+    let k0 = t.plan_keywords(c0).start;
+    assert!(close(t.keyword_factors(k2, 13).competitor_bid, 1.0));
+    assert!(close(t.keyword_factors(k2, 14).competitor_bid, 1.6));
+    assert!(close(t.keyword_factors(k0, 14).competitor_bid, 1.0));
+    assert!(close(t.day_factors(14).competitor_bid, 1.0));
+    // At the uniform starting bids the rivals' 60% pushes many above our bid: c2 loses
+    // positions and its price is capped by its bid. At the highest bid it keeps most
+    // positions and pays about the rivals' factor more per click.
+    let c = unbounded(&s);
+    let mut high = c.clone();
+    for k in t.plan_keywords(c2) {
+        high.keyword_bid[k] = s.account().plans()[c2].max_bid;
+    }
+    for (controls, least) in [(&c, 1.05), (&high, 1.4)] {
+        // The model's own expectation of c2's CPC before and after (the same weekday).
+        let model_cpc = |p: usize, d: u32| {
+            let (mut cost, mut clicks) = (0.0, 0.0);
+            for k in t.plan_keywords(p) {
+                for h in 0..24 {
+                    let e = t.expected(k, controls.keyword_bid[k], d, h);
+                    cost += e.cost;
+                    clicks += e.clicks;
+                }
+            }
+            cost / clicks
+        };
+        let expected_ratio = model_cpc(c2, 14) / model_cpc(c2, 7);
+        assert!(expected_ratio > least, "{expected_ratio}");
+        let rows = plan_totals(&s, Fidelity::Exact, 5, controls, 7..21);
+        let before = |p: usize| sum_rows(rows[..7].iter().map(|d| &d[p]));
+        let after = |p: usize| sum_rows(rows[7..].iter().map(|d| &d[p]));
+        let cpc = |r: [f64; 6]| r[3] / r[2];
+        let pos = |r: [f64; 6]| r[1] / r[0];
+        let (b2, a2, b0, a0) = (before(c2), after(c2), before(c0), after(c0));
+        let ratio = cpc(a2) / cpc(b2);
+        assert!(
+            (ratio / expected_ratio - 1.0).abs() < 0.03,
+            "c2 CPC x{ratio}, model x{expected_ratio}"
+        );
+        // At the starting bids positions are lost: fewer clicks per auction entered (lower
+        // slots, or none). At the highest bid the top slot is kept and only the price rises.
+        let cpa = |r: [f64; 6]| r[2] / r[0];
+        if least < 1.2 {
+            assert!(
+                cpa(a2) < 0.9 * cpa(b2),
+                "c2 clicks per auction {} -> {}",
+                cpa(b2),
+                cpa(a2)
+            );
+            assert!(
+                pos(a2) < 0.9 * pos(b2),
+                "c2 impressions per auction {} -> {}",
+                pos(b2),
+                pos(a2)
+            );
+        }
+        // The other plans' auctions are unchanged.
+        assert!(
+            (cpc(a0) / cpc(b0) - 1.0).abs() < 0.03,
+            "c0 CPC {} -> {}",
+            cpc(b0),
+            cpc(a0)
+        );
+        assert!((pos(a0) / pos(b0) - 1.0).abs() < 0.03);
+    }
+}
+
+#[test]
+fn new_plans_do_not_exist_before_their_launch() {
+    let s = Scenario::builtin("new_plans").unwrap();
+    let t = s.truth();
+    let (n2, n4) = (plan_index(&s, "n2"), plan_index(&s, "n4"));
+    let k = t.plan_keywords(n2).start;
+    assert!(!t.is_live(k, 9) && t.is_live(k, 10) && t.is_live(k, 34));
+    assert_eq!(t.live_days(t.plan_keywords(n4).start), 17..35);
+    assert!(close(t.queries(k, 9, 20), 0.0));
+    assert_eq!(
+        t.expected(k, Money::from_units(5).unwrap(), 9, 20),
+        Default::default()
+    );
+    let rows = plan_totals(&s, Fidelity::Fast, 3, &unbounded(&s), 8..19);
+    for (i, day) in rows.iter().enumerate() {
+        let d = 8 + i as u32;
+        assert_eq!(day[n2][0] > 0.0, d >= 10, "n2 on day {d}: {:?}", day[n2]);
+        assert_eq!(day[n4][0] > 0.0, d >= 17, "n4 on day {d}: {:?}", day[n4]);
+        assert!(day[0][1] > 0.0);
+    }
+}
+
+#[test]
+fn weekday_cvr_differs_by_plan_group() {
+    let s = Scenario::builtin("weekday_cvr").unwrap();
+    let rows = plan_totals(&s, Fidelity::Fast, 9, &unbounded(&s), 0..35);
+    let cvr = |plans: &[usize], weekend: bool| {
+        let r = sum_rows(
+            rows.iter()
+                .enumerate()
+                .filter_map(|(d, day)| {
+                    let wd = s.date(d as u32).weekday();
+                    let pick = if weekend { wd >= 5 } else { wd <= 2 };
+                    pick.then_some(day)
+                })
+                .flat_map(|day| plans.iter().map(move |&p| &day[p])),
+        );
+        r[4] / r[2]
+    };
+    let (a, b) = ([0, 1, 2], [3, 4, 5]);
+    let ra = cvr(&a, true) / cvr(&a, false);
+    let rb = cvr(&b, true) / cvr(&b, false);
+    // Profiles: group a x1.55 / x0.8 at the weekend over Monday-Wednesday, group b x0.575 / x1.25.
+    assert!((ra / (1.55 / 0.8) - 1.0).abs() < 0.15, "{ra}");
+    assert!((rb / (0.575 / 1.25) - 1.0).abs() < 0.15, "{rb}");
+}
+
+#[test]
+fn broad_leak_queries_negatives_and_search_terms() {
+    use adbandit::NegativeKeyword;
+    use adbandit::sim::search_terms;
+    let s = Scenario::builtin("broad_leak").unwrap();
+    let t = s.truth();
+    let c = unbounded(&s);
+    let leaky = (0..t.keyword_count())
+        .filter(|&k| !t.keyword_queries(k).is_empty())
+        .count();
+    assert!(leaky > t.keyword_count() / 2, "{leaky}");
+    let words = ["free", "diy", "used", "pattern"];
+    let mut blocked = c.clone();
+    blocked.plan_negatives = vec![
+        words
+            .iter()
+            .map(|w| NegativeKeyword {
+                text: (*w).into(),
+                match_type: adbandit::MatchType::Broad
+            })
+            .collect();
+        s.account().plans().len()
+    ];
+    let (mut open, mut shut) = (
+        Market::new(&s, Fidelity::Exact, 4),
+        Market::new(&s, Fidelity::Exact, 4),
+    );
+    let (ho, hs) = (run_day(&mut open, 0, &c), run_day(&mut shut, 0, &blocked));
+    let rows = search_terms(s.account(), t, s.date(0), &ho).unwrap();
+    let (mut irr, mut rel) = ([0.0; 2], [0.0; 2]);
+    for r in &rows {
+        let x = if words.iter().any(|w| r.query.ends_with(w)) {
+            &mut irr
+        } else {
+            &mut rel
+        };
+        x[0] += r.stats.clicks() as f64;
+        x[1] += r.stats.conversions() as f64;
+    }
+    assert!(irr[0] > 300.0, "{irr:?}");
+    // Irrelevant queries convert at 5% of the relevant ones' rate.
+    assert!(irr[1] / irr[0] < 0.2 * rel[1] / rel[0], "{irr:?} {rel:?}");
+    let shut_rows = search_terms(s.account(), t, s.date(0), &hs).unwrap();
+    assert!(!shut_rows.is_empty());
+    assert!(
+        shut_rows
+            .iter()
+            .all(|r| !words.iter().any(|w| r.query.ends_with(w)))
+    );
+    // The negatives remove the irrelevant 45% of the leaky keywords' auctions (the rest's
+    // draws are common random numbers, so the count drops by about that share).
+    let auctions = |h: &[HourOutcome]| h.iter().flat_map(|o| o.auctions.iter()).sum::<u64>() as f64;
+    let leaky_auctions: f64 = rows.iter().map(|r| r.auctions as f64).sum();
+    let drop = (auctions(&ho) - auctions(&hs)) / leaky_auctions;
+    assert!((drop - 0.45).abs() < 0.02, "{drop}");
+    // Conversions per click rise once the leak is blocked.
+    let (so, ss) = (sum_day(&ho), sum_day(&hs));
+    assert!(ss[3] / ss[1] > 1.3 * so[3] / so[1], "{so:?} {ss:?}");
+    // Search terms sum to the keyword rows of the leaky keywords.
+    let clicks: u64 = rows.iter().map(|r| r.stats.clicks()).sum();
+    let kw: u64 = ho
+        .iter()
+        .flat_map(|o| o.keywords.iter().enumerate())
+        .filter(|(k, _)| !t.keyword_queries(*k).is_empty())
+        .map(|(_, st)| st.clicks())
+        .sum();
+    assert_eq!(clicks, kw);
+}
+
+#[test]
+fn query_stream_exact_and_fast_agree() {
+    let s = Scenario::builtin("broad_leak").unwrap();
+    agree_on(&s, "query stream", Some(1_000_000), 24);
+    agree_on(&s, "query stream, binding", None, 24);
+}
+
+#[test]
+fn query_stream_means_match_the_response_curve() {
+    // The truth's accessors describe the open stream, so expected values (the oracle's
+    // input) agree with what the market produces.
+    let s = Scenario::builtin("broad_leak").unwrap();
+    let t = s.truth();
+    let c = unbounded(&s);
+    let mut expected = [0.0; 3];
+    for k in 0..t.keyword_count() {
+        for h in 0..24 {
+            let e = t.expected(k, c.keyword_bid[k], 2, h);
+            expected[0] += e.clicks;
+            expected[1] += e.cost;
+            expected[2] += e.conversions;
+        }
+    }
+    let seeds = 12;
+    let mut got = [0.0; 3];
+    for seed in 0..seeds {
+        let d = sum_day(&run_day(
+            &mut Market::new(&s, Fidelity::Exact, 70 + seed),
+            2,
+            &c,
+        ));
+        got[0] += d[1] / seeds as f64;
+        got[1] += d[2] / seeds as f64;
+        got[2] += d[3] / seeds as f64;
+    }
+    for i in 0..3 {
+        assert!(
+            (got[i] / expected[i] - 1.0).abs() < 0.03,
+            "{i}: {got:?} {expected:?}"
+        );
+    }
+}
+
+#[test]
+fn budget_starved_spends_the_budget_every_day() {
+    let s = Scenario::builtin("budget_starved").unwrap();
+    let c = Controls::from_account(s.account());
+    let budget = s.total_daily_budget().unwrap().units();
+    let demand: f64 = s.truth().plain_day_demand(s.account()).iter().sum();
+    assert!(demand > 8.0 * budget, "{demand} {budget}");
+    let mut m = Market::new(&s, Fidelity::Exact, 8);
+    for d in 0..4 {
+        let hours = run_day(&mut m, d, &c);
+        let spend: f64 = hours
+            .iter()
+            .flat_map(|o| o.plan_spend.iter())
+            .map(|x| x.units())
+            .sum();
+        assert!(
+            spend >= 0.97 * budget && spend <= budget + 1e-9,
+            "day {d}: {spend} of {budget}"
+        );
+        let last = hours.last().unwrap();
+        assert!(last.exhausted.iter().all(|&e| e), "day {d}");
+        // Budgets run out well before the evening peak.
+        let by_18 = hours
+            .iter()
+            .position(|o| o.exhausted.iter().all(|&e| e))
+            .unwrap();
+        assert!(by_18 < 18, "day {d}: {by_18}");
+    }
+}
+
+#[test]
+fn promo_618_has_pre_heat_spike_and_hangover() {
+    let s = Scenario::builtin("promo_618").unwrap();
+    let t = s.truth();
+    let day_of =
+        |iso: &str| (iso.parse::<adbandit::Date>().unwrap().days() - s.start_date().days()) as u32;
+    let (spike, pre, hang) = (
+        day_of("2026-06-18"),
+        day_of("2026-06-10"),
+        day_of("2026-06-20"),
+    );
+    let f = t.day_factors(spike);
+    assert!(close(f.cvr, 2.2) && close(f.aov, 1.15) && close(f.competitor_bid, 1.6));
+    // Compare each with the same weekday a plain week earlier.
+    let c = unbounded(&s);
+    let rows = plan_totals(&s, Fidelity::Fast, 6, &c, 0..s.days());
+    let day = |d: u32| sum_rows(rows[d as usize].iter());
+    for (d, traffic, cvr) in [(spike, 3.5, 2.2), (pre, 1.4, 0.6), (hang, 0.8, 0.7)] {
+        let (x, base) = (day(d), day(d - 14));
+        let tr = x[0] / base[0];
+        let cr = (x[4] / x[2]) / (base[4] / base[2]);
+        assert!((tr / traffic - 1.0).abs() < 0.05, "day {d}: traffic x{tr}");
+        assert!((cr / cvr - 1.0).abs() < 0.15, "day {d}: CVR x{cr}");
+    }
+    // The spike's rivals bid harder: fewer impressions per auction.
+    let (x, base) = (day(spike), day(spike - 14));
+    assert!(x[1] / x[0] < 0.95 * base[1] / base[0]);
+}
+
+fn tiny_two(extra_market: serde_json::Value, plan_tags: bool) -> Result<Scenario, Error> {
+    let kw = |id: &str, text: &str| serde_json::json!({"id":id,"text":text,"match_type":"exact","bid":2_000_000});
+    let mut p = serde_json::json!({"id":"p","name":"p","daily_budget":1_000_000_000_000i64,
+        "min_bid":100_000,"max_bid":10_000_000,"keywords":[kw("k","red dress")]});
+    if plan_tags {
+        p["tags"] = serde_json::json!(["summer"]);
+    }
+    let q = serde_json::json!({"id":"q","name":"q","daily_budget":1_000_000_000_000i64,
+        "min_bid":100_000,"max_bid":10_000_000,"keywords":[kw("j","blue shoes")]});
+    let truth = |id: &str| {
+        serde_json::json!({"keyword":id,"volume":20_000.0,"ctr":0.05,"cvr":0.1,"aov":100.0,
+        "aov_sigma":0.5,"quality":1.0,"competitors":{"count":3,"bid_median":1.0,"bid_sigma":0.5}})
+    };
+    let mut market = serde_json::json!({"position_effects":[1.0,0.6],"reserve":100_000,"increment":10_000,
+        "hourly":vec![1.0;24]});
+    for (k, v) in extra_market.as_object().unwrap() {
+        market[k] = v.clone();
+    }
+    let j = serde_json::json!({"name":"tiny2","start_date":"2026-03-02","days":8,"market":market,
+        "account":{"name":"a","currency":"CNY","plans":[p,q]},"keywords":[truth("k"),truth("j")]});
+    Scenario::from_json(&j.to_string())
+}
+
+#[test]
+fn scoped_events_ramps_and_tags() {
+    // A CVR drift on plan p by tag: a ramp from day 1 to day 5, p only.
+    let s = tiny_two(
+        serde_json::json!({"events":[{"name":"drift","start":"2026-03-03","days":7,"cvr":0.5,
+            "ramp_days":4,"scope":{"tags":["summer"]}}]}),
+        true,
+    )
+    .unwrap();
+    let t = s.truth();
+    assert!((t.cvr(0, 0) - 0.1).abs() < 1e-12);
+    assert!((t.cvr(0, 3) - 0.1 * 0.5f64.sqrt()).abs() < 1e-12);
+    assert!((t.cvr(0, 6) - 0.05).abs() < 1e-12);
+    assert!((t.cvr(1, 6) - 0.1).abs() < 1e-12);
+    let rows = plan_totals(
+        &s,
+        Fidelity::Exact,
+        2,
+        &Controls::from_account(s.account()),
+        0..8,
+    );
+    let cvr = |d: usize, p: usize| rows[d][p][4] / rows[d][p][2];
+    assert!(
+        cvr(6, 0) + cvr(7, 0) < 0.65 * (cvr(0, 0) + cvr(1, 0)),
+        "{rows:?}"
+    );
+    assert!((cvr(6, 1) + cvr(7, 1)) / (cvr(0, 1) + cvr(1, 1)) > 0.8);
+    // An unknown id in a scope is an error naming it.
+    let e = tiny_two(
+        serde_json::json!({"events":[{"name":"x","start":"2026-03-03","scope":{"plans":["nope"]}}]}),
+        false,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("nope"), "{e}");
+}
+
+#[test]
+fn launches_are_validated() {
+    let bad = [
+        (
+            serde_json::json!({"launches":[{"plan":"zz","start":"2026-03-04"}]}),
+            "zz",
+        ),
+        (
+            serde_json::json!({"launches":[{"plan":"p","keyword":"k","start":"2026-03-04"}]}),
+            "market.launches[0]",
+        ),
+        (
+            serde_json::json!({"launches":[{"keyword":"k","start":"2026-03-04","end":"2026-03-04"}]}),
+            "market.launches[0].end",
+        ),
+        (
+            serde_json::json!({"launches":[{"keyword":"k","start":"2026-03-04","stat":1}]}),
+            "stat",
+        ),
+    ];
+    for (m, want) in bad {
+        let e = tiny_two(m, false).unwrap_err().to_string();
+        assert!(e.contains(want), "{want}: {e}");
+    }
+    let s = tiny_two(
+        serde_json::json!({"launches":[{"keyword":"k","start":"2026-03-04","end":"2026-03-06"}]}),
+        false,
+    )
+    .unwrap();
+    assert_eq!(s.truth().live_days(0), 2..4);
+    assert_eq!(s.truth().live_days(1), 0..8);
+}
+
+#[test]
+fn scenario_sizes_are_bounded_before_allocation() {
+    // Each factor under its own limit, the product far above any sane size.
+    let mut j = small_json();
+    j["generate"]["plans"] = serde_json::json!(100_000);
+    j["generate"]["keywords_per_plan"] = serde_json::json!(100_000);
+    let e = Scenario::from_json(&j.to_string()).unwrap_err().to_string();
+    assert!(e.contains("generate.plans x keywords_per_plan"), "{e}");
+    // Keywords x days.
+    let mut j = small_json();
+    j["generate"]["plans"] = serde_json::json!(1_000);
+    j["generate"]["keywords_per_plan"] = serde_json::json!(1_000);
+    j["days"] = serde_json::json!(3_000);
+    let e = Scenario::from_json(&j.to_string()).unwrap_err().to_string();
+    assert!(e.contains("keywords_per_plan x days"), "{e}");
+    let mut j = small_json();
+    j["days"] = serde_json::json!(100_000);
+    let e = Scenario::from_json(&j.to_string()).unwrap_err().to_string();
+    assert!(e.contains("days"), "{e}");
+    // An event of 2^31 + 1 days is an error, not an overflow.
+    let mut j = small_json();
+    j["market"]["events"] =
+        serde_json::json!([{"name":"x","date":"2026-03-03","days":2_147_483_649u64}]);
+    assert!(Scenario::from_json(&j.to_string()).is_err());
+    j["market"]["events"] = serde_json::json!([{"name":"x","date":"2026-03-03","days":36_600}]);
+    assert!(Scenario::from_json(&j.to_string()).is_ok());
+    j["market"]["events"] = serde_json::json!([{"name":"x","date":"2026-03-03","days":36_601}]);
+    let e = Scenario::from_json(&j.to_string()).unwrap_err().to_string();
+    assert!(e.contains("days"), "{e}");
+}
+
+#[test]
+fn unknown_fields_are_errors_in_every_part() {
+    let s = Scenario::small();
+    let base = serde_json::to_value(&s).unwrap();
+    let cases: [(&[&str], &str); 8] = [
+        (&["account", "plans", "0"], "stauts"),
+        (&["account", "plans", "0", "keywords", "0"], "bidd"),
+        (&["account"], "plan"),
+        (&["keywords", "0"], "volumes"),
+        (&["keywords", "0", "competitors"], "counts"),
+        (&["market"], "event"),
+        (&["market", "match_effects", "broad"], "volum"),
+        (&[], "dayz"),
+    ];
+    for (path, field) in cases {
+        let mut j = base.clone();
+        let mut at = &mut j;
+        for p in path {
+            at = match p.parse::<usize>() {
+                Ok(i) => &mut at[i],
+                Err(_) => &mut at[*p],
+            };
+        }
+        at[field] = serde_json::json!("paused");
+        let e = Scenario::from_json(&j.to_string()).unwrap_err().to_string();
+        assert!(e.contains(field), "{path:?}.{field}: {e}");
+    }
+    let mut j = small_json();
+    j["generate"]["keywords_per_plann"] = serde_json::json!(3);
+    assert!(Scenario::from_json(&j.to_string()).is_err());
+    let mut j = base.clone();
+    j["market"]["events"] = serde_json::json!([{"name":"x","date":"2026-03-03","trafic":2.0}]);
+    assert!(Scenario::from_json(&j.to_string()).is_err());
+}
+
+#[test]
+fn a_plan_without_keywords_is_an_error_naming_it() {
+    let mut j = serde_json::to_value(Scenario::small()).unwrap();
+    j["account"]["plans"][1]["keywords"] = serde_json::json!([]);
+    let drop: Vec<String> = Scenario::small().account().plans()[1]
+        .keywords
+        .iter()
+        .map(|k| k.id.to_string())
+        .collect();
+    j["keywords"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|t| !drop.contains(&t["keyword"].as_str().unwrap().to_owned()));
+    let e = Scenario::from_json(&j.to_string()).unwrap_err().to_string();
+    let id = Scenario::small().account().plans()[1].id.to_string();
+    assert!(e.contains("plans[1].keywords") && e.contains(&id), "{e}");
+    let mut j = small_json();
+    j["generate"]["keywords_per_plan"] = serde_json::json!(0);
+    let e = Scenario::from_json(&j.to_string()).unwrap_err().to_string();
+    assert!(e.contains("generate.keywords_per_plan"), "{e}");
 }

@@ -22,7 +22,7 @@ use crate::compare::strategy::StrategyEntry;
 use crate::error::{Error, Result};
 use crate::money::Money;
 use crate::rng::{self, domain};
-use crate::sim::{Fidelity, Granularity, Market, OracleObjective, Scenario, oracle};
+use crate::sim::{Fidelity, Granularity, Market, OracleObjective, Scenario, budget_oracle};
 
 /// The most worker threads a run accepts: far more than any machine's cores, far fewer than
 /// would exhaust the process (a typo such as `--threads 100000` fails instead of hanging).
@@ -139,11 +139,10 @@ pub struct RunMetrics {
     pub budget_utilisation: Option<f64>,
     /// Spend beyond each plan-day's budget (must be zero).
     pub overspend: Money,
-    /// Expected revenue of the best fixed allocation in hindsight over the same days
-    /// (currency units).
+    /// The budget-aware oracle's ceiling on expected revenue over the same days (currency
+    /// units; see [`crate::sim::budget_oracle`]): no strategy earns more in expectation.
     pub oracle_revenue: f64,
-    /// `oracle_revenue` minus the revenue achieved (currency units; the oracle is an
-    /// optimistic benchmark, see [`crate::sim::oracle()`]).
+    /// `oracle_revenue` minus the revenue achieved (currency units; positive in expectation).
     pub regret: f64,
 }
 
@@ -387,7 +386,7 @@ impl Grid {
                     Ok(sc) => sc,
                     Err(e) => return vec![Err(e)],
                 };
-                match oracle(sc, 0..j.days, OracleObjective::Revenue) {
+                match budget_oracle(sc, 0..j.days, OracleObjective::Revenue) {
                     Ok(o) => oracles.insert(key, o.value()),
                     Err(e) => return vec![Err(e)],
                 };

@@ -16,7 +16,9 @@ use crate::model::{Account, Date, Report, Status};
 use crate::money::Money;
 use crate::pacing::Pacer;
 use crate::policy::{BuiltinPolicy, EpsilonGreedy};
-use crate::sim::{Controls, OracleObjective, Scenario, oracle};
+use crate::sim::{
+    BudgetOracle, Controls, OracleObjective, OraclePlayer, Scenario, budget_oracle, oracle,
+};
 
 /// Something that sets budgets and bids day by day (and, if it paces, hour by hour).
 ///
@@ -109,8 +111,12 @@ pub enum BuiltinStrategy {
         /// Pace each plan's day with the engine's pacer.
         pacing: bool,
     },
-    /// The best fixed allocation in hindsight, from the ground truth: an upper reference.
+    /// The budget-aware oracle: each day's best bids and budgets from that day's truth
+    /// ([`crate::sim::budget_oracle`]), bids set by hour group.
     Oracle,
+    /// The best fixed allocation in hindsight over the horizon ([`crate::sim::oracle()`]),
+    /// kept for comparison with earlier results: not a ceiling.
+    OracleFixed,
 }
 
 /// Names accepted by [`BuiltinStrategy::by_name`], in the order of [`BuiltinStrategy::all`].
@@ -155,6 +161,7 @@ impl BuiltinStrategy {
             "thompson" => engine(BuiltinPolicy::thompson(), 7.0),
             "thompson_forget" => engine(BuiltinPolicy::thompson(), 3.0),
             "oracle" => BuiltinStrategy::Oracle,
+            "oracle_fixed" => BuiltinStrategy::OracleFixed,
             _ => {
                 return Err(Error::UnknownId {
                     kind: "strategy",
@@ -217,6 +224,7 @@ impl BuiltinStrategy {
                 *pacing,
             )),
             BuiltinStrategy::Oracle => Box::new(OracleStrategy::new(scenario)?),
+            BuiltinStrategy::OracleFixed => Box::new(FixedOracleStrategy::new(scenario)?),
         })
     }
 
@@ -457,26 +465,67 @@ impl Strategy for EngineStrategy {
     }
 }
 
-/// The fixed oracle allocation (from the truth) every day: an upper reference.
+/// The budget-aware oracle ([`budget_oracle`]) played by an [`OraclePlayer`]: each day's
+/// budgets from that day's truth, bids re-solved before each hour on the spend so far.
 #[derive(Debug, Clone)]
 pub struct OracleStrategy {
-    controls: Controls,
+    player: OraclePlayer,
 }
 
 impl OracleStrategy {
+    /// The oracle over the whole scenario.
+    ///
+    /// # Errors
+    /// As [`budget_oracle`].
+    pub fn new(scenario: &Scenario) -> Result<Self> {
+        let oracle = budget_oracle(scenario, 0..scenario.days(), OracleObjective::Revenue)?;
+        Ok(Self::from_oracle(Arc::new(oracle), scenario))
+    }
+
+    /// Plays an oracle already computed for `scenario` (it must cover the days simulated).
+    pub fn from_oracle(oracle: Arc<BudgetOracle>, scenario: &Scenario) -> Self {
+        OracleStrategy {
+            player: OraclePlayer::new(oracle, scenario),
+        }
+    }
+
+    /// The oracle it plays.
+    pub fn oracle(&self) -> &BudgetOracle {
+        self.player.oracle()
+    }
+}
+
+impl Strategy for OracleStrategy {
+    fn start_day(&mut self, day: u32, _: Date, _: Option<&Report>) -> Result<Controls> {
+        self.player.start_day(day)
+    }
+
+    fn before_hour(&mut self, hour: u8, spent: &[Money], controls: &mut Controls) -> Result<()> {
+        self.player.before_hour(hour, spent, controls)
+    }
+}
+
+/// The fixed oracle allocation (from the truth) every day: the best fixed bids and budgets
+/// in hindsight over the horizon (not a ceiling; see [`crate::sim::oracle()`]).
+#[derive(Debug, Clone)]
+pub struct FixedOracleStrategy {
+    controls: Controls,
+}
+
+impl FixedOracleStrategy {
     /// The best fixed allocation over the whole scenario.
     ///
     /// # Errors
     /// As [`oracle()`].
     pub fn new(scenario: &Scenario) -> Result<Self> {
         let plan = oracle(scenario, 0..scenario.days(), OracleObjective::Revenue)?;
-        Ok(OracleStrategy {
+        Ok(FixedOracleStrategy {
             controls: plan.controls(),
         })
     }
 }
 
-impl Strategy for OracleStrategy {
+impl Strategy for FixedOracleStrategy {
     fn start_day(&mut self, _: u32, _: Date, _: Option<&Report>) -> Result<Controls> {
         Ok(self.controls.clone())
     }

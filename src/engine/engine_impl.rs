@@ -15,16 +15,20 @@ use crate::engine::decision::{
     ReasonMetrics,
 };
 use crate::engine::snapshot::{ENGINE_FORMAT_VERSION, EngineSnapshot};
+use crate::engine::state::{DayLedger, EngineState, MonthLedger};
 use crate::error::{Error, Result};
 use crate::estimate::{AccountEstimates, ArmEstimate, BetaPosterior, Counts, Evidence};
-use crate::model::{Account, Date, Keyword, KeywordId, Objective, PlanId, Report, Status};
+use crate::estimate::{PosteriorTable, PosteriorView};
+use crate::model::{Account, Date, Keyword, KeywordId, Objective, Plan, PlanId, Report, Status};
 use crate::money::Money;
 use crate::pacing::Pacer;
-use crate::policy::{ArmPosteriors, Arms, ArmsConfig, BuiltinPolicy, Policy, Reward};
+use crate::policy::{BuiltinPolicy, Policy, Reward};
 use crate::rng::{SimRng, domain, stream};
 
 /// Pseudo-spend (currency units) that anchors a plan's impressions-per-money to its prior.
 const IPM_PRIOR_COST: f64 = 20.0;
+/// The cpc (currency units) behind the policy view's ROI before any click: one pseudo-click.
+const PRIOR_CPC: f64 = 1.0;
 /// Share of the bid a click is assumed to cost before any cost is observed (second price).
 const PRIOR_CPC_SHARE: f64 = 0.7;
 /// A plan whose spend reached this share of its budget was limited by the budget.
@@ -33,42 +37,6 @@ const BUDGET_LIMITED: f64 = 0.95;
 const LIMITED_HEADROOM: f64 = 1.25;
 /// Weight of a new day in the capacity and daily-spend averages.
 const DAY_WEIGHT: f64 = 0.3;
-
-/// What one plan spent on one day (micros), kept until the day is closed by a decision.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub(crate) struct DayLedger {
-    pub(crate) budget: i64,
-    pub(crate) spend: i64,
-    pub(crate) clicks: u64,
-    pub(crate) hourly_spend: Option<[i64; 24]>,
-}
-
-/// A plan's traffic as learned from whole days.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub(crate) struct PlanTraffic {
-    /// Spend (micros) the plan's traffic could absorb at its current bids.
-    pub(crate) capacity: f64,
-    /// Average daily spend (micros).
-    pub(crate) daily_spend: f64,
-    /// Average daily clicks.
-    pub(crate) daily_clicks: f64,
-    /// Days seen.
-    pub(crate) days: u32,
-    /// Spend (micros) on the latest closed day, at the bids of that day.
-    #[serde(default)]
-    pub(crate) last_spend: f64,
-    /// Whether the budget stopped the plan on the latest closed day.
-    #[serde(default)]
-    pub(crate) last_limited: bool,
-}
-
-/// Spend per plan in the current calendar month (for over-delivery).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub(crate) struct MonthLedger {
-    pub(crate) year: i32,
-    pub(crate) month: u32,
-    pub(crate) spent: Vec<i64>,
-}
 
 /// A value with a credible band.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -121,27 +89,13 @@ pub struct WhatIf {
 /// ```
 #[derive(Debug, Clone)]
 pub struct Engine<P: Policy = BuiltinPolicy> {
-    pub(crate) account: Account,
-    pub(crate) config: EngineConfig,
-    pub(crate) policy: P,
-    pub(crate) seed: u64,
-    pub(crate) rng: SimRng,
-    pub(crate) total_budget: Money,
-    pub(crate) plan_evidence: Vec<Evidence>,
-    pub(crate) keyword_evidence: Vec<Vec<Evidence>>,
-    /// Per keyword, the policy's last draw as a ratio to the posterior mean (CVR, value per
-    /// click), held for `keyword_redraw_days`.
-    pub(crate) keyword_draws: Vec<Vec<(f64, f64)>>,
-    /// The redraw period the held draws belong to.
-    pub(crate) keyword_draw_epoch: Option<i64>,
-    pub(crate) traffic: Vec<PlanTraffic>,
-    pub(crate) open_days: BTreeMap<i32, Vec<Option<DayLedger>>>,
-    pub(crate) month: Option<MonthLedger>,
-    pub(crate) round: u64,
-    pub(crate) last_decision: Option<Date>,
-    // Derived from the account; rebuilt on restore.
-    plan_arms: Arms,
-    keyword_arms: Arms,
+    /// Everything persistent (the snapshot's payload).
+    pub(crate) state: EngineState<P>,
+    // Derived from the state; rebuilt on restore.
+    /// The policy's view of the plans' and keywords' fitted posteriors (refilled when
+    /// scored; a cache of the estimates, not a second store of evidence).
+    plan_view: PosteriorTable,
+    keyword_view: PosteriorTable,
     keyword_offset: Vec<usize>,
 }
 
@@ -177,72 +131,35 @@ impl<P: Policy> Engine<P> {
             Some(t) => t,
             None => account.total_daily_budget()?,
         };
-        let f = config.forgetting;
-        let plan_evidence = account.plans().iter().map(|_| Evidence::new(f)).collect();
-        let keyword_draws = account
-            .plans()
-            .iter()
-            .map(|p| vec![(1.0, 1.0); p.keywords.len()])
-            .collect();
-        let keyword_evidence = account
-            .plans()
-            .iter()
-            .map(|p| p.keywords.iter().map(|_| Evidence::new(f)).collect())
-            .collect();
-        let traffic = account
-            .plans()
-            .iter()
-            .map(|p| PlanTraffic {
-                capacity: (p.daily_budget.micros() as f64 * 1.5).max(1.0),
-                daily_spend: 0.0,
-                last_spend: 0.0,
-                last_limited: false,
-                daily_clicks: 0.0,
-                days: 0,
-            })
-            .collect();
-        let (plan_arms, keyword_arms, keyword_offset) = build_arms(&account, &config)?;
+        let keyword_offset = keyword_offsets(&account);
+        let rng = stream(seed, &[domain::ENGINE]);
         Ok(Engine {
-            account,
-            config,
-            policy,
-            seed,
-            rng: stream(seed, &[domain::ENGINE]),
-            total_budget,
-            plan_evidence,
-            keyword_evidence,
-            keyword_draws,
-            keyword_draw_epoch: None,
-            traffic,
-            open_days: BTreeMap::new(),
-            month: None,
-            round: 0,
-            last_decision: None,
-            plan_arms,
-            keyword_arms,
+            state: EngineState::new(account, config, policy, seed, rng, total_budget),
+            plan_view: PosteriorTable::default(),
+            keyword_view: PosteriorTable::default(),
             keyword_offset,
         })
     }
 
     /// The engine's view of the account (with its decisions applied).
     pub fn account(&self) -> &Account {
-        &self.account
+        &self.state.account
     }
     /// The configuration.
     pub fn config(&self) -> &EngineConfig {
-        &self.config
+        &self.state.config
     }
     /// The policy.
     pub fn policy(&self) -> &P {
-        &self.policy
+        &self.state.policy
     }
     /// The total daily budget across plans.
     pub fn total_budget(&self) -> Money {
-        self.total_budget
+        self.state.total_budget
     }
     /// Decisions made so far.
     pub fn rounds(&self) -> u64 {
-        self.round
+        self.state.round
     }
 
     /// Sets the total daily budget.
@@ -253,7 +170,7 @@ impl<P: Policy> Engine<P> {
         if total.is_negative() {
             return Err(Error::invalid("total_budget", total, "must be >= 0"));
         }
-        self.total_budget = total;
+        self.state.total_budget = total;
         Ok(())
     }
 
@@ -262,7 +179,7 @@ impl<P: Policy> Engine<P> {
     /// # Errors
     /// As [`Account::set_bid`].
     pub fn set_bid(&mut self, keyword: &KeywordId, bid: Money) -> Result<()> {
-        self.account.set_bid(keyword, bid)
+        self.state.account.set_bid(keyword, bid)
     }
 
     /// Records a plan's actual daily budget.
@@ -270,7 +187,7 @@ impl<P: Policy> Engine<P> {
     /// # Errors
     /// As [`Account::set_daily_budget`].
     pub fn set_daily_budget(&mut self, plan: &PlanId, budget: Money) -> Result<()> {
-        self.account.set_daily_budget(plan, budget)
+        self.state.account.set_daily_budget(plan, budget)
     }
 
     /// Pauses or resumes a keyword (the operator's call).
@@ -278,7 +195,7 @@ impl<P: Policy> Engine<P> {
     /// # Errors
     /// As [`Account::set_keyword_status`].
     pub fn set_keyword_status(&mut self, keyword: &KeywordId, status: Status) -> Result<()> {
-        self.account.set_keyword_status(keyword, status)
+        self.state.account.set_keyword_status(keyword, status)
     }
 
     /// Adds a keyword to a plan; it starts at its plan's estimated rates.
@@ -286,18 +203,53 @@ impl<P: Policy> Engine<P> {
     /// # Errors
     /// As [`Account::add_keyword`]; the engine is unchanged on error.
     pub fn add_keyword(&mut self, plan: &PlanId, keyword: Keyword) -> Result<()> {
-        let mut account = self.account.clone();
+        let mut account = self.state.account.clone();
         account.add_keyword(plan, keyword)?;
-        let (plan_arms, keyword_arms, keyword_offset) = build_arms(&account, &self.config)?;
+        let keyword_offset = keyword_offsets(&account);
         let i = account.require_plan(plan)?;
-        self.keyword_evidence[i].push(Evidence::new(self.config.forgetting));
-        // The new keyword bids on its posterior mean until the next redraw.
-        self.keyword_draws[i].push((1.0, 1.0));
-        self.account = account;
-        self.plan_arms = plan_arms;
-        self.keyword_arms = keyword_arms;
+        self.state.account = account;
+        self.state.push_keyword(i);
         self.keyword_offset = keyword_offset;
-        self.policy.arms_changed(&self.keyword_arms);
+        self.arms_changed();
+        Ok(())
+    }
+
+    /// Adds a plan (a launch). It starts cold from the hierarchy: with no evidence of its
+    /// own, the plan's posteriors are the account-level prior fitted from its sibling plans,
+    /// and its keywords start at the plan's. Its traffic is guessed from its budget as for a
+    /// plan the engine was built with, and its first decision treats it as being learned
+    /// (exploration floor).
+    ///
+    /// The plan brings its daily budget: when the total is derived from the plans (no
+    /// [`EngineConfig::total_daily_budget`]) and the plan is active, the total grows by it;
+    /// a configured total stays as it is and the new plan competes for it.
+    ///
+    /// # Errors
+    /// Any [`Plan::validate`](crate::model::Plan::validate) error, [`Error::DuplicateId`]
+    /// for a plan or keyword id the account already has, [`Error::Overflow`] if the total
+    /// overflows. The engine is unchanged on error.
+    pub fn add_plan(&mut self, plan: Plan) -> Result<()> {
+        let mut plans = self.state.account.plans().to_vec();
+        plans.push(plan);
+        let account = Account::new(
+            self.state.account.name(),
+            self.state.account.currency(),
+            plans,
+        )?;
+        let i = account.plans().len() - 1;
+        let p = &account.plans()[i];
+        let total_budget =
+            if self.state.config.total_daily_budget.is_none() && p.status == Status::Active {
+                self.state.total_budget.checked_add(p.daily_budget)?
+            } else {
+                self.state.total_budget
+            };
+        let keyword_offset = keyword_offsets(&account);
+        self.state.total_budget = total_budget;
+        self.state.account = account;
+        self.state.push_plan();
+        self.keyword_offset = keyword_offset;
+        self.arms_changed();
         Ok(())
     }
 
@@ -316,21 +268,21 @@ impl<P: Policy> Engine<P> {
         // 1. Validate and resolve every row without touching the engine.
         let mut resolved = Vec::with_capacity(report.rows().len());
         let mut granularity: BTreeMap<(i32, usize, Option<usize>), bool> = BTreeMap::new();
-        let mut ledgers = self.open_days.clone();
-        let mut month = self.month.clone();
+        let mut ledgers = self.state.ledgers.open_days.clone();
+        let mut month = self.state.ledgers.month.clone();
         for (n, row) in report.rows().iter().enumerate() {
             let at = || format!("report.rows[{n}]");
-            let i = self.account.require_plan(&row.plan)?;
+            let i = self.state.account.require_plan(&row.plan)?;
             let j = match &row.keyword {
                 None => None,
                 Some(k) => {
-                    let (pi, j) = self.account.require_keyword(k)?;
+                    let (pi, j) = self.state.account.require_keyword(k)?;
                     if pi != i {
                         return Err(Error::Inconsistent {
                             field: at(),
                             reason: format!(
                                 "keyword {k} belongs to plan {}, not {}",
-                                self.account.plans()[pi].id,
+                                self.state.account.plans()[pi].id,
                                 row.plan
                             ),
                         });
@@ -349,12 +301,12 @@ impl<P: Policy> Engine<P> {
                 });
             }
             // Ledgers of the day, for capacity, flags and the month's spend.
-            let plans = self.account.plans().len();
+            let plans = self.state.account.plans().len();
             let day = ledgers
                 .entry(row.date.days())
                 .or_insert_with(|| vec![None; plans]);
             let ledger = day[i].get_or_insert_with(|| DayLedger {
-                budget: self.account.plans()[i].daily_budget.micros(),
+                budget: self.state.account.plans()[i].daily_budget.micros(),
                 spend: 0,
                 clicks: 0,
                 hourly_spend: None,
@@ -387,7 +339,7 @@ impl<P: Policy> Engine<P> {
                 ml.spent[i] = ml.spent[i].checked_add(cost).ok_or_else(overflow)?;
             }
             let mut c = Counts::from_stats(&row.stats);
-            let f = factors_on(&self.config.events, row.date);
+            let f = factors_on(&self.state.config.events, row.date);
             if (f.cvr - 1.0).abs() > 1e-12 {
                 c.conversions /= f.cvr;
                 c.revenue /= f.cvr;
@@ -397,12 +349,12 @@ impl<P: Policy> Engine<P> {
         // 2. Apply: nothing below can fail.
         for (i, j, period, c) in resolved {
             match j {
-                Some(j) => self.keyword_evidence[i][j].add(period, &c),
-                None => self.plan_evidence[i].add(period, &c),
+                Some(j) => self.state.evidence.keywords[i][j].add(period, &c),
+                None => self.state.evidence.plans[i].add(period, &c),
             }
         }
-        self.open_days = ledgers;
-        self.month = month;
+        self.state.ledgers.open_days = ledgers;
+        self.state.ledgers.month = month;
         Ok(())
     }
 
@@ -412,7 +364,7 @@ impl<P: Policy> Engine<P> {
     /// # Errors
     /// [`Error::InvalidValue`] if `date` is before the last decision's date.
     pub fn decide(&mut self, date: Date) -> Result<Decision> {
-        if let Some(last) = self.last_decision
+        if let Some(last) = self.state.last_decision
             && date < last
         {
             return Err(Error::invalid(
@@ -423,17 +375,21 @@ impl<P: Policy> Engine<P> {
         }
         let mut flags = self.close_days(date);
         let period = i64::from(date.days()) - 1;
-        self.plan_evidence
+        self.state
+            .evidence
+            .plans
             .iter_mut()
             .for_each(|e| e.advance_to(period));
-        self.keyword_evidence
+        self.state
+            .evidence
+            .keywords
             .iter_mut()
             .flatten()
             .for_each(|e| e.advance_to(period));
         let est = self.estimates()?;
-        let round = self.round + 1;
-        let factors = factors_on(&self.config.events, date);
-        for e in self.config.events.iter().filter(|e| e.covers(date)) {
+        let round = self.state.round + 1;
+        let factors = factors_on(&self.state.config.events, date);
+        for e in self.state.config.events.iter().filter(|e| e.covers(date)) {
             flags.push(Flag {
                 plan: None,
                 keyword: None,
@@ -452,12 +408,12 @@ impl<P: Policy> Engine<P> {
 
         // Policy scores. One round seed per decision keeps plans and keywords on separate,
         // reproducible streams.
-        let round_seed: u64 = rand::RngExt::random(&mut self.rng);
+        let round_seed: u64 = rand::RngExt::random(&mut self.state.rng);
         let mut rng = stream(round_seed, &[0]);
         let (ctr_s, cvr_s, vpc_s) = self.score_plans(&est, round, &mut rng)?;
         let mut rng_k = stream(round_seed, &[1]);
         let (kw_cvr_s, kw_vpc_s) = self.score_keywords(&est, date, round, &mut rng_k)?;
-        let plans = self.account.plans();
+        let plans = self.state.account.plans();
         let n_plans = plans.len();
 
         // Budgets.
@@ -467,7 +423,7 @@ impl<P: Policy> Engine<P> {
             .count()
             .max(1);
         let floor = Money::from_micros(
-            (self.total_budget.micros() as f64 * self.config.exploration_floor
+            (self.state.total_budget.micros() as f64 * self.state.config.exploration_floor
                 / active_plans as f64)
                 .floor() as i64,
         );
@@ -475,7 +431,7 @@ impl<P: Policy> Engine<P> {
             .map(|i| {
                 let p = &plans[i];
                 let e = &est.plans[i];
-                let per_imp = match self.config.objective {
+                let per_imp = match self.state.config.objective {
                     Objective::MaxClicks => ctr_s[i],
                     Objective::MaxConversions | Objective::TargetCpa { .. } => {
                         ctr_s[i] * cvr_s[i] * factors.cvr
@@ -484,21 +440,21 @@ impl<P: Policy> Engine<P> {
                         ctr_s[i] * vpc_s[i] * factors.cvr
                     }
                 };
-                let limits = self.config.plan_limits.get(&p.id);
+                let limits = self.state.config.plan_limits.get(&p.id);
                 PlanArm {
                     current: p.daily_budget,
                     min: limits.map_or(Money::ZERO, |l| l.min_budget),
-                    max: limits.map_or(self.total_budget, |l| l.max_budget),
+                    max: limits.map_or(self.state.total_budget, |l| l.max_budget),
                     value_per_money: per_imp * self.impressions_per_money(i, e),
-                    capacity: self.traffic[i].capacity * factors.traffic,
-                    learning: e.counts.clicks < self.config.learning_clicks,
+                    capacity: self.state.traffic[i].capacity * factors.traffic,
+                    learning: e.counts.clicks < self.state.config.learning_clicks,
                     active: p.status == Status::Active,
                 }
             })
             .collect();
         let limits = AllocationLimits {
-            total: self.total_budget,
-            max_step: self.config.max_budget_step,
+            total: self.state.total_budget,
+            max_step: self.state.config.max_budget_step,
             exploration_floor: floor,
         };
         let alloc = allocate(&arms, &limits);
@@ -525,8 +481,8 @@ impl<P: Policy> Engine<P> {
             .collect();
 
         // Bids.
-        let mut bids = Vec::with_capacity(self.keyword_arms.len());
-        let mut bid_pos = Vec::with_capacity(self.keyword_arms.len());
+        let mut bids = Vec::with_capacity(self.keyword_view.len());
+        let mut bid_pos = Vec::with_capacity(self.keyword_view.len());
         let mut pauses = Vec::new();
         for (i, p) in plans.iter().enumerate() {
             if p.status != Status::Active {
@@ -565,8 +521,8 @@ impl<P: Policy> Engine<P> {
             let limits = BidLimits {
                 min: p.min_bid,
                 max: p.max_bid,
-                max_step: self.config.max_bid_step,
-                increment: self.config.bid_increment,
+                max_step: self.state.config.max_bid_step,
+                increment: self.state.config.bid_increment,
             };
             for &j in &live {
                 let k = &p.keywords[j];
@@ -604,21 +560,22 @@ impl<P: Policy> Engine<P> {
         // Apply. Every amount was produced within the account's limits, so these cannot fail;
         // the `?` only guards the invariant.
         for b in &budgets {
-            self.account.set_daily_budget(&b.plan, b.to)?;
+            self.state.account.set_daily_budget(&b.plan, b.to)?;
         }
         for (b, &pos) in bids.iter().zip(&bid_pos) {
-            self.account.set_bid_at(pos, b.to)?;
+            self.state.account.set_bid_at(pos, b.to)?;
         }
         for p in &pauses {
-            self.account
+            self.state
+                .account
                 .set_keyword_status(&p.keyword, Status::Paused)?;
         }
-        self.round = round;
-        self.last_decision = Some(date);
+        self.state.round = round;
+        self.state.last_decision = Some(date);
         Ok(Decision {
             date,
             round,
-            total_budget: self.total_budget,
+            total_budget: self.state.total_budget,
             budgets,
             bids,
             pauses,
@@ -632,10 +589,11 @@ impl<P: Policy> Engine<P> {
     /// # Errors
     /// [`Error::UnknownId`] for an unknown plan.
     pub fn pacer(&self, plan: &PlanId, date: Date) -> Result<Pacer> {
-        let i = self.account.require_plan(plan)?;
-        let p = &self.account.plans()[i];
+        let i = self.state.account.require_plan(plan)?;
+        let p = &self.state.account.plans()[i];
         let cap = self.spend_cap(i, p.daily_budget, date);
-        let capacity = self.traffic[i].capacity * factors_on(&self.config.events, date).traffic;
+        let capacity =
+            self.state.traffic[i].capacity * factors_on(&self.state.config.events, date).traffic;
         let initial = if capacity > 0.0 {
             cap.micros() as f64 / capacity
         } else {
@@ -644,8 +602,8 @@ impl<P: Policy> Engine<P> {
         Pacer::new(
             cap,
             &p.schedule,
-            &self.config.traffic_curve,
-            self.config.pacing,
+            &self.state.config.traffic_curve,
+            self.state.config.pacing,
             initial,
         )
     }
@@ -655,13 +613,26 @@ impl<P: Policy> Engine<P> {
     /// # Errors
     /// Only on an internal shape mismatch ([`Error::Inconsistent`]).
     pub fn estimates(&self) -> Result<AccountEstimates> {
-        let plan_rows: Vec<Counts> = self.plan_evidence.iter().map(Evidence::total).collect();
+        let plan_rows: Vec<Counts> = self
+            .state
+            .evidence
+            .plans
+            .iter()
+            .map(Evidence::total)
+            .collect();
         let kw: Vec<Vec<Counts>> = self
-            .keyword_evidence
+            .state
+            .evidence
+            .keywords
             .iter()
             .map(|ks| ks.iter().map(Evidence::total).collect())
             .collect();
-        AccountEstimates::fit(&self.account, &plan_rows, &kw, &self.config.shrinkage)
+        AccountEstimates::fit(
+            &self.state.account,
+            &plan_rows,
+            &kw,
+            &self.state.config.shrinkage,
+        )
     }
 
     /// What a keyword would get per day at each bid in `bids`: expected clicks, cost,
@@ -678,7 +649,7 @@ impl<P: Policy> Engine<P> {
         bids: &[Money],
         draws: usize,
     ) -> Result<Vec<WhatIf>> {
-        let (i, j) = self.account.require_keyword(keyword)?;
+        let (i, j) = self.state.account.require_keyword(keyword)?;
         check_draws(draws)?;
         let est = self.estimates()?;
         let e = &est.keywords[i][j];
@@ -686,14 +657,14 @@ impl<P: Policy> Engine<P> {
         let plan_clicks: f64 = est.keywords[i].iter().map(|k| k.counts.clicks).sum();
         let n = est.keywords[i].len() as f64;
         let share = (e.counts.clicks + 1.0) / (plan_clicks + n);
-        let clicks_ref = self.traffic[i].daily_clicks.max(1.0) * share;
-        let eta = self.config.bid_elasticity;
+        let clicks_ref = self.state.traffic[i].daily_clicks.max(1.0) * share;
+        let eta = self.state.config.bid_elasticity;
         let mut rng = stream(
-            self.seed,
+            self.state.seed,
             &[
                 domain::ENGINE,
                 0x5748_4154,
-                self.round,
+                self.state.round,
                 (self.keyword_offset[i] + j) as u64,
             ],
         );
@@ -722,15 +693,15 @@ impl<P: Policy> Engine<P> {
         budgets: &[Money],
         draws: usize,
     ) -> Result<Vec<WhatIf>> {
-        let i = self.account.require_plan(plan)?;
+        let i = self.state.account.require_plan(plan)?;
         check_draws(draws)?;
         let est = self.estimates()?;
         let e = &est.plans[i];
-        let cap = self.traffic[i].capacity.max(1.0) / 1e6;
+        let cap = self.state.traffic[i].capacity.max(1.0) / 1e6;
         let ipm = self.impressions_per_money(i, e);
         let mut rng = stream(
-            self.seed,
-            &[domain::ENGINE, 0x4255_4447, self.round, i as u64],
+            self.state.seed,
+            &[domain::ENGINE, 0x4255_4447, self.state.round, i as u64],
         );
         budgets
             .iter()
@@ -760,21 +731,7 @@ impl<P: Policy> Engine<P> {
     {
         EngineSnapshot {
             format_version: ENGINE_FORMAT_VERSION,
-            account: self.account.clone(),
-            config: self.config.clone(),
-            policy: self.policy.clone(),
-            seed: self.seed,
-            rng: self.rng.clone(),
-            total_budget: self.total_budget,
-            plan_evidence: self.plan_evidence.clone(),
-            keyword_evidence: self.keyword_evidence.clone(),
-            keyword_draws: self.keyword_draws.clone(),
-            keyword_draw_epoch: self.keyword_draw_epoch,
-            traffic: self.traffic.clone(),
-            open_days: self.open_days.clone(),
-            month: self.month.clone(),
-            round: self.round,
-            last_decision: self.last_decision,
+            state: self.state.clone(),
         }
     }
 
@@ -790,74 +747,49 @@ impl<P: Policy> Engine<P> {
                 supported: ENGINE_FORMAT_VERSION,
             });
         }
-        s.config.validate()?;
-        check_policy(&s.policy)?;
-        let plans = s.account.plans();
-        let shape_ok = s.plan_evidence.len() == plans.len()
-            && s.keyword_evidence.len() == plans.len()
-            && s.traffic.len() == plans.len()
-            && plans
-                .iter()
-                .zip(&s.keyword_evidence)
-                .all(|(p, k)| p.keywords.len() == k.len())
-            && s.open_days.values().all(|d| d.len() == plans.len())
-            && s.month
-                .as_ref()
-                .is_none_or(|m| m.spent.len() == plans.len())
-            && s.keyword_draws.len() == plans.len()
-            && plans
-                .iter()
-                .zip(&s.keyword_draws)
-                .all(|(p, k)| p.keywords.len() == k.len());
-        if !shape_ok {
-            return Err(Error::Inconsistent {
-                field: "snapshot".into(),
-                reason: "state does not match its account".into(),
-            });
-        }
-        let (plan_arms, keyword_arms, keyword_offset) = build_arms(&s.account, &s.config)?;
+        let state = s.state;
+        state.validate()?;
+        check_policy(&state.policy)?;
+        let keyword_offset = keyword_offsets(&state.account);
         Ok(Engine {
-            account: s.account,
-            config: s.config,
-            policy: s.policy,
-            seed: s.seed,
-            rng: s.rng,
-            total_budget: s.total_budget,
-            plan_evidence: s.plan_evidence,
-            keyword_evidence: s.keyword_evidence,
-            keyword_draws: s.keyword_draws,
-            keyword_draw_epoch: s.keyword_draw_epoch,
-            traffic: s.traffic,
-            open_days: s.open_days,
-            month: s.month,
-            round: s.round,
-            last_decision: s.last_decision,
-            plan_arms,
-            keyword_arms,
+            state,
+            plan_view: PosteriorTable::default(),
+            keyword_view: PosteriorTable::default(),
             keyword_offset,
         })
     }
 
     // ---- internals -------------------------------------------------------------------
 
+    /// Tells the policy that the keywords changed, with a view of the new list.
+    fn arms_changed(&mut self) {
+        // The estimates cannot fail on a state whose shapes were just kept in step.
+        if let Ok(est) = self.estimates() {
+            fill_keyword_view(&mut self.keyword_view, &self.state.account, &est);
+        }
+        self.state.policy.arms_changed(&self.keyword_view);
+    }
+
     /// Closes the ledgers of days before `date`: updates capacities and daily averages, and
     /// flags plans whose budget ran out early on the latest closed day.
     fn close_days(&mut self, date: Date) -> Vec<Flag> {
         let mut flags = Vec::new();
         let closed: Vec<i32> = self
+            .state
+            .ledgers
             .open_days
             .range(..date.days())
             .map(|(d, _)| *d)
             .collect();
         let latest = closed.last().copied();
         for d in closed {
-            let Some(day) = self.open_days.remove(&d) else {
+            let Some(day) = self.state.ledgers.open_days.remove(&d) else {
                 continue;
             };
-            let f = factors_on(&self.config.events, Date::from_days(d)).traffic;
+            let f = factors_on(&self.state.config.events, Date::from_days(d)).traffic;
             for (i, ledger) in day.iter().enumerate() {
                 let Some(l) = ledger else { continue };
-                let t = &mut self.traffic[i];
+                let t = &mut self.state.traffic[i];
                 let spend = l.spend as f64 / f;
                 let limited = l.budget > 0 && l.spend as f64 >= BUDGET_LIMITED * l.budget as f64;
                 // A budget-limited day only says the plan could spend more: probe upward.
@@ -892,8 +824,8 @@ impl<P: Policy> Engine<P> {
         for (h, s) in hs.iter().enumerate() {
             cum = cum.saturating_add(*s);
             if cum as f64 >= 0.99 * l.budget as f64 {
-                if h < usize::from(self.config.rules.exhausted_before_hour) {
-                    let p = &self.account.plans()[i];
+                if h < usize::from(self.state.config.rules.exhausted_before_hour) {
+                    let p = &self.state.account.plans()[i];
                     return Some(Flag {
                         plan: Some(p.id.clone()),
                         keyword: None,
@@ -919,11 +851,11 @@ impl<P: Policy> Engine<P> {
     }
 
     fn spend_cap(&self, i: usize, budget: Money, date: Date) -> Money {
-        match self.config.budget_mode {
+        match self.state.config.budget_mode {
             BudgetMode::HardDailyCap => budget,
             BudgetMode::OverDelivery { daily_multiple } => {
                 let (y, m, _) = date.ymd();
-                let spent = match &self.month {
+                let spent = match &self.state.ledgers.month {
                     Some(ml) if (ml.year, ml.month) == (y, m) => ml.spent[i],
                     _ => 0,
                 };
@@ -937,7 +869,7 @@ impl<P: Policy> Engine<P> {
 
     /// Impressions a unit of money buys in plan `i`, shrunk toward a prior from its bids.
     fn impressions_per_money(&self, i: usize, e: &ArmEstimate) -> f64 {
-        let p = &self.account.plans()[i];
+        let p = &self.state.account.plans()[i];
         let live: Vec<&Keyword> = p
             .keywords
             .iter()
@@ -956,14 +888,14 @@ impl<P: Policy> Engine<P> {
     /// shared in proportion to each keyword's recent cost (plus one unit, so new keywords get
     /// a share).
     fn spend_models(&self, i: usize, js: &[usize], f: DayFactors) -> Vec<SpendModel> {
-        let ev = &self.keyword_evidence[i];
-        let p = &self.account.plans()[i];
+        let ev = &self.state.evidence.keywords[i];
+        let p = &self.state.account.plans()[i];
         let n = ev.len().max(1) as f64;
         let total_cost: f64 = ev.iter().map(|e| e.total().cost).sum();
         // Anchor on what the plan spent yesterday at today's bids (the engine applied them):
         // a budget-limited day would have spent more, hence the headroom. Before any data,
         // the capacity guess stands in.
-        let t = &self.traffic[i];
+        let t = &self.state.traffic[i];
         let spent = if t.days == 0 {
             t.capacity
         } else {
@@ -980,7 +912,7 @@ impl<P: Policy> Engine<P> {
             .map(|&j| SpendModel {
                 bid_ref: p.keywords[j].bid.units(),
                 spend_ref: plan_spend * (ev[j].total().cost + 1.0) / (total_cost + n),
-                elasticity: self.config.bid_elasticity,
+                elasticity: self.state.config.bid_elasticity,
             })
             .collect()
     }
@@ -993,38 +925,18 @@ impl<P: Policy> Engine<P> {
     ) -> Result<(Vec<f64>, Vec<f64>, Vec<f64>)> {
         let n = est.plans.len();
         let (mut ctr, mut cvr, mut vpc) = (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
-        for (i, p) in self.account.plans().iter().enumerate() {
-            let e = &est.plans[i];
-            self.plan_arms.set_posteriors(
-                i,
-                ArmPosteriors {
-                    rate: e.ctr,
-                    cvr: e.cvr,
-                    aov: e.aov,
-                },
-            )?;
-            if p.status == Status::Active {
-                self.plan_arms.reactivate(i)?;
-            } else {
-                self.plan_arms.retire(i)?;
-            }
-        }
-        self.policy
-            .score(&self.plan_arms, Reward::Rate, round, rng, &mut ctr);
-        self.policy
-            .score(&self.plan_arms, Reward::ValuePerClick, round, rng, &mut vpc);
-        for (i, e) in est.plans.iter().enumerate() {
-            self.plan_arms.set_posteriors(
-                i,
-                ArmPosteriors {
-                    rate: e.cvr,
-                    cvr: e.cvr,
-                    aov: e.aov,
-                },
-            )?;
-        }
-        self.policy
-            .score(&self.plan_arms, Reward::Rate, round, rng, &mut cvr);
+        let plans = self.state.account.plans();
+        self.plan_view.fill(
+            est.plans
+                .iter()
+                .zip(plans)
+                .map(|(e, p)| (e, p.status == Status::Active)),
+            PRIOR_CPC,
+        );
+        let policy = &self.state.policy;
+        policy.score(&self.plan_view, Reward::Ctr, round, rng, &mut ctr);
+        policy.score(&self.plan_view, Reward::ValuePerClick, round, rng, &mut vpc);
+        policy.score(&self.plan_view, Reward::Cvr, round, rng, &mut cvr);
         for v in [&mut ctr, &mut cvr, &mut vpc] {
             sanitize(v);
         }
@@ -1045,34 +957,22 @@ impl<P: Policy> Engine<P> {
         round: u64,
         rng: &mut SimRng,
     ) -> Result<(Vec<f64>, Vec<f64>)> {
-        let n = self.keyword_arms.len();
+        let n = self.keyword_offset.last().copied().unwrap_or(0)
+            + self
+                .state
+                .account
+                .plans()
+                .last()
+                .map_or(0, |p| p.keywords.len());
         let (mut cvr, mut vpc) = (vec![0.0; n], vec![0.0; n]);
-        let epoch =
-            i64::from(date.days()).div_euclid(i64::from(self.config.keyword_redraw_days.max(1)));
-        if self.keyword_draw_epoch != Some(epoch) {
-            for (i, p) in self.account.plans().iter().enumerate() {
-                for (j, k) in p.keywords.iter().enumerate() {
-                    let ix = self.keyword_offset[i] + j;
-                    let e = &est.keywords[i][j];
-                    self.keyword_arms.set_posteriors(
-                        ix,
-                        ArmPosteriors {
-                            rate: e.cvr,
-                            cvr: e.cvr,
-                            aov: e.aov,
-                        },
-                    )?;
-                    if p.status == Status::Active && k.status == Status::Active {
-                        self.keyword_arms.reactivate(ix)?;
-                    } else {
-                        self.keyword_arms.retire(ix)?;
-                    }
-                }
-            }
-            self.policy
-                .score(&self.keyword_arms, Reward::Rate, round, rng, &mut cvr);
-            self.policy.score(
-                &self.keyword_arms,
+        let epoch = i64::from(date.days())
+            .div_euclid(i64::from(self.state.config.keyword_redraw_days.max(1)));
+        if self.state.draws.epoch != Some(epoch) {
+            fill_keyword_view(&mut self.keyword_view, &self.state.account, est);
+            let policy = &self.state.policy;
+            policy.score(&self.keyword_view, Reward::Cvr, round, rng, &mut cvr);
+            policy.score(
+                &self.keyword_view,
                 Reward::ValuePerClick,
                 round,
                 rng,
@@ -1095,18 +995,18 @@ impl<P: Policy> Engine<P> {
             for (i, ks) in est.keywords.iter().enumerate() {
                 for (j, e) in ks.iter().enumerate() {
                     let ix = self.keyword_offset[i] + j;
-                    self.keyword_draws[i][j] = (
+                    self.state.draws.ratios[i][j] = (
                         ratio(cvr[ix], e.cvr.mean()),
                         ratio(vpc[ix], e.value_per_click()),
                     );
                 }
             }
-            self.keyword_draw_epoch = Some(epoch);
+            self.state.draws.epoch = Some(epoch);
         }
         for (i, ks) in est.keywords.iter().enumerate() {
             for (j, e) in ks.iter().enumerate() {
                 let ix = self.keyword_offset[i] + j;
-                let (rc, rv) = self.keyword_draws[i][j];
+                let (rc, rv) = self.state.draws.ratios[i][j];
                 cvr[ix] = e.cvr.mean() * rc;
                 vpc[ix] = e.value_per_click() * rv;
             }
@@ -1120,7 +1020,7 @@ impl<P: Policy> Engine<P> {
     /// meets its objective is below the threshold. `P(CVR >= x)` uses the Beta posterior of
     /// the CVR and the posterior mean AOV.
     fn pause_rule(&self, objective: Objective, e: &ArmEstimate) -> Option<Reason> {
-        let r = &self.config.rules;
+        let r = &self.state.config.rules;
         let c = &e.counts;
         if c.clicks < r.pause_min_clicks || c.cost < r.pause_min_cost {
             return None;
@@ -1152,7 +1052,7 @@ impl<P: Policy> Engine<P> {
     }
 
     fn ctr_cvr_flag(&self, e: &ArmEstimate, plan: &ArmEstimate) -> Option<Reason> {
-        let r = &self.config.rules;
+        let r = &self.state.config.rules;
         if e.counts.clicks < r.pause_min_clicks {
             return None;
         }
@@ -1179,28 +1079,48 @@ fn check_draws(draws: usize) -> Result<()> {
     Ok(())
 }
 
+/// The engine spends money in proportion to the scores, so it needs scores on the reward's
+/// scale; the policy's own declaration says whether its scores are.
 fn check_policy<P: Policy>(p: &P) -> Result<()> {
-    if p.name() == "exp3" {
+    let kind = p.score_kind();
+    if !kind.usable_as_value() {
         return Err(Error::parameter(
             "policy",
-            "exp3",
-            "EXP3 scores are log-weights learned from per-play rewards, not value estimates; use it through policy::Arms",
+            p.name(),
+            format!(
+                "its scores are {kind:?} (a ranking, not a value of the reward), and the engine allocates money by score; use it through policy::Arms"
+            ),
         ));
     }
     Ok(())
 }
 
-/// Builds the policy's arm containers (one arm per plan, one per keyword, flattened).
-fn build_arms(account: &Account, config: &EngineConfig) -> Result<(Arms, Arms, Vec<usize>)> {
-    let cfg = ArmsConfig::new(crate::estimate::BetaPrior::UNIFORM, config.forgetting)?;
-    let plan_arms = Arms::with_arms(cfg, account.plans().len());
+/// The index of each plan's first keyword in the flattened keyword list.
+fn keyword_offsets(account: &Account) -> Vec<usize> {
     let mut offsets = Vec::with_capacity(account.plans().len());
     let mut n = 0;
     for p in account.plans() {
         offsets.push(n);
         n += p.keywords.len();
     }
-    Ok((plan_arms, Arms::with_arms(cfg, n), offsets))
+    offsets
+}
+
+/// The keywords' view, flattened in account order; a keyword is active if it and its plan
+/// are.
+fn fill_keyword_view(view: &mut PosteriorTable, account: &Account, est: &AccountEstimates) {
+    view.fill(
+        account
+            .plans()
+            .iter()
+            .zip(&est.keywords)
+            .flat_map(|(p, ks)| {
+                p.keywords.iter().zip(ks).map(move |(k, e)| {
+                    (e, p.status == Status::Active && k.status == Status::Active)
+                })
+            }),
+        PRIOR_CPC,
+    );
 }
 
 /// Non-finite or negative scores carry no value.

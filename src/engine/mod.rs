@@ -17,16 +17,20 @@
 //! budgets, bids and pauses. If the platform refused a change, tell the engine with
 //! [`Engine::set_bid`], [`Engine::set_daily_budget`] or [`Engine::set_keyword_status`].
 //!
-//! Policies must return scores on the reward's scale (an estimate of the arm's reward:
-//! sampled, optimistic or the mean), because the engine spends money in proportion to them.
-//! Thompson sampling, UCB1, Bayes-UCB, epsilon-greedy and softmax do; EXP3, whose scores are
-//! log-weights learned from per-play rewards, is refused with an error.
-
+//! Policies score from a read-only view of the engine's fitted posteriors
+//! ([`crate::estimate::PosteriorView`]); the evidence stays in one store, the engine's, with
+//! one forgetting rule. The engine spends money in proportion to the scores, so it runs a
+//! policy only if its declared [`crate::policy::ScoreKind`] is a value of the reward: a
+//! posterior sample (Thompson), an optimistic index (UCB1, Bayes-UCB) or a point estimate
+//! (epsilon-greedy, softmax). A policy whose scores are a ranking only (EXP3) is refused with
+//! an error. A user-written policy runs the same way (see `examples/custom_policy.rs`).
+//!
 pub mod calendar;
 pub mod config;
 pub mod decision;
 mod engine_impl;
 pub mod snapshot;
+mod state;
 
 pub use calendar::{CalendarEvent, DayFactors, factors_on};
 pub use config::{BudgetMode, DAYS_PER_MONTH, EngineConfig, PlanLimits, RuleConfig};

@@ -9,6 +9,9 @@
 //!   priors ([`shrinkage`]): a keyword with few clicks borrows from its plan.
 //! - [`Evidence`] and [`Forgetting`]: discounted or windowed counts for a moving world.
 //! - [`sampling`]: fast cached Gamma and Beta draws for Thompson sampling.
+//! - [`PosteriorView`]: the read-only view of posteriors that policies score from
+//!   ([`PosteriorTable`] over fitted estimates; `policy::Arms` over its own counts), with the
+//!   [`Reward`] being scored named (CTR, CVR, value per click, ROI).
 
 pub mod evidence;
 pub mod forgetting;
@@ -16,6 +19,7 @@ pub mod hierarchy;
 pub mod posterior;
 pub mod sampling;
 pub mod shrinkage;
+pub mod view;
 
 pub use evidence::{Counts, Evidence};
 pub use forgetting::Forgetting;
@@ -26,3 +30,4 @@ pub use posterior::{
 };
 pub use sampling::{BetaSampler, GammaSampler};
 pub use shrinkage::ShrinkageConfig;
+pub use view::{PosteriorTable, PosteriorView, Reward};

@@ -55,6 +55,50 @@ id_type!(
     /// A keyword's id, unique in its account (not only in its plan).
     KeywordId
 );
+id_type!(
+    /// A creative's id (an ad: main image, title or copy), unique in its account.
+    CreativeId
+);
+
+/// The channel of a plan that names none: an account with one channel needs no names.
+pub const DEFAULT_CHANNEL: &str = "default";
+
+/// A creative a plan rotates: a main image, a title or an ad copy.
+///
+/// The engine tests a plan's active creatives against each other ([`crate::creative`]) and
+/// pauses the losers once a winner is known.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Creative {
+    /// Unique in the account.
+    pub id: CreativeId,
+    /// Display name ("main image B", "title: free shipping").
+    pub name: String,
+    /// Whether it is served.
+    #[serde(default)]
+    pub status: Status,
+    /// The creative's text or a reference to its asset (a URL, a file name), for people.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub asset: Option<String>,
+}
+
+impl Creative {
+    /// An active creative.
+    pub fn new(id: impl Into<String>, name: impl Into<String>) -> Self {
+        Creative {
+            id: CreativeId::new(id),
+            name: name.into(),
+            status: Status::Active,
+            asset: None,
+        }
+    }
+
+    /// Sets the text or asset reference (builder style).
+    pub fn with_asset(mut self, asset: impl Into<String>) -> Self {
+        self.asset = Some(asset.into());
+        self
+    }
+}
 
 /// How a keyword matches queries; see [`crate::matching`] for the exact rules.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -81,6 +125,7 @@ pub enum Status {
 
 /// A bought keyword.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Keyword {
     /// Unique in the account.
     pub id: KeywordId,
@@ -93,6 +138,9 @@ pub struct Keyword {
     /// Whether it delivers.
     #[serde(default)]
     pub status: Status,
+    /// Free labels that calendar scopes can name (see [`crate::model::calendar::Scope`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
 }
 
 impl Keyword {
@@ -109,12 +157,14 @@ impl Keyword {
             match_type,
             bid,
             status: Status::Active,
+            tags: Vec::new(),
         }
     }
 }
 
 /// A negative keyword: queries that match it are excluded from the plan.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct NegativeKeyword {
     /// The excluded text.
     pub text: String,
@@ -132,6 +182,7 @@ fn broad() -> MatchType {
 /// The fields are plain data; [`Account::new`] validates every plan (and deserialising an
 /// `Account` does too), so an invalid plan never gets into an account.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Plan {
     /// Unique in the account.
     pub id: PlanId,
@@ -158,6 +209,17 @@ pub struct Plan {
     /// Queries matching these are excluded.
     #[serde(default)]
     pub negative_keywords: Vec<NegativeKeyword>,
+    /// Free labels that calendar scopes can name (see [`crate::model::calendar::Scope`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    /// The channel the plan buys traffic in (marketplace search, display, a search engine);
+    /// `None` is [`DEFAULT_CHANNEL`]. Written only when set, so accounts without channels
+    /// serialise as before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<String>,
+    /// The creatives the plan rotates (none: the platform's single ad).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub creatives: Vec<Creative>,
 }
 
 impl Plan {
@@ -180,7 +242,27 @@ impl Plan {
             max_bid,
             keywords: Vec::new(),
             negative_keywords: Vec::new(),
+            tags: Vec::new(),
+            channel: None,
+            creatives: Vec::new(),
         }
+    }
+
+    /// The plan's channel name ([`DEFAULT_CHANNEL`] when it names none).
+    pub fn channel_name(&self) -> &str {
+        self.channel.as_deref().unwrap_or(DEFAULT_CHANNEL)
+    }
+
+    /// Sets the channel (builder style).
+    pub fn with_channel(mut self, channel: impl Into<String>) -> Self {
+        self.channel = Some(channel.into());
+        self
+    }
+
+    /// Adds a creative (builder style; validated when the account is built).
+    pub fn with_creative(mut self, c: Creative) -> Self {
+        self.creatives.push(c);
+        self
     }
 
     /// Adds a keyword (builder style; validated when the account is built).
@@ -286,6 +368,26 @@ impl Plan {
                 });
             }
         }
+        if let Some(c) = &self.channel
+            && c.trim().is_empty()
+        {
+            return Err(Error::invalid(
+                format!("{at}.channel"),
+                "\"\"",
+                "must not be empty (leave it out for the default channel)",
+            ));
+        }
+        for (j, c) in self.creatives.iter().enumerate() {
+            for (field, v) in [("id", c.id.as_str()), ("name", c.name.as_str())] {
+                if v.trim().is_empty() {
+                    return Err(Error::invalid(
+                        format!("{at}.creatives[{j}].{field}"),
+                        "\"\"",
+                        "must not be empty",
+                    ));
+                }
+            }
+        }
         for (j, n) in self.negative_keywords.iter().enumerate() {
             if tokenize(&n.text).is_empty() {
                 return Err(Error::invalid(
@@ -319,8 +421,11 @@ pub type KeywordPos = (usize, usize);
 /// assert!(serde_json::from_str::<Account>(bad).is_err());
 /// # Ok::<(), adbandit::Error>(())
 /// ```
+// `remote = "Self"` (serde-rs/serde#1220) derives the field-by-field (de)serialiser as inherent
+// functions; the trait impls below wrap them, so deserialising validates through
+// `Account::new` without a hand-copied mirror of the fields.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(try_from = "RawAccount")]
+#[serde(remote = "Self", deny_unknown_fields)]
 pub struct Account {
     name: String,
     currency: String,
@@ -331,17 +436,16 @@ pub struct Account {
     keyword_index: HashMap<KeywordId, KeywordPos>,
 }
 
-#[derive(Deserialize)]
-struct RawAccount {
-    name: String,
-    currency: String,
-    plans: Vec<Plan>,
+impl Serialize for Account {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        Account::serialize(self, s)
+    }
 }
 
-impl TryFrom<RawAccount> for Account {
-    type Error = Error;
-    fn try_from(r: RawAccount) -> Result<Self> {
-        Account::new(r.name, r.currency, r.plans)
+impl<'de> Deserialize<'de> for Account {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let a = Account::deserialize(d)?;
+        Account::new(a.name, a.currency, a.plans).map_err(serde::de::Error::custom)
     }
 }
 
@@ -370,6 +474,7 @@ impl Account {
         }
         let mut plan_index = HashMap::with_capacity(plans.len());
         let mut keyword_index = HashMap::new();
+        let mut creative_ids = HashSet::new();
         for (i, p) in plans.iter().enumerate() {
             p.validate(&format!("plans[{i}]"))?;
             if plan_index.insert(p.id.clone(), i).is_some() {
@@ -377,6 +482,14 @@ impl Account {
                     kind: "plan",
                     id: p.id.to_string(),
                 });
+            }
+            for c in &p.creatives {
+                if !creative_ids.insert(c.id.clone()) {
+                    return Err(Error::DuplicateId {
+                        kind: "creative",
+                        id: c.id.to_string(),
+                    });
+                }
             }
             for (j, k) in p.keywords.iter().enumerate() {
                 if keyword_index.insert(k.id.clone(), (i, j)).is_some() {

@@ -11,6 +11,12 @@ use crate::error::{Error, Result};
 ///
 /// Serialises as `"YYYY-MM-DD"`. Arithmetic is in whole days.
 ///
+/// Every `Date` lies in [`Date::MIN`]..=[`Date::MAX`] (years 1900 to 9999), the range that
+/// [`Date::from_ymd`], parsing and deserialisation accept: any date a report, an engine or a
+/// simulator holds can therefore be written to JSON and read back. Constructors from a day
+/// count and day arithmetic keep that range: the `checked_*` forms return an error outside
+/// it, [`Date::add_days`] saturates at its ends.
+///
 /// ```
 /// use adbandit::Date;
 /// let d = Date::from_ymd(2026, 11, 11)?;
@@ -23,9 +29,37 @@ use crate::error::{Error, Result};
 pub struct Date(i32);
 
 impl Date {
-    /// The date `days` after 1970-01-01.
+    /// The first representable date, 1900-01-01.
+    pub const MIN: Date = Date(-25_567);
+    /// The last representable date, 9999-12-31.
+    pub const MAX: Date = Date(2_932_896);
+
+    /// The date `days` after 1970-01-01, saturated to [`Date::MIN`]..=[`Date::MAX`]. Use
+    /// [`Date::try_from_days`] where the count comes from input.
     pub const fn from_days(days: i32) -> Self {
-        Date(days)
+        if days < Date::MIN.0 {
+            Date::MIN
+        } else if days > Date::MAX.0 {
+            Date::MAX
+        } else {
+            Date(days)
+        }
+    }
+
+    /// The date `days` after 1970-01-01.
+    ///
+    /// # Errors
+    /// [`Error::InvalidValue`] outside [`Date::MIN`]..=[`Date::MAX`].
+    pub fn try_from_days(days: i64) -> Result<Self> {
+        if (i64::from(Date::MIN.0)..=i64::from(Date::MAX.0)).contains(&days) {
+            Ok(Date(days as i32))
+        } else {
+            Err(Error::invalid(
+                "date",
+                format!("day {days} from 1970-01-01"),
+                "outside 1900-01-01..=9999-12-31",
+            ))
+        }
     }
 
     /// Days since 1970-01-01.
@@ -54,9 +88,30 @@ impl Date {
         civil_from_days(self.0)
     }
 
-    /// The date `n` days later (earlier if negative).
+    /// The date `n` days later (earlier if negative), saturated at [`Date::MIN`] and
+    /// [`Date::MAX`]. Use [`Date::checked_add_days`] where `n` comes from input.
     pub const fn add_days(self, n: i32) -> Self {
-        Date(self.0 + n)
+        Date::from_days(self.0.saturating_add(n))
+    }
+
+    /// The date `n` days later (earlier if negative).
+    ///
+    /// # Errors
+    /// [`Error::InvalidValue`] if the result falls outside [`Date::MIN`]..=[`Date::MAX`].
+    pub fn checked_add_days(self, n: i64) -> Result<Self> {
+        Date::try_from_days(i64::from(self.0).saturating_add(n)).map_err(|_| {
+            Error::invalid(
+                "date",
+                format!("{self} + {n} days"),
+                "outside 1900-01-01..=9999-12-31",
+            )
+        })
+    }
+
+    /// Whole days from `self` to `later` (negative if `later` is earlier).
+    pub const fn days_until(self, later: Date) -> i32 {
+        // Both ends lie in the representable range, so the difference fits an i32.
+        later.0 - self.0
     }
 
     /// Day of week, 0 = Monday ... 6 = Sunday.
@@ -160,6 +215,39 @@ mod tests {
         assert_eq!(Date::from_ymd(1970, 1, 1).unwrap().days(), 0);
         assert_eq!(Date::from_ymd(2000, 3, 1).unwrap().days(), 11_017);
         assert_eq!(Date::from_ymd(2026, 11, 23).unwrap().weekday(), 0); // a Monday
+    }
+
+    #[test]
+    fn the_range_is_closed_under_arithmetic() {
+        assert_eq!(Date::MIN, Date::from_ymd(1900, 1, 1).unwrap());
+        assert_eq!(Date::MAX, Date::from_ymd(9999, 12, 31).unwrap());
+        assert!(Date::from_ymd(10_000, 1, 1).is_err());
+        assert_eq!(Date::MAX.add_days(1), Date::MAX);
+        assert_eq!(Date::MIN.add_days(i32::MIN), Date::MIN);
+        assert_eq!(Date::MAX.add_days(i32::MAX), Date::MAX);
+        assert!(Date::MAX.checked_add_days(1).is_err());
+        assert!(Date::MIN.checked_add_days(-1).is_err());
+        assert!(Date::MIN.checked_add_days(i64::MAX).is_err());
+        assert_eq!(
+            Date::MIN.checked_add_days(1).unwrap(),
+            Date::MIN.add_days(1)
+        );
+        assert!(Date::try_from_days(i64::from(i32::MAX)).is_err());
+        assert_eq!(Date::from_days(i32::MAX), Date::MAX);
+        // Whatever a date is, it survives the JSON round trip.
+        for d in [
+            Date::MIN,
+            Date::MAX,
+            Date::from_days(i32::MIN),
+            Date::MAX.add_days(400),
+        ] {
+            let j = serde_json::to_string(&d).unwrap();
+            assert_eq!(serde_json::from_str::<Date>(&j).unwrap(), d);
+        }
+        assert_eq!(
+            Date::MIN.days_until(Date::MAX),
+            Date::MAX.days() - Date::MIN.days()
+        );
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The domain model: account, plans, keywords, objectives, schedules, dates and statistics.
 
 pub mod account;
+pub mod calendar;
 pub mod date;
 pub mod matching;
 pub mod objective;
@@ -8,7 +9,8 @@ pub mod schedule;
 pub mod stats;
 
 pub use account::{
-    Account, Keyword, KeywordId, KeywordPos, MatchType, NegativeKeyword, Plan, PlanId, Status,
+    Account, Creative, CreativeId, DEFAULT_CHANNEL, Keyword, KeywordId, KeywordPos, MatchType,
+    NegativeKeyword, Plan, PlanId, Status,
 };
 pub use date::Date;
 pub use objective::Objective;

@@ -11,7 +11,7 @@ use crate::money::Money;
 ///
 /// JSON: `{"kind": "target_roi", "roi": 3.0}`, `{"kind": "max_clicks"}`, ...
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Objective {
     /// As many clicks as the budget buys.
     MaxClicks,

@@ -13,9 +13,10 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+pub use crate::estimate::Reward;
 use crate::estimate::{
     BetaPosterior, BetaPrior, BetaSampler, Forgetting, OrderValuePosterior, OrderValuePrior,
-    OrderValueSampler,
+    OrderValueSampler, PosteriorView,
 };
 use crate::model::Stats;
 
@@ -205,6 +206,7 @@ pub struct Arms {
     aov_sampler: Vec<OrderValueSampler>,
     inv_cpc: Vec<f64>,
     mean_rate: Vec<f64>,
+    mean_cvr: Vec<f64>,
     mean_value: Vec<f64>,
     mean_roi: Vec<f64>,
     inv_trials: Vec<f64>,
@@ -317,6 +319,7 @@ impl Arms {
             aov_sampler: Vec::new(),
             inv_cpc: Vec::new(),
             mean_rate: Vec::new(),
+            mean_cvr: Vec::new(),
             mean_value: Vec::new(),
             mean_roi: Vec::new(),
             inv_trials: Vec::new(),
@@ -378,6 +381,7 @@ impl Arms {
         self.aov_sampler.push(aov.sampler());
         self.inv_cpc.push(0.0);
         self.mean_rate.push(0.0);
+        self.mean_cvr.push(0.0);
         self.mean_value.push(0.0);
         self.mean_roi.push(0.0);
         self.inv_trials.push(f64::INFINITY);
@@ -635,6 +639,7 @@ impl Arms {
         self.cvr_sampler[i] = cvr.sampler();
         self.aov_sampler[i] = aov.sampler();
         self.inv_cpc[i] = 1.0 / cpc;
+        self.mean_cvr[i] = cvr.mean();
         self.mean_value[i] = cvr.mean() * aov.mean();
         self.mean_roi[i] = self.mean_value[i] / cpc;
         let n = match self.overrides[i] {
@@ -693,7 +698,8 @@ impl Arms {
     /// Posterior means of `reward`, one per arm.
     pub fn means(&self, reward: Reward) -> &[f64] {
         match reward {
-            Reward::Rate => &self.mean_rate,
+            Reward::Rate | Reward::Ctr => &self.mean_rate,
+            Reward::Cvr => &self.mean_cvr,
             Reward::ValuePerClick => &self.mean_value,
             Reward::Roi => &self.mean_roi,
         }
@@ -702,14 +708,14 @@ impl Arms {
     /// or other trials for rates, clicks for value rewards); `+inf` for an arm without any.
     pub fn inv_trials(&self, reward: Reward) -> &[f64] {
         match reward {
-            Reward::Rate => &self.inv_trials,
+            Reward::Rate | Reward::Ctr => &self.inv_trials,
             _ => &self.inv_clicks,
         }
     }
     /// Effective trials of `reward` summed over all arms.
     pub fn total_trials(&self, reward: Reward) -> f64 {
         match reward {
-            Reward::Rate => self.total_eff_trials,
+            Reward::Rate | Reward::Ctr => self.total_eff_trials,
             _ => self.total_eff_clicks,
         }
     }
@@ -731,17 +737,43 @@ impl Arms {
     }
 }
 
-/// What an arm's score estimates.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
-#[serde(rename_all = "snake_case")]
-pub enum Reward {
-    /// A rate in [0, 1]: successes per trial (CTR: clicks per impression; CVR: orders per click).
-    #[default]
-    Rate,
-    /// Value per click: CVR x AOV (currency units).
-    ValuePerClick,
-    /// ROI (revenue / cost): CVR x AOV / cpc.
-    Roi,
+impl PosteriorView for Arms {
+    fn len(&self) -> usize {
+        self.keys.len()
+    }
+    fn active(&self) -> &[bool] {
+        &self.active
+    }
+    fn means(&self, reward: Reward) -> &[f64] {
+        Arms::means(self, reward)
+    }
+    fn inv_trials(&self, reward: Reward) -> &[f64] {
+        Arms::inv_trials(self, reward)
+    }
+    fn total_trials(&self, reward: Reward) -> f64 {
+        Arms::total_trials(self, reward)
+    }
+    fn beta_samplers(&self, reward: Reward) -> &[BetaSampler] {
+        match reward {
+            Reward::Rate | Reward::Ctr => &self.rate_sampler,
+            _ => &self.cvr_sampler,
+        }
+    }
+    fn beta_posterior(&self, reward: Reward, ix: usize) -> BetaPosterior {
+        match reward {
+            Reward::Rate | Reward::Ctr => self.rate_post[ix],
+            _ => self.cvr_post[ix],
+        }
+    }
+    fn aov_samplers(&self) -> &[OrderValueSampler] {
+        &self.aov_sampler
+    }
+    fn aov_posterior(&self, ix: usize) -> OrderValuePosterior {
+        self.aov_post[ix]
+    }
+    fn inv_cpc(&self) -> &[f64] {
+        &self.inv_cpc
+    }
 }
 
 #[cfg(test)]

@@ -30,7 +30,7 @@ use serde::{Deserialize, Serialize};
 use statrs::distribution::{ContinuousCDF, Gamma as StatrsGamma, Normal};
 use statrs::function::beta::inv_beta_reg;
 
-use super::{Arms, Policy, Reward};
+use super::{Policy, PosteriorView, Reward, ScoreKind};
 use crate::error::{Error, Result};
 use crate::estimate::{BetaPosterior, OrderValuePosterior};
 use crate::rng::SimRng;
@@ -175,7 +175,18 @@ impl Policy for BayesUcb {
         "bayes_ucb"
     }
 
-    fn score(&self, arms: &Arms, reward: Reward, round: u64, _rng: &mut SimRng, out: &mut [f64]) {
+    fn score_kind(&self) -> ScoreKind {
+        ScoreKind::OptimisticIndex
+    }
+
+    fn score(
+        &self,
+        arms: &dyn PosteriorView,
+        reward: Reward,
+        round: u64,
+        _rng: &mut SimRng,
+        out: &mut [f64],
+    ) {
         let q = self.level(round);
         let means = arms.means(reward);
         let inv_cpc = arms.inv_cpc();
@@ -186,9 +197,11 @@ impl Policy for BayesUcb {
                 continue;
             }
             let v = match reward {
-                Reward::Rate => rate_quantile(&arms.rate_posterior(i), &level),
+                Reward::Rate | Reward::Ctr | Reward::Cvr => {
+                    rate_quantile(&arms.beta_posterior(reward, i), &level)
+                }
                 Reward::ValuePerClick | Reward::Roi => {
-                    let x = rate_quantile(&arms.cvr_posterior(i), &level2)
+                    let x = rate_quantile(&arms.beta_posterior(Reward::Cvr, i), &level2)
                         * aov_quantile(&arms.aov_posterior(i), &level2);
                     if reward == Reward::Roi {
                         x * inv_cpc[i]

@@ -4,7 +4,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::{
-    ArmFeedback, Arms, BayesUcb, EpsilonGreedy, Exp3, Policy, Reward, Softmax, Thompson, Ucb1,
+    ArmFeedback, BayesUcb, EpsilonGreedy, Exp3, Policy, PosteriorView, Reward, ScoreKind, Softmax,
+    Thompson, Ucb1,
 };
 use crate::error::Result;
 use crate::rng::SimRng;
@@ -84,15 +85,25 @@ impl Policy for BuiltinPolicy {
     fn name(&self) -> &'static str {
         self.inner().name()
     }
+    fn score_kind(&self) -> ScoreKind {
+        self.inner().score_kind()
+    }
     #[inline]
-    fn score(&self, arms: &Arms, reward: Reward, round: u64, rng: &mut SimRng, out: &mut [f64]) {
+    fn score(
+        &self,
+        arms: &dyn PosteriorView,
+        reward: Reward,
+        round: u64,
+        rng: &mut SimRng,
+        out: &mut [f64],
+    ) {
         // One indirect call per decision (not per arm): negligible next to K draws.
         self.inner().score(arms, reward, round, rng, out)
     }
-    fn learn(&mut self, arms: &Arms, feedback: &[ArmFeedback]) -> Result<()> {
+    fn learn(&mut self, arms: &dyn PosteriorView, feedback: &[ArmFeedback]) -> Result<()> {
         self.inner_mut().learn(arms, feedback)
     }
-    fn arms_changed(&mut self, arms: &Arms) {
+    fn arms_changed(&mut self, arms: &dyn PosteriorView) {
         self.inner_mut().arms_changed(arms)
     }
 }

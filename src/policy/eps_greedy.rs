@@ -11,7 +11,7 @@
 use rand::RngExt;
 use serde::{Deserialize, Serialize};
 
-use super::{Arms, Policy, Reward};
+use super::{Policy, PosteriorView, Reward, ScoreKind};
 use crate::error::{Error, Result};
 use crate::rng::SimRng;
 
@@ -98,7 +98,18 @@ impl Policy for EpsilonGreedy {
         "epsilon_greedy"
     }
 
-    fn score(&self, arms: &Arms, reward: Reward, round: u64, rng: &mut SimRng, out: &mut [f64]) {
+    fn score_kind(&self) -> ScoreKind {
+        ScoreKind::PointEstimate
+    }
+
+    fn score(
+        &self,
+        arms: &dyn PosteriorView,
+        reward: Reward,
+        round: u64,
+        rng: &mut SimRng,
+        out: &mut [f64],
+    ) {
         let eps = match self.decay {
             None => self.epsilon,
             Some(_) => self.epsilon_at(round, arms.active_len()),

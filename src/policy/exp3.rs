@@ -18,7 +18,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{ArmFeedback, Arms, Policy, Reward, gumbel};
+use super::{ArmFeedback, Policy, PosteriorView, Reward, ScoreKind, gumbel};
 use crate::error::{Error, Result};
 use crate::rng::SimRng;
 
@@ -153,7 +153,7 @@ impl Exp3 {
     }
 
     /// Brings the policy's arm list in line with `arms` (new arms start at the top weight).
-    fn sync(&mut self, arms: &Arms) {
+    fn sync(&mut self, arms: &dyn PosteriorView) {
         let top = self
             .log_weights
             .iter()
@@ -172,7 +172,18 @@ impl Policy for Exp3 {
         "exp3"
     }
 
-    fn score(&self, arms: &Arms, _reward: Reward, _round: u64, rng: &mut SimRng, out: &mut [f64]) {
+    fn score_kind(&self) -> ScoreKind {
+        ScoreKind::RankingOnly
+    }
+
+    fn score(
+        &self,
+        arms: &dyn PosteriorView,
+        _reward: Reward,
+        _round: u64,
+        rng: &mut SimRng,
+        out: &mut [f64],
+    ) {
         // Arms the policy has not been told about yet play as if at uniform weight.
         let uniform = -(arms.active_len().max(1) as f64).ln();
         for (i, (o, a)) in out.iter_mut().zip(arms.active()).enumerate() {
@@ -190,7 +201,7 @@ impl Policy for Exp3 {
     }
 
     /// Rewards must lie in [0, 1] (rescale value rewards first).
-    fn learn(&mut self, arms: &Arms, feedback: &[ArmFeedback]) -> Result<()> {
+    fn learn(&mut self, arms: &dyn PosteriorView, feedback: &[ArmFeedback]) -> Result<()> {
         for (i, f) in feedback.iter().enumerate() {
             if f.arm >= arms.len() {
                 return Err(Error::UnknownId {
@@ -221,7 +232,7 @@ impl Policy for Exp3 {
         Ok(())
     }
 
-    fn arms_changed(&mut self, arms: &Arms) {
+    fn arms_changed(&mut self, arms: &dyn PosteriorView) {
         self.sync(arms);
     }
 }

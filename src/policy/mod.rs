@@ -21,10 +21,15 @@
 //! | [`Softmax`] | `mean / temperature + Gumbel` (Boltzmann) | exploration graded by how much worse an arm looks | `temperature > 0` (reward units) |
 //! | [`Exp3`] | `ln p + Gumbel` from exponential weights | rewards may be adversarial or non-stochastic (competitors reacting) | `gamma` in (0, 1], or [`Exp3::tuned`]`(K, T)` |
 //!
-//! What a score estimates is chosen per call by [`Reward`]: a rate (CTR, CVR), value per click
-//! or ROI. Thompson scores are honest posterior draws of that reward (the engine feeds them to
-//! allocation); UCB scores are optimistic indices; epsilon-greedy, softmax and EXP3 scores
-//! are only meaningful as a ranking.
+//! Policies read the arms through [`PosteriorView`] (implemented by [`Arms`] and by the
+//! engine's fitted estimates, [`crate::estimate::PosteriorTable`]). What a score estimates is
+//! chosen per call by [`Reward`]: CTR, CVR (or an `Arms` container's own rate), value per
+//! click or ROI. Each policy declares what its scores are ([`Policy::score_kind`],
+//! [`ScoreKind`]): Thompson scores are honest posterior draws of the reward; UCB1 and
+//! Bayes-UCB scores are optimistic indices; epsilon-greedy and softmax scores are estimates
+//! on the reward's scale perturbed for exploration (a mean, or a mean plus Gumbel noise);
+//! EXP3 scores are a ranking only. The engine spends money by the scores, so it runs every
+//! policy except those whose scores are a ranking only.
 //!
 //! ```
 //! use adbandit::estimate::{BetaPrior, Forgetting};
@@ -56,6 +61,7 @@ use rand_distr::Exp1;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
+pub use crate::estimate::PosteriorView;
 use crate::rng::SimRng;
 
 pub mod arms;
@@ -85,30 +91,73 @@ pub struct ArmFeedback {
     pub reward: f64,
 }
 
+/// What a policy's scores are, declared through [`Policy::score_kind`]. Whoever spends
+/// money by the scores (the engine allocates budgets in proportion to them) decides by this
+/// declaration whether it can use a policy; [`ScoreKind::usable_as_value`] is the engine's rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ScoreKind {
+    /// An honest draw from each arm's posterior of the reward (Thompson sampling).
+    PosteriorSample,
+    /// An optimistic index on the reward's scale: an upper bound or quantile (UCB1,
+    /// Bayes-UCB).
+    OptimisticIndex,
+    /// An estimate of the reward on its scale, possibly perturbed for exploration: the
+    /// posterior mean (epsilon-greedy), or the mean plus Gumbel noise (softmax).
+    PointEstimate,
+    /// Only the order means anything (EXP3's log-weights): not a value of the reward.
+    RankingOnly,
+}
+
+impl ScoreKind {
+    /// Whether the scores estimate the reward on its own scale, so that money can be
+    /// allocated in proportion to them (everything but [`ScoreKind::RankingOnly`]).
+    pub fn usable_as_value(self) -> bool {
+        !matches!(self, ScoreKind::RankingOnly)
+    }
+}
+
 /// A bandit policy. Dyn-compatible (`Box<dyn Policy>` works): the RNG is the concrete
-/// [`SimRng`], and there are no generic methods.
+/// [`SimRng`], the arms are read through the [`PosteriorView`] trait object, and there are
+/// no generic methods.
+///
+/// A policy never owns or updates evidence: it scores from the view it is given (the
+/// engine's fitted estimates, or a standalone [`Arms`] container), so every policy shares
+/// one evidence store and one forgetting rule. See `examples/custom_policy.rs` for a policy
+/// written outside the crate and run in the engine.
 pub trait Policy: fmt::Debug + Send + Sync {
     /// A short stable name (`"thompson"`, `"ucb1"`, ...).
     fn name(&self) -> &'static str;
+
+    /// What the scores are: a posterior sample, an optimistic index, a point estimate or a
+    /// ranking only.
+    fn score_kind(&self) -> ScoreKind;
 
     /// Writes one score per arm into `out` (`out.len()` should equal `arms.len()`; extra
     /// entries on either side are left alone). Higher is better. Retired arms get
     /// `f64::NEG_INFINITY`; no score is NaN. `round` is the 1-based decision number. Draws
     /// only from `rng` and does not allocate.
-    fn score(&self, arms: &Arms, reward: Reward, round: u64, rng: &mut SimRng, out: &mut [f64]);
+    fn score(
+        &self,
+        arms: &dyn PosteriorView,
+        reward: Reward,
+        round: u64,
+        rng: &mut SimRng,
+        out: &mut [f64],
+    );
 
-    /// Learns from rewards. Policies that read posteriors from [`Arms`] ignore this (update
-    /// the arms instead); EXP3 uses it.
+    /// Learns from rewards. Policies that read posteriors from the view ignore this (update
+    /// the evidence instead); EXP3 uses it.
     ///
     /// # Errors
     /// A policy may reject feedback it cannot use (EXP3: an unknown arm or a reward outside
     /// [0, 1]), leaving its state unchanged.
-    fn learn(&mut self, _arms: &Arms, _feedback: &[ArmFeedback]) -> Result<()> {
+    fn learn(&mut self, _arms: &dyn PosteriorView, _feedback: &[ArmFeedback]) -> Result<()> {
         Ok(())
     }
 
     /// Called after arms are added, retired or reactivated, for policies with per-arm state.
-    fn arms_changed(&mut self, _arms: &Arms) {}
+    fn arms_changed(&mut self, _arms: &dyn PosteriorView) {}
 }
 
 /// A standard Gumbel draw, `-ln E` with `E ~ Exp(1)` (one ziggurat draw and one log).
@@ -160,7 +209,7 @@ pub fn top_m(scores: &[f64], m: usize, out: &mut Vec<ArmIx>) {
 /// `scores` is resized to `arms.len()` and keeps the scores (e.g. Thompson draws).
 pub fn choose_one<P: Policy + ?Sized>(
     policy: &P,
-    arms: &Arms,
+    arms: &dyn PosteriorView,
     reward: Reward,
     round: u64,
     rng: &mut SimRng,

@@ -9,7 +9,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Arms, Policy, Reward, gumbel};
+use super::{Policy, PosteriorView, Reward, ScoreKind, gumbel};
 use crate::error::{Error, Result};
 use crate::rng::SimRng;
 
@@ -66,7 +66,18 @@ impl Policy for Softmax {
         "softmax"
     }
 
-    fn score(&self, arms: &Arms, reward: Reward, _round: u64, rng: &mut SimRng, out: &mut [f64]) {
+    fn score_kind(&self) -> ScoreKind {
+        ScoreKind::PointEstimate
+    }
+
+    fn score(
+        &self,
+        arms: &dyn PosteriorView,
+        reward: Reward,
+        _round: u64,
+        rng: &mut SimRng,
+        out: &mut [f64],
+    ) {
         let t = self.temperature;
         for ((o, a), m) in out.iter_mut().zip(arms.active()).zip(arms.means(reward)) {
             *o = if *a {

@@ -9,7 +9,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Arms, Policy, Reward};
+use super::{Policy, PosteriorView, Reward, ScoreKind};
 use crate::rng::SimRng;
 
 /// Thompson sampling. It has no parameters: the priors live in [`super::ArmsConfig`].
@@ -39,18 +39,32 @@ impl Policy for Thompson {
         "thompson"
     }
 
-    fn score(&self, arms: &Arms, reward: Reward, _round: u64, rng: &mut SimRng, out: &mut [f64]) {
+    fn score_kind(&self) -> ScoreKind {
+        ScoreKind::PosteriorSample
+    }
+
+    fn score(
+        &self,
+        arms: &dyn PosteriorView,
+        reward: Reward,
+        _round: u64,
+        rng: &mut SimRng,
+        out: &mut [f64],
+    ) {
         let active = arms.active();
         match reward {
-            Reward::Rate => {
-                let s = arms.rate_samplers();
+            Reward::Rate | Reward::Ctr | Reward::Cvr => {
+                let s = arms.beta_samplers(reward);
                 for ((o, a), s) in out.iter_mut().zip(active).zip(s) {
                     *o = if *a { s.sample(rng) } else { f64::NEG_INFINITY };
                 }
             }
             Reward::ValuePerClick | Reward::Roi => {
-                let (cvr, aov, inv_cpc) =
-                    (arms.cvr_samplers(), arms.aov_samplers(), arms.inv_cpc());
+                let (cvr, aov, inv_cpc) = (
+                    arms.beta_samplers(Reward::Cvr),
+                    arms.aov_samplers(),
+                    arms.inv_cpc(),
+                );
                 let roi = reward == Reward::Roi;
                 for (i, (o, a)) in out.iter_mut().zip(active).enumerate() {
                     *o = if *a {

@@ -10,7 +10,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Arms, Policy, Reward};
+use super::{Policy, PosteriorView, Reward, ScoreKind};
 use crate::error::{Error, Result};
 use crate::rng::SimRng;
 
@@ -78,7 +78,18 @@ impl Policy for Ucb1 {
         "ucb1"
     }
 
-    fn score(&self, arms: &Arms, reward: Reward, _round: u64, _rng: &mut SimRng, out: &mut [f64]) {
+    fn score_kind(&self) -> ScoreKind {
+        ScoreKind::OptimisticIndex
+    }
+
+    fn score(
+        &self,
+        arms: &dyn PosteriorView,
+        reward: Reward,
+        _round: u64,
+        _rng: &mut SimRng,
+        out: &mut [f64],
+    ) {
         // ln N computed once; N >= 2 keeps it > 0, so `k * inf` is `inf`, never NaN.
         let k = self.c * arms.total_trials(reward).max(2.0).ln() * self.scale * self.scale;
         let (mean, inv_n, active) = (arms.means(reward), arms.inv_trials(reward), arms.active());

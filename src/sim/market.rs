@@ -7,7 +7,8 @@ use rand_distr::{Binomial, Distribution, Poisson, StandardNormal};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::model::{Account, Date, Report, ReportRow, Stats, Status};
+use crate::model::matching::{matches_tokens, tokenize};
+use crate::model::{Account, Date, MatchType, NegativeKeyword, Report, ReportRow, Stats, Status};
 use crate::money::Money;
 use crate::rng::{self, SimRng};
 use crate::sim::auction::{gsp_price, our_auction};
@@ -24,6 +25,9 @@ pub enum Fidelity {
     Fast,
 }
 
+/// Most negative keywords a strategy may add to one plan.
+pub const MAX_NEGATIVES: usize = 10_000;
+
 /// What a strategy sets before an hour. Indexes follow the account: plans in order, keywords
 /// flattened plan by plan.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -38,6 +42,10 @@ pub struct Controls {
     pub plan_hour_multiplier: Vec<f64>,
     /// Fraction of eligible auctions each plan enters, in [0, 1], default 1.
     pub plan_throttle: Vec<f64>,
+    /// Negative keywords a strategy adds per plan, on top of the account's (empty: none
+    /// for any plan). They block the matching queries of keywords with a query stream.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub plan_negatives: Vec<Vec<NegativeKeyword>>,
 }
 
 impl Controls {
@@ -56,6 +64,7 @@ impl Controls {
                 .collect(),
             plan_hour_multiplier: vec![1.0; plans.len()],
             plan_throttle: vec![1.0; plans.len()],
+            plan_negatives: Vec::new(),
         }
     }
 
@@ -85,6 +94,31 @@ impl Controls {
                     format!("{len} entries"),
                     format!("must have {want}"),
                 ));
+            }
+        }
+        if !self.plan_negatives.is_empty() && self.plan_negatives.len() != np {
+            return Err(Error::invalid(
+                "controls.plan_negatives",
+                format!("{} entries", self.plan_negatives.len()),
+                format!("must be empty or have {np}"),
+            ));
+        }
+        for (i, negs) in self.plan_negatives.iter().enumerate() {
+            if negs.len() > MAX_NEGATIVES {
+                return Err(Error::invalid(
+                    format!("controls.plan_negatives[{i}]"),
+                    format!("{} entries", negs.len()),
+                    format!("must have at most {MAX_NEGATIVES}"),
+                ));
+            }
+            for (j, n) in negs.iter().enumerate() {
+                if tokenize(&n.text).is_empty() {
+                    return Err(Error::invalid(
+                        format!("controls.plan_negatives[{i}][{j}].text"),
+                        format!("{:?}", n.text),
+                        "has no words",
+                    ));
+                }
             }
         }
         let mut k = 0;
@@ -145,12 +179,30 @@ pub struct HourOutcome {
     pub lost_to_budget: Vec<u64>,
     /// Whether each plan's budget for the day was exhausted by the end of the hour.
     pub exhausted: Vec<bool>,
+    /// Counters per search query, for keywords with a query stream (see
+    /// [`search_terms`]); empty otherwise.
+    pub search_terms: Vec<SearchTermHour>,
+}
+
+/// One search query's counters in one hour.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SearchTermHour {
+    /// The keyword (flattened account index).
+    pub keyword: usize,
+    /// The query, indexing the keyword's [`QueryTruth`](crate::sim::QueryTruth) list.
+    pub query: usize,
+    /// Auctions entered.
+    pub auctions: u64,
+    /// Its counters.
+    pub stats: Stats,
 }
 
 /// A keyword's state inside one plan-hour.
 #[derive(Debug, Clone)]
 struct KwHour {
     k: usize,
+    /// The query (index into the truth's query models), if the keyword has a stream.
+    q: Option<usize>,
     n: u64,
     eff: i64,
     rng: SimRng,
@@ -162,6 +214,10 @@ struct KwHour {
     entered: u64,
     ctr: [f64; MAX_SLOTS],
     cvr: f64,
+    /// The keyword's rival-bid factor today.
+    f: f64,
+    /// The keyword's mean order value today.
+    aov: f64,
 }
 
 /// A simulated marketplace for one scenario, fidelity and seed.
@@ -184,7 +240,11 @@ pub struct Market {
     order: Vec<(f64, usize)>,
     /// One-entry curve cache per keyword: (eff bid, rival factor bits) -> curve.
     curve_cache: Vec<Option<(i64, u64, AuctionCurve)>>,
+    /// Per plan: the strategy's extra negatives and their tokens.
+    neg_cache: Vec<NegativeCache>,
 }
+
+type NegativeCache = (Vec<NegativeKeyword>, Arc<Vec<(Vec<String>, MatchType)>>);
 
 fn unit(bits: u64) -> f64 {
     (bits >> 11) as f64 * (1.0 / 9_007_199_254_740_992.0)
@@ -271,6 +331,7 @@ impl Market {
             buf: Vec::new(),
             order: Vec::new(),
             curve_cache: vec![None; nk],
+            neg_cache: Vec::new(),
         }
     }
 
@@ -339,6 +400,7 @@ impl Market {
             plan_spend: vec![Money::ZERO; np],
             lost_to_budget: vec![0; np],
             exhausted: vec![false; np],
+            search_terms: Vec::new(),
         };
         for p in 0..np {
             self.run_plan_hour(p, day, hour, controls, &mut out)?;
@@ -355,7 +417,8 @@ impl Market {
         controls: &Controls,
         out: &mut HourOutcome,
     ) -> Result<()> {
-        let plan = &self.account.plans()[p];
+        let account = Arc::clone(&self.account);
+        let plan = &account.plans()[p];
         if plan.status != Status::Active {
             return Ok(());
         }
@@ -377,6 +440,15 @@ impl Market {
             }
             let eff = (controls.keyword_bid[k].micros() as f64 * mult).round() as i64;
             if eff < reserve || eff <= 0 {
+                continue;
+            }
+            if !self.truth.models[k].queries.is_empty() {
+                let lam_t = if self.fidelity == Fidelity::Fast {
+                    throttle
+                } else {
+                    1.0
+                };
+                self.push_query_units(p, k, eff, day, hour, lam_t, controls, exhausted, out);
                 continue;
             }
             let lam = self.truth.queries(k, day, hour);
@@ -401,6 +473,7 @@ impl Market {
             }
             self.buf.push(KwHour {
                 k,
+                q: None,
                 n,
                 eff,
                 rng,
@@ -412,6 +485,8 @@ impl Market {
                 entered: 0,
                 ctr,
                 cvr: self.truth.cvr(k, day),
+                f: self.truth.keyword_factors(k, day).competitor_bid,
+                aov: self.truth.aov_on(k, day),
             });
         }
         if self.buf.is_empty() {
@@ -427,11 +502,123 @@ impl Market {
         out.plan_spend[p] = Money::from_micros(hour_spend);
         for w in &self.buf {
             let revenue = Money::from_micros_f64(w.revenue.round())?;
-            out.keywords[w.k] =
-                Stats::new(w.imp, w.clicks, w.conv, Money::from_micros(w.cost), revenue)?;
-            out.auctions[w.k] = w.entered;
+            let st = Stats::new(w.imp, w.clicks, w.conv, Money::from_micros(w.cost), revenue)?;
+            out.keywords[w.k] = out.keywords[w.k].checked_add(&st)?;
+            out.auctions[w.k] += w.entered;
+            if let Some(q) = w.q {
+                out.search_terms.push(SearchTermHour {
+                    keyword: w.k,
+                    query: q - self.truth.models[w.k].queries.start,
+                    auctions: w.entered,
+                    stats: st,
+                });
+            }
         }
         Ok(())
+    }
+
+    /// Keyword `k`'s query stream this hour: the auctions of its open queries (not blocked
+    /// by the plan's negatives or the strategy's), split from one Poisson draw, one unit per
+    /// query with its own rates and random stream.
+    #[allow(clippy::too_many_arguments)]
+    fn push_query_units(
+        &mut self,
+        p: usize,
+        k: usize,
+        eff: i64,
+        day: u32,
+        hour: u8,
+        throttle: f64,
+        controls: &Controls,
+        exhausted: bool,
+        out: &mut HourOutcome,
+    ) {
+        let extra = self.negatives(p, controls);
+        let truth = Arc::clone(&self.truth);
+        let range = truth.models[k].queries.clone();
+        let open: Vec<(usize, f64)> = range
+            .clone()
+            .filter(|&qi| {
+                let q = &truth.query_models[qi];
+                !q.blocked && !extra.iter().any(|(n, m)| matches_tokens(n, *m, &q.tokens))
+            })
+            .map(|qi| (qi, truth.query_models[qi].share))
+            .collect();
+        let base = truth.base_queries(k, day, hour);
+        let open_share: f64 = open.iter().map(|o| o.1).sum();
+        let lam = base * open_share * throttle;
+        if !(lam > 0.0) {
+            return;
+        }
+        let (d, h) = (u64::from(day), u64::from(hour));
+        let mut rng = rng::stream(self.seed, &[d, h, k as u64]);
+        let n = poisson(&mut rng, lam);
+        if n == 0 {
+            return;
+        }
+        if exhausted {
+            out.lost_to_budget[p] += n;
+            return;
+        }
+        let slots = truth.slots();
+        let (mut left, mut share_left) = (n, open_share);
+        for (i, &(qi, share)) in open.iter().enumerate() {
+            if left == 0 {
+                break;
+            }
+            let nq = if i + 1 == open.len() {
+                left
+            } else {
+                binomial(&mut rng, left, (share / share_left).clamp(0.0, 1.0))
+            };
+            left -= nq;
+            share_left -= share;
+            if nq == 0 {
+                continue;
+            }
+            let qm = &truth.query_models[qi];
+            let mut ctr = [0.0; MAX_SLOTS];
+            for (s, c) in ctr.iter_mut().enumerate().take(slots) {
+                *c = truth.query_ctr(k, qm.ctr_scale, s, day);
+            }
+            let local = (qi - range.start) as u64;
+            self.buf.push(KwHour {
+                k,
+                q: Some(qi),
+                n: nq,
+                eff,
+                rng: rng::stream(self.seed, &[d, h, k as u64, 2 + local]),
+                imp: 0,
+                clicks: 0,
+                conv: 0,
+                cost: 0,
+                revenue: 0.0,
+                entered: 0,
+                ctr,
+                cvr: truth.query_cvr(k, qm.cvr_scale, day),
+                f: truth.keyword_factors(k, day).competitor_bid,
+                aov: truth.aov_on(k, day),
+            });
+        }
+    }
+
+    /// The strategy's extra negatives of plan `p`, tokenised (cached while unchanged).
+    fn negatives(&mut self, p: usize, controls: &Controls) -> Arc<Vec<(Vec<String>, MatchType)>> {
+        let given = controls.plan_negatives.get(p).map_or(&[][..], |v| &v[..]);
+        if self.neg_cache.len() != self.account.plans().len() {
+            self.neg_cache = vec![(Vec::new(), Arc::new(Vec::new())); self.account.plans().len()];
+        }
+        let c = &mut self.neg_cache[p];
+        if c.0 != given {
+            c.0 = given.to_vec();
+            c.1 = Arc::new(
+                given
+                    .iter()
+                    .map(|n| (tokenize(&n.text), n.match_type))
+                    .collect(),
+            );
+        }
+        Arc::clone(&c.1)
     }
 
     fn exact_plan_hour(
@@ -448,7 +635,6 @@ impl Market {
         let reserve = spec.reserve.micros();
         let inc = spec.increment.micros();
         let slots = truth.slots();
-        let f = truth.day_factors(day).competitor_bid;
         let worst: i128 = self
             .buf
             .iter()
@@ -474,6 +660,7 @@ impl Market {
             let l = &m.landscape;
             let t_bits = w.rng.next_u64();
             let q = m.quality;
+            let f = w.f;
             let score = w.eff as f64 * q / f;
             let floor = reserve as f64 * l.quality / f;
             let rng = &mut w.rng;
@@ -528,10 +715,13 @@ impl Market {
         // auction draws stay aligned across strategies.
         for w in &mut self.buf {
             if w.conv > 0 {
-                let mut vr =
-                    rng::stream(self.seed, &[u64::from(day), u64::from(hour), w.k as u64, 1]);
+                let (d, h, k) = (u64::from(day), u64::from(hour), w.k as u64);
+                let mut vr = match w.q {
+                    None => rng::stream(self.seed, &[d, h, k, 1]),
+                    Some(q) => rng::stream(self.seed, &[d, h, k, 1, q as u64]),
+                };
                 let m = &self.truth.models[w.k];
-                w.revenue = order_values(&mut vr, w.conv, m.aov, m.aov_sigma);
+                w.revenue = order_values(&mut vr, w.conv, w.aov, m.aov_sigma);
             }
         }
         if stop {
@@ -552,13 +742,13 @@ impl Market {
         out: &mut HourOutcome,
     ) {
         let slots = self.truth.slots();
-        // The curve depends on the day only through the rival factor.
-        let fbits = self.truth.day_factors(day).competitor_bid.to_bits();
         for w in &mut self.buf {
+            // The curve depends on the day only through the keyword's rival factor.
+            let fbits = w.f.to_bits();
             let curve = match self.curve_cache[w.k] {
                 Some((b, f, c)) if b == w.eff && f == fbits => c,
                 _ => {
-                    let c = self.truth.curve(w.k, w.eff, day);
+                    let c = self.truth.curve_with(w.k, w.eff, w.f);
                     self.curve_cache[w.k] = Some((w.eff, fbits, c));
                     c
                 }
@@ -587,7 +777,7 @@ impl Market {
             w.conv = binomial(&mut w.rng, w.clicks, w.cvr);
             if w.conv > 0 {
                 let m = &self.truth.models[w.k];
-                w.revenue = order_values(&mut w.rng, w.conv, m.aov, m.aov_sigma);
+                w.revenue = order_values(&mut w.rng, w.conv, w.aov, m.aov_sigma);
             }
         }
         let total: i64 = self.buf.iter().map(|w| w.cost).sum();
@@ -712,4 +902,80 @@ pub fn outcomes_to_report(
         Granularity::Hourly => Report::new(rows),
         Granularity::Daily => Report::from_rows_summed(rows),
     }
+}
+
+/// One row of a search-term report: what one query of a keyword bought over a day.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SearchTermRow {
+    /// The day.
+    pub date: Date,
+    /// The keyword's plan.
+    pub plan: crate::model::PlanId,
+    /// The keyword that matched the query.
+    pub keyword: crate::model::KeywordId,
+    /// The keyword's match type.
+    pub match_type: MatchType,
+    /// The search query.
+    pub query: String,
+    /// Auctions entered for the query.
+    pub auctions: u64,
+    /// Impressions, clicks, conversions, cost and revenue of the query.
+    pub stats: Stats,
+}
+
+/// The search-term report of a day: one row per keyword and query that entered an auction,
+/// hours summed, in account order (keywords without a query stream have no rows: their
+/// keyword row is the report).
+///
+/// # Errors
+/// [`Error::InvalidValue`] if an outcome names a keyword or query the truth does not have;
+/// [`Error::Overflow`] if sums overflow.
+pub fn search_terms(
+    account: &Account,
+    truth: &Truth,
+    date: Date,
+    outcomes: &[HourOutcome],
+) -> Result<Vec<SearchTermRow>> {
+    if account.keyword_count() != truth.keyword_count()
+        || account.plans().len() != truth.plan_count()
+    {
+        return Err(Error::invalid(
+            "account",
+            format!("{} keywords", account.keyword_count()),
+            format!("the truth has {}", truth.keyword_count()),
+        ));
+    }
+    let mut sums: std::collections::BTreeMap<(usize, usize), (u64, Stats)> =
+        std::collections::BTreeMap::new();
+    for o in outcomes {
+        for t in &o.search_terms {
+            if t.keyword >= truth.keyword_count()
+                || t.query >= truth.keyword_queries(t.keyword).len()
+            {
+                return Err(Error::invalid(
+                    "outcomes.search_terms",
+                    format!("keyword {} query {}", t.keyword, t.query),
+                    "not in the scenario's truth",
+                ));
+            }
+            let e = sums.entry((t.keyword, t.query)).or_default();
+            e.0 += t.auctions;
+            e.1 = e.1.checked_add(&t.stats)?;
+        }
+    }
+    let mut rows = Vec::with_capacity(sums.len());
+    for ((k, q), (auctions, stats)) in sums {
+        let p = &account.plans()[truth.keyword_plan(k)];
+        let kw = &p.keywords[k - truth.plan_keywords(truth.keyword_plan(k)).start];
+        rows.push(SearchTermRow {
+            date,
+            plan: p.id.clone(),
+            keyword: kw.id.clone(),
+            match_type: kw.match_type,
+            query: truth.keyword_queries(k)[q].text.clone(),
+            auctions,
+            stats,
+        });
+    }
+    Ok(rows)
 }

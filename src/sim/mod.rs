@@ -68,11 +68,18 @@ pub mod oracle;
 pub mod scenario;
 pub mod truth;
 
+pub use crate::model::calendar::{CalendarEvent, DayFactors, Scope, WeekdayProfile};
 pub use auction::{AuctionRules, Bidder, CompetitorLandscape, Placement, run_auction};
-pub use market::{Controls, Fidelity, Granularity, HourOutcome, Market, outcomes_to_report};
-pub use oracle::{OracleObjective, OraclePlan, oracle, oracle_per_day};
-pub use scenario::{Generator, GeneratorDrift, Scenario};
+pub use market::{
+    Controls, Fidelity, Granularity, HourOutcome, Market, SearchTermHour, SearchTermRow,
+    outcomes_to_report, search_terms,
+};
+pub use oracle::{
+    BudgetOracle, OracleDay, OracleObjective, OraclePlan, OraclePlayer, bid_grid, budget_oracle,
+    oracle, oracle_per_day,
+};
+pub use scenario::{Generator, GeneratorDrift, GeneratorQueries, Scenario};
 pub use truth::{
-    AuctionCurve, Competitors, DayFactors, Drift, Event, Expected, KeywordTruth, MarketSpec,
-    MatchEffect, MatchEffects, Truth,
+    AuctionCurve, Competitors, Drift, Event, Expected, KeywordTruth, Launch, MarketSpec,
+    MatchEffect, MatchEffects, QueryTruth, Truth,
 };

@@ -47,7 +47,10 @@ use crate::error::{Error, Result, check_non_negative, check_positive};
 use crate::model::{Account, Date, Keyword, MatchType, Plan, Schedule};
 use crate::money::Money;
 use crate::rng;
-use crate::sim::truth::{Competitors, Drift, KeywordTruth, MarketSpec, Truth};
+use crate::sim::truth::{
+    Competitors, Drift, KeywordTruth, MAX_DAYS, MAX_KEYWORD_DAYS, MAX_KEYWORDS, MarketSpec,
+    QueryTruth, Truth,
+};
 
 /// A seeded block that expands into plans, keywords and their truths; see the module docs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -100,6 +103,26 @@ pub struct Generator {
     /// Optional value reversal over the horizon.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub drift: Option<GeneratorDrift>,
+    /// Optional query streams: irrelevant queries for phrase and broad keywords.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queries: Option<GeneratorQueries>,
+}
+
+/// Gives every generated phrase and broad keyword a query stream: its own text, plus one
+/// irrelevant query per word (`"{text} {word}"`, e.g. "red dress free") sharing
+/// `irrelevant_share` of its volume at CTR and CVR factors `ctr_factor`, `cvr_factor`.
+/// Exact keywords keep their one query. A negative keyword on the word blocks the leak.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GeneratorQueries {
+    /// Words that make a query irrelevant (at most 16).
+    pub irrelevant_words: Vec<String>,
+    /// Share of a phrase or broad keyword's volume from irrelevant queries, in [0, 1).
+    pub irrelevant_share: f64,
+    /// CTR factor of the irrelevant queries.
+    pub ctr_factor: f64,
+    /// CVR factor of the irrelevant queries.
+    pub cvr_factor: f64,
 }
 
 fn default_prefix() -> String {
@@ -116,33 +139,23 @@ pub struct GeneratorDrift {
     pub to_day: u32,
 }
 
-#[derive(Deserialize)]
+/// The file form of a scenario: what is read (then validated and expanded into a
+/// [`Scenario`]) and what a scenario serialises to (expanded: no generator block).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawScenario {
+struct ScenarioFile {
     name: String,
     #[serde(default)]
     description: String,
     start_date: Date,
     days: u32,
     market: MarketSpec,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     account: Option<Account>,
     #[serde(default)]
     keywords: Vec<KeywordTruth>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     generate: Option<Generator>,
-}
-
-/// The expanded, serialisable form of a scenario (what [`Scenario`] serialises to).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-struct ScenarioSpec {
-    name: String,
-    description: String,
-    start_date: Date,
-    days: u32,
-    market: MarketSpec,
-    account: Account,
-    keywords: Vec<KeywordTruth>,
 }
 
 /// A validated scenario: an account, its market's truth, and a horizon of days.
@@ -165,7 +178,7 @@ struct ScenarioSpec {
 /// assert!(e.contains("keywords[0].volume"), "{e}");
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(try_from = "RawScenario", into = "ScenarioSpec")]
+#[serde(try_from = "ScenarioFile", into = "ScenarioFile")]
 pub struct Scenario {
     name: String,
     description: String,
@@ -173,23 +186,24 @@ pub struct Scenario {
     truth: Arc<Truth>,
 }
 
-impl From<Scenario> for ScenarioSpec {
+impl From<Scenario> for ScenarioFile {
     fn from(s: Scenario) -> Self {
-        ScenarioSpec {
+        ScenarioFile {
             name: s.name,
             description: s.description,
             start_date: s.truth.start_date(),
             days: s.truth.days(),
             market: s.truth.market().clone(),
-            account: (*s.account).clone(),
+            account: Some((*s.account).clone()),
             keywords: s.truth.keywords().to_vec(),
+            generate: None,
         }
     }
 }
 
-impl TryFrom<RawScenario> for Scenario {
+impl TryFrom<ScenarioFile> for Scenario {
     type Error = Error;
-    fn try_from(r: RawScenario) -> Result<Self> {
+    fn try_from(r: ScenarioFile) -> Result<Self> {
         if r.name.trim().is_empty() {
             return Err(Error::invalid("name", "\"\"", "must not be empty"));
         }
@@ -204,9 +218,16 @@ impl TryFrom<RawScenario> for Scenario {
             .map(|a| (a.name().to_owned(), a.currency().to_owned()))
             .unwrap_or_else(|| (r.name.clone(), "CNY".to_owned()));
         let mut keywords = r.keywords;
+        if r.days == 0 || r.days > MAX_DAYS {
+            return Err(Error::invalid(
+                "days",
+                r.days,
+                format!("must be in 1..={MAX_DAYS}"),
+            ));
+        }
         let generated = match &r.generate {
             Some(g) => {
-                g.validate()?;
+                g.validate(plans.iter().map(|p| p.keywords.len()).sum(), r.days)?;
                 let first = plans.len();
                 let (gp, gk) = g.expand(r.days)?;
                 plans.extend(gp);
@@ -276,7 +297,19 @@ impl Scenario {
     }
 
     /// Names of the built-in scenarios.
-    pub const BUILTIN: [&'static str; 5] = ["small", "default", "double_11", "drift", "long_tail"];
+    pub const BUILTIN: [&'static str; 11] = [
+        "small",
+        "default",
+        "double_11",
+        "drift",
+        "long_tail",
+        "competitor_entry",
+        "new_plans",
+        "weekday_cvr",
+        "broad_leak",
+        "budget_starved",
+        "promo_618",
+    ];
 
     /// A built-in scenario by name (see [`Scenario::BUILTIN`]).
     ///
@@ -289,6 +322,12 @@ impl Scenario {
             "double_11" => include_str!("../../scenarios/double_11.json"),
             "drift" => include_str!("../../scenarios/drift.json"),
             "long_tail" => include_str!("../../scenarios/long_tail.json"),
+            "competitor_entry" => include_str!("../../scenarios/competitor_entry.json"),
+            "new_plans" => include_str!("../../scenarios/new_plans.json"),
+            "weekday_cvr" => include_str!("../../scenarios/weekday_cvr.json"),
+            "broad_leak" => include_str!("../../scenarios/broad_leak.json"),
+            "budget_starved" => include_str!("../../scenarios/budget_starved.json"),
+            "promo_618" => include_str!("../../scenarios/promo_618.json"),
             _ => {
                 return Err(Error::UnknownId {
                     kind: "scenario",
@@ -374,7 +413,9 @@ impl Scenario {
 }
 
 impl Generator {
-    fn validate(&self) -> Result<()> {
+    /// Checks the block; `given` keywords are in the account already, over `days` days.
+    /// Sizes are checked before anything is allocated, products too.
+    fn validate(&self, given: usize, days: u32) -> Result<()> {
         let at = |f: &str| format!("generate.{f}");
         if self.plans == 0 || self.plans > 100_000 {
             return Err(Error::invalid(
@@ -383,11 +424,29 @@ impl Generator {
                 "must be in 1..=100000",
             ));
         }
-        if self.keywords_per_plan > 100_000 {
+        if self.keywords_per_plan == 0 || self.keywords_per_plan > 100_000 {
             return Err(Error::invalid(
                 at("keywords_per_plan"),
                 self.keywords_per_plan,
-                "must be <= 100000",
+                "must be in 1..=100000 (a simulated plan needs keywords)",
+            ));
+        }
+        let total = u64::from(self.plans) * u64::from(self.keywords_per_plan) + given as u64;
+        if total > MAX_KEYWORDS as u64 {
+            return Err(Error::invalid(
+                at("plans x keywords_per_plan"),
+                format!(
+                    "{} x {} = {total} keywords with the account's",
+                    self.plans, self.keywords_per_plan
+                ),
+                format!("must be at most {MAX_KEYWORDS}"),
+            ));
+        }
+        if total * u64::from(days) > MAX_KEYWORD_DAYS {
+            return Err(Error::invalid(
+                at("plans x keywords_per_plan x days"),
+                format!("{total} keywords x {days} days"),
+                format!("must be at most {MAX_KEYWORD_DAYS} keyword-days"),
             ));
         }
         check_positive(at("budget_fraction"), self.budget_fraction)?;
@@ -427,6 +486,40 @@ impl Generator {
                 "low above high",
             ));
         }
+        if let Some(q) = &self.queries {
+            if q.irrelevant_words.len() > 16 {
+                return Err(Error::invalid(
+                    at("queries.irrelevant_words"),
+                    format!("{} words", q.irrelevant_words.len()),
+                    "must have at most 16",
+                ));
+            }
+            for (i, w) in q.irrelevant_words.iter().enumerate() {
+                if crate::model::matching::tokenize(w).is_empty() {
+                    return Err(Error::invalid(
+                        format!("generate.queries.irrelevant_words[{i}]"),
+                        format!("{w:?}"),
+                        "has no words",
+                    ));
+                }
+            }
+            if !(0.0..1.0).contains(&q.irrelevant_share) {
+                return Err(Error::invalid(
+                    at("queries.irrelevant_share"),
+                    q.irrelevant_share,
+                    "must be in [0, 1)",
+                ));
+            }
+            for (f, v) in [("ctr_factor", q.ctr_factor), ("cvr_factor", q.cvr_factor)] {
+                if !(0.0..=100.0).contains(&v) {
+                    return Err(Error::invalid(
+                        format!("generate.queries.{f}"),
+                        v,
+                        "must be in [0, 100]",
+                    ));
+                }
+            }
+        }
         if self.initial_bid < self.min_bid || self.initial_bid > self.max_bid {
             return Err(Error::invalid(
                 at("initial_bid"),
@@ -435,6 +528,29 @@ impl Generator {
             ));
         }
         Ok(())
+    }
+
+    fn queries_for(&self, text: &str, m: MatchType) -> Vec<QueryTruth> {
+        let Some(q) = &self.queries else {
+            return Vec::new();
+        };
+        if m == MatchType::Exact || q.irrelevant_words.is_empty() {
+            return Vec::new();
+        }
+        let per = q.irrelevant_share / q.irrelevant_words.len() as f64;
+        let mut out = vec![QueryTruth {
+            text: text.to_owned(),
+            weight: 1.0 - q.irrelevant_share,
+            ctr_factor: 1.0,
+            cvr_factor: 1.0,
+        }];
+        out.extend(q.irrelevant_words.iter().map(|w| QueryTruth {
+            text: format!("{text} {w}"),
+            weight: per,
+            ctr_factor: q.ctr_factor,
+            cvr_factor: q.cvr_factor,
+        }));
+        out
     }
 
     fn expand(&self, days: u32) -> Result<(Vec<Plan>, Vec<KeywordTruth>)> {
@@ -527,6 +643,7 @@ impl Generator {
                         quality: 1.0,
                     },
                     drift,
+                    queries: self.queries_for(&format!("{pid} item {j}"), match_type),
                 });
             }
             plans.push(plan);

@@ -4,7 +4,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result, check_non_negative, check_positive, check_probability};
-use crate::model::{Account, Date, KeywordId, MatchType, Schedule, Status};
+use crate::model::calendar::{CalendarEvent, DayFactors, WeekdayProfile};
+use crate::model::{Account, Date, KeywordId, MatchType, PlanId, Schedule, Status};
 use crate::money::Money;
 use crate::sim::auction::{CompetitorLandscape, gsp_price};
 
@@ -12,6 +13,15 @@ use crate::sim::auction::{CompetitorLandscape, gsp_price};
 pub const MAX_SLOTS: usize = 8;
 /// Most rivals per query a keyword may have.
 pub const MAX_RIVALS: u32 = 32;
+/// Most days a horizon may have.
+pub const MAX_DAYS: u32 = 3660;
+/// Most keywords a scenario may have (given and generated together).
+pub const MAX_KEYWORDS: usize = 1_000_000;
+/// Most keyword-days (keywords x days) a scenario may have: what a run may keep per
+/// keyword and day.
+pub const MAX_KEYWORD_DAYS: u64 = 50_000_000;
+/// Most calendar events (and, separately, weekday profiles) a market may have.
+pub const MAX_EVENTS: usize = 10_000;
 /// Quadrature points for the expected price given a slot.
 const PRICE_POINTS: usize = 16;
 
@@ -72,34 +82,29 @@ impl MatchEffects {
     }
 }
 
-/// A calendar event: from `date` for `days` days, traffic, conversion and rival bids are
-/// multiplied by the given factors (events that overlap multiply).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Event {
-    /// Label (e.g. "double 11").
-    pub name: String,
-    /// First day.
-    pub date: Date,
-    /// Length in days.
-    #[serde(default = "one")]
-    pub days: u32,
-    /// Multiplies query volume.
-    #[serde(default = "onef")]
-    pub traffic: f64,
-    /// Multiplies CVR.
-    #[serde(default = "onef")]
-    pub conversion: f64,
-    /// Multiplies every rival's bid.
-    #[serde(default = "onef")]
-    pub competitor_bid: f64,
-}
+/// A calendar event of the market: the model layer's [`CalendarEvent`] (old name).
+pub type Event = CalendarEvent;
 
-fn one() -> u32 {
-    1
-}
 fn onef() -> f64 {
     1.0
+}
+
+/// A plan or keyword that exists only from `start` (and before `end`, if given): before
+/// its launch it has no traffic, and strategies are not told about it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Launch {
+    /// The plan launched (all its keywords), or none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan: Option<PlanId>,
+    /// The keyword launched, or none (exactly one of `plan` and `keyword` is given).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keyword: Option<KeywordId>,
+    /// First day it exists.
+    pub start: Date,
+    /// First day it no longer exists (none: to the end of the horizon).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end: Option<Date>,
 }
 
 /// The market's rules and calendar.
@@ -120,9 +125,15 @@ pub struct MarketSpec {
     /// Match-type effects.
     #[serde(default)]
     pub match_effects: MatchEffects,
-    /// Promotion days and other calendar events.
+    /// Promotion days, competitors' moves, drifts: calendar events, whole-account or scoped.
     #[serde(default)]
-    pub events: Vec<Event>,
+    pub events: Vec<CalendarEvent>,
+    /// Weekday profiles of traffic and CVR per plan, keyword or tag.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub weekday_profiles: Vec<WeekdayProfile>,
+    /// Plans and keywords launched (or ended) within the horizon.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub launches: Vec<Launch>,
 }
 
 fn flat_week() -> Vec<f64> {
@@ -188,7 +199,33 @@ pub struct KeywordTruth {
     /// Optional drift over the horizon.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub drift: Option<Drift>,
+    /// The search queries that make up the keyword's traffic (none: one query, the
+    /// keyword itself). Each must match the keyword under its match type.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub queries: Vec<QueryTruth>,
 }
+
+/// One search query of a keyword's stream: its share of the keyword's volume and its own
+/// CTR and CVR, as factors on the keyword's (match type applied). A broad or phrase
+/// keyword's irrelevant queries are written this way, with low factors; a negative keyword
+/// that matches a query blocks it (the query's auctions are not entered).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QueryTruth {
+    /// The query text.
+    pub text: String,
+    /// Relative weight: the keyword's volume is split in proportion to the weights.
+    pub weight: f64,
+    /// The query's CTR over the keyword's (1: the same).
+    #[serde(default = "onef")]
+    pub ctr_factor: f64,
+    /// The query's CVR over the keyword's (1: the same).
+    #[serde(default = "onef")]
+    pub cvr_factor: f64,
+}
+
+/// Most queries one keyword's stream may have.
+pub const MAX_QUERIES_PER_KEYWORD: usize = 64;
 
 impl KeywordTruth {
     /// Checks the values; `at` is the path for errors (`keywords[3]`).
@@ -243,6 +280,33 @@ impl KeywordTruth {
                 c.quality,
                 "must be in (0, 100]",
             ));
+        }
+        if self.queries.len() > MAX_QUERIES_PER_KEYWORD {
+            return Err(Error::invalid(
+                format!("{at}.queries"),
+                format!("{} queries", self.queries.len()),
+                format!("must have at most {MAX_QUERIES_PER_KEYWORD}"),
+            ));
+        }
+        for (j, q) in self.queries.iter().enumerate() {
+            let qat = format!("{at}.queries[{j}]");
+            check_positive(format!("{qat}.weight"), q.weight)?;
+            if q.weight > 1e6 {
+                return Err(Error::invalid(
+                    format!("{qat}.weight"),
+                    q.weight,
+                    "must be <= 1e6",
+                ));
+            }
+            for (f, v) in [("ctr_factor", q.ctr_factor), ("cvr_factor", q.cvr_factor)] {
+                if !(0.0..=100.0).contains(&v) {
+                    return Err(Error::invalid(
+                        format!("{qat}.{f}"),
+                        v,
+                        "must be in [0, 100]",
+                    ));
+                }
+            }
         }
         if let Some(d) = &self.drift {
             if d.from_day > d.to_day {
@@ -320,31 +384,62 @@ impl MarketSpec {
                 }
             }
         }
-        let end = start.add_days(days as i32);
+        // Day arithmetic in i64: event lengths are bounded, but nothing here may overflow.
+        let (h0, h1) = (
+            i64::from(start.days()),
+            i64::from(start.days()) + i64::from(days),
+        );
+        for (list, n, max) in [
+            ("market.events", self.events.len(), MAX_EVENTS),
+            (
+                "market.weekday_profiles",
+                self.weekday_profiles.len(),
+                MAX_EVENTS,
+            ),
+            ("market.launches", self.launches.len(), MAX_KEYWORDS),
+        ] {
+            if n > max {
+                return Err(Error::invalid(
+                    list,
+                    format!("{n} entries"),
+                    format!("must have at most {max}"),
+                ));
+            }
+        }
         for (i, e) in self.events.iter().enumerate() {
             let at = format!("market.events[{i}]");
-            if e.days == 0 {
-                return Err(Error::invalid(format!("{at}.days"), 0, "must be >= 1"));
-            }
-            if e.date < start.add_days(-(e.days as i32) + 1) || e.date >= end {
+            let (e0, e1) = (
+                i64::from(e.start().days()),
+                i64::from(e.start().days()) + i64::from(e.days()),
+            );
+            if e1 <= h0 || e0 >= h1 {
                 return Err(Error::invalid(
                     format!("{at}.date"),
-                    e.date,
+                    e.start(),
                     format!("does not overlap the horizon {start} + {days} days"),
                 ));
             }
-            for (f, v) in [
-                ("traffic", e.traffic),
-                ("conversion", e.conversion),
-                ("competitor_bid", e.competitor_bid),
-            ] {
-                if !(v > 0.0 && v <= 100.0) {
-                    return Err(Error::invalid(
-                        format!("{at}.{f}"),
-                        v,
-                        "must be in (0, 100]",
-                    ));
-                }
+        }
+        for (i, p) in self.weekday_profiles.iter().enumerate() {
+            p.validate(&format!("market.weekday_profiles[{i}]"))?;
+        }
+        for (i, l) in self.launches.iter().enumerate() {
+            let at = format!("market.launches[{i}]");
+            if l.plan.is_some() == l.keyword.is_some() {
+                return Err(Error::invalid(
+                    at,
+                    "plan and keyword",
+                    "must name exactly one of plan and keyword",
+                ));
+            }
+            if let Some(end) = l.end
+                && end <= l.start
+            {
+                return Err(Error::invalid(
+                    format!("{at}.end"),
+                    end,
+                    format!("must be after start {}", l.start),
+                ));
             }
         }
         Ok(())
@@ -370,17 +465,6 @@ fn curve_check(field: &str, v: &[f64], len: usize) -> Result<()> {
         ));
     }
     Ok(())
-}
-
-/// A day's calendar multipliers (weekday and events combined).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct DayFactors {
-    /// Multiplies query volume (weekday x events).
-    pub traffic: f64,
-    /// Multiplies CVR (events).
-    pub conversion: f64,
-    /// Multiplies rival bids (events).
-    pub competitor_bid: f64,
 }
 
 /// Expected outcomes of one keyword-hour (or any sum of them). Money in currency units.
@@ -433,6 +517,32 @@ pub(crate) struct KeywordModel {
     pub quality: f64,
     pub landscape: CompetitorLandscape,
     pub plan: usize,
+    /// Index of the keyword's factor group (0: the whole account's factors).
+    pub group: usize,
+    /// Day indexes in which the keyword exists: `live.0 <= day < live.1`.
+    pub live: (u32, u32),
+    /// Its queries in [`Truth::query_models`] (empty: the keyword is its only query).
+    pub queries: std::ops::Range<usize>,
+    /// Share of its volume not blocked by the plan's own negatives (1 without queries).
+    pub open_share: f64,
+    /// CTR and CVR scale of the open queries' mix over the keyword's own rates (1, 1
+    /// without queries): what the response curve uses.
+    pub mix: (f64, f64),
+}
+
+/// One query of a keyword's stream, resolved.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct QueryModel {
+    /// Share of the keyword's volume (the weights normalised).
+    pub share: f64,
+    /// CTR scale over the keyword's CTR.
+    pub ctr_scale: f64,
+    /// CVR scale over the keyword's CVR.
+    pub cvr_scale: f64,
+    /// Tokens of the text, for negative matching.
+    pub tokens: Vec<String>,
+    /// Whether the plan's own negatives block it.
+    pub blocked: bool,
 }
 
 /// The validated ground truth of a scenario's market.
@@ -443,9 +553,12 @@ pub struct Truth {
     spec: MarketSpec,
     keywords: Vec<KeywordTruth>,
     pub(crate) models: Vec<KeywordModel>,
+    pub(crate) query_models: Vec<QueryModel>,
     schedules: Vec<Schedule>,
     plan_keywords: Vec<std::ops::Range<usize>>,
     hour_share: [f64; 24],
+    /// Factors by group and day: `day_factors[group * days + day]`; group 0 is the whole
+    /// account's (weekly curve, whole-account events and profiles).
     day_factors: Vec<DayFactors>,
     /// A day with rival factor 1 (for sizing budgets on a plain day).
     plain_day: u32,
@@ -468,17 +581,44 @@ impl Truth {
         spec: MarketSpec,
         keywords: Vec<KeywordTruth>,
     ) -> Result<Self> {
-        if days == 0 || days > 3660 {
-            return Err(Error::invalid("days", days, "must be in 1..=3660"));
+        if days == 0 || days > MAX_DAYS {
+            return Err(Error::invalid(
+                "days",
+                days,
+                format!("must be in 1..={MAX_DAYS}"),
+            ));
         }
         spec.validate(start_date, days)?;
         let n = account.keyword_count();
+        check_size(n, days)?;
+        for (i, p) in account.plans().iter().enumerate() {
+            if p.keywords.is_empty() {
+                return Err(Error::invalid(
+                    format!("plans[{i}].keywords"),
+                    format!("plan {}", p.id),
+                    "a simulated plan needs at least one keyword",
+                ));
+            }
+        }
+        for e in &spec.events {
+            e.scope().check_ids(account.plans())?;
+        }
+        for p in &spec.weekday_profiles {
+            p.scope.check_ids(account.plans())?;
+        }
         let mut slot: Vec<Option<KeywordTruth>> = vec![None; n];
         let mut flat_index = Vec::with_capacity(account.plans().len());
         let mut next = 0usize;
         for p in account.plans() {
             flat_index.push(next);
             next += p.keywords.len();
+        }
+        if keywords.len() > n {
+            return Err(Error::invalid(
+                "keywords",
+                format!("{} truths", keywords.len()),
+                format!("the account has {n} keywords"),
+            ));
         }
         for (i, t) in keywords.into_iter().enumerate() {
             t.validate(&format!("keywords[{i}]"))?;
@@ -497,8 +637,11 @@ impl Truth {
             }
             slot[f] = Some(t);
         }
+        let live = launch_windows(account, &spec.launches, start_date, days)?;
+        let (groups, day_factors) = factor_groups(account, &spec, start_date, days)?;
         let mut truths = Vec::with_capacity(n);
         let mut models = Vec::with_capacity(n);
+        let mut query_models = Vec::new();
         let mut plan_keywords = Vec::new();
         let mut f = 0;
         for (pi, p) in account.plans().iter().enumerate() {
@@ -512,10 +655,13 @@ impl Truth {
                     )
                 })?;
                 let m = spec.match_effects.get(k.match_type);
+                let (ctr, cvr) = ((t.ctr * m.ctr).min(1.0), (t.cvr * m.cvr).min(1.0));
+                let q0 = query_models.len();
+                let (open_share, mix) = resolve_queries(&t, k, p, ctr, cvr, f, &mut query_models)?;
                 models.push(KeywordModel {
                     volume: t.volume * m.volume,
-                    ctr: (t.ctr * m.ctr).min(1.0),
-                    cvr: (t.cvr * m.cvr).min(1.0),
+                    ctr,
+                    cvr,
                     aov: t.aov,
                     aov_sigma: t.aov_sigma,
                     quality: t.quality,
@@ -526,6 +672,11 @@ impl Truth {
                         t.competitors.quality,
                     ),
                     plan: pi,
+                    group: groups[f],
+                    live: live[f],
+                    queries: q0..query_models.len(),
+                    open_share,
+                    mix,
                 });
                 truths.push(t);
                 f += 1;
@@ -537,26 +688,7 @@ impl Truth {
         for (h, s) in hour_share.iter_mut().enumerate() {
             *s = spec.hourly[h] / hsum;
         }
-        let wmean: f64 = spec.weekly.iter().sum::<f64>() / 7.0;
-        let day_factors: Vec<DayFactors> = (0..days)
-            .map(|d| {
-                let date = start_date.add_days(d as i32);
-                let mut df = DayFactors {
-                    traffic: spec.weekly[date.weekday() as usize] / wmean,
-                    conversion: 1.0,
-                    competitor_bid: 1.0,
-                };
-                for e in &spec.events {
-                    if date >= e.date && date < e.date.add_days(e.days as i32) {
-                        df.traffic *= e.traffic;
-                        df.conversion *= e.conversion;
-                        df.competitor_bid *= e.competitor_bid;
-                    }
-                }
-                df
-            })
-            .collect();
-        let plain_day = day_factors
+        let plain_day = day_factors[..days as usize]
             .iter()
             .position(|f: &DayFactors| (f.competitor_bid - 1.0).abs() < 1e-12)
             .unwrap_or(0) as u32;
@@ -575,6 +707,7 @@ impl Truth {
             spec,
             keywords: truths,
             models,
+            query_models,
             schedules: account.plans().iter().map(|p| p.schedule).collect(),
             plan_keywords,
             hour_share,
@@ -604,6 +737,10 @@ impl Truth {
     pub fn keyword_count(&self) -> usize {
         self.models.len()
     }
+    /// Number of plans.
+    pub fn plan_count(&self) -> usize {
+        self.plan_keywords.len()
+    }
     /// Flat keyword indexes of plan `p`.
     pub fn plan_keywords(&self, p: usize) -> std::ops::Range<usize> {
         self.plan_keywords[p].clone()
@@ -616,9 +753,29 @@ impl Truth {
     pub fn hour_share(&self, hour: u8) -> f64 {
         self.hour_share[hour as usize % 24]
     }
-    /// The calendar multipliers of `day` (0-based).
+    /// The whole account's calendar multipliers of `day` (0-based): the weekly curve, the
+    /// whole-account events and weekday profiles. A keyword inside a scoped event or profile
+    /// has its own: [`Truth::keyword_factors`].
     pub fn day_factors(&self, day: u32) -> DayFactors {
-        self.day_factors[(day as usize).min(self.day_factors.len() - 1)]
+        self.day_factors[(day.min(self.days - 1)) as usize]
+    }
+    /// The calendar multipliers of keyword `k` on `day` (0-based): the weekly curve and
+    /// every event and weekday profile whose scope covers it (drift and launches are
+    /// separate: [`Truth::drift`], [`Truth::is_live`]).
+    pub fn keyword_factors(&self, k: usize, day: u32) -> DayFactors {
+        let g = self.models[k].group;
+        self.day_factors[g * self.days as usize + (day.min(self.days - 1)) as usize]
+    }
+    /// Whether keyword `k` exists on `day` (launched and not ended; its plan too).
+    pub fn is_live(&self, k: usize, day: u32) -> bool {
+        let (a, b) = self.models[k].live;
+        a <= day && day < b
+    }
+    /// The day indexes in which keyword `k` exists: `start..end` (the whole horizon
+    /// unless a launch says otherwise; empty if it never exists within it).
+    pub fn live_days(&self, k: usize) -> std::ops::Range<u32> {
+        let (a, b) = self.models[k].live;
+        a..b.max(a)
     }
     /// Number of slots.
     pub fn slots(&self) -> usize {
@@ -648,33 +805,96 @@ impl Truth {
 
     /// Expected queries matching keyword `k` in `hour` of `day` (match type, weekday,
     /// events and drift applied).
+    ///
+    /// Zero on a day the keyword does not exist (before its launch, after its end).
     pub fn queries(&self, k: usize, day: u32, hour: u8) -> f64 {
+        if !self.is_live(k, day) {
+            return 0.0;
+        }
         let m = &self.models[k];
         let (dv, _, _) = self.drift(k, day);
-        m.volume * self.hour_share(hour) * self.day_factors(day).traffic * dv
+        let q = m.volume * self.hour_share(hour) * self.keyword_factors(k, day).traffic * dv;
+        // Without a query stream the share is 1 and is not multiplied in (bit-identical).
+        if m.queries.is_empty() {
+            q
+        } else {
+            q * m.open_share
+        }
     }
 
     /// True CTR of keyword `k` in slot `slot` on `day`.
     pub fn ctr(&self, k: usize, slot: usize, day: u32) -> f64 {
         let (_, dc, _) = self.drift(k, day);
         let pe = self.spec.position_effects.get(slot).copied().unwrap_or(0.0);
-        (self.models[k].ctr * dc * pe).min(1.0)
+        let m = &self.models[k];
+        let base = if m.queries.is_empty() {
+            m.ctr
+        } else {
+            m.ctr * m.mix.0
+        };
+        (base * dc * self.keyword_factors(k, day).ctr * pe).min(1.0)
+    }
+
+    /// Expected queries of keyword `k` in `hour` of `day` before any negative blocks one
+    /// (the whole stream).
+    pub(crate) fn base_queries(&self, k: usize, day: u32, hour: u8) -> f64 {
+        if !self.is_live(k, day) {
+            return 0.0;
+        }
+        let m = &self.models[k];
+        let (dv, _, _) = self.drift(k, day);
+        m.volume * self.hour_share(hour) * self.keyword_factors(k, day).traffic * dv
+    }
+
+    /// CTR in `slot` on `day` of one of keyword `k`'s queries, of CTR scale `scale`.
+    pub(crate) fn query_ctr(&self, k: usize, scale: f64, slot: usize, day: u32) -> f64 {
+        let (_, dc, _) = self.drift(k, day);
+        let pe = self.spec.position_effects.get(slot).copied().unwrap_or(0.0);
+        (self.models[k].ctr * scale * dc * self.keyword_factors(k, day).ctr * pe).min(1.0)
+    }
+
+    /// CVR on `day` of one of keyword `k`'s queries, of CVR scale `scale`.
+    pub(crate) fn query_cvr(&self, k: usize, scale: f64, day: u32) -> f64 {
+        let (_, _, dv) = self.drift(k, day);
+        (self.models[k].cvr * scale * dv * self.keyword_factors(k, day).cvr).min(1.0)
+    }
+
+    /// Keyword `k`'s search queries (empty: the keyword is its only query).
+    pub fn keyword_queries(&self, k: usize) -> &[QueryTruth] {
+        &self.keywords[k].queries
     }
 
     /// True CVR of keyword `k` on `day`.
     pub fn cvr(&self, k: usize, day: u32) -> f64 {
         let (_, _, dv) = self.drift(k, day);
-        (self.models[k].cvr * dv * self.day_factors(day).conversion).min(1.0)
+        let m = &self.models[k];
+        let base = if m.queries.is_empty() {
+            m.cvr
+        } else {
+            m.cvr * m.mix.1
+        };
+        (base * dv * self.keyword_factors(k, day).cvr).min(1.0)
     }
 
-    /// True mean order value of keyword `k`, currency units.
+    /// True mean order value of keyword `k` before calendar factors, currency units.
     pub fn aov(&self, k: usize) -> f64 {
         self.models[k].aov
     }
 
+    /// True mean order value of keyword `k` on `day` (calendar factors applied).
+    pub fn aov_on(&self, k: usize, day: u32) -> f64 {
+        self.models[k].aov * self.keyword_factors(k, day).aov
+    }
+
     /// Per auction of keyword `k`, entered at `bid_micros` on `day`: slot chances and mean
-    /// prices. A bid below the reserve wins nothing.
+    /// prices (the keyword's rival factor that day applied). A bid below the reserve wins
+    /// nothing.
     pub fn curve(&self, k: usize, bid_micros: i64, day: u32) -> AuctionCurve {
+        self.curve_with(k, bid_micros, self.keyword_factors(k, day).competitor_bid)
+    }
+
+    /// As [`Truth::curve`], with every rival's bid multiplied by `f`.
+    pub fn curve_with(&self, k: usize, bid_micros: i64, f: f64) -> AuctionCurve {
         let mut out = AuctionCurve {
             slot_prob: [0.0; MAX_SLOTS],
             price: [0.0; MAX_SLOTS],
@@ -685,7 +905,6 @@ impl Truth {
         }
         let m = &self.models[k];
         let l = &m.landscape;
-        let f = self.day_factors(day).competitor_bid;
         let inc = self.spec.increment.micros();
         let score = bid_micros as f64 * m.quality / f;
         let floor = reserve as f64 * l.quality / f;
@@ -765,7 +984,7 @@ impl Truth {
             clicks: clicks * lam,
             cost: cost * lam / 1e6,
             conversions: conv,
-            revenue: conv * self.aov(k),
+            revenue: conv * self.aov_on(k, day),
         }
     }
 
@@ -822,6 +1041,218 @@ impl Truth {
     }
 
     fn plain_curve(&self, k: usize, eff: i64) -> AuctionCurve {
-        self.curve(k, eff, self.plain_day)
+        self.curve_with(k, eff, self.day_factors(self.plain_day).competitor_bid)
     }
+}
+
+fn check_size(keywords: usize, days: u32) -> Result<()> {
+    if keywords > MAX_KEYWORDS {
+        return Err(Error::invalid(
+            "keywords",
+            format!("{keywords} keywords"),
+            format!("must be at most {MAX_KEYWORDS}"),
+        ));
+    }
+    let cells = keywords as u64 * u64::from(days);
+    if cells > MAX_KEYWORD_DAYS {
+        return Err(Error::invalid(
+            "days",
+            format!("{days} days x {keywords} keywords"),
+            format!("keyword-days must be at most {MAX_KEYWORD_DAYS}"),
+        ));
+    }
+    Ok(())
+}
+
+/// Day index of `d` in a horizon from `start` of `days` days, clamped to `0..=days`.
+fn day_index(start: Date, days: u32, d: Date) -> u32 {
+    let i = i64::from(d.days()) - i64::from(start.days());
+    i.clamp(0, i64::from(days)) as u32
+}
+
+/// Each keyword's live window (day indexes), from the launches of it and of its plan.
+fn launch_windows(
+    account: &Account,
+    launches: &[Launch],
+    start: Date,
+    days: u32,
+) -> Result<Vec<(u32, u32)>> {
+    let mut plan_live = vec![(0, days); account.plans().len()];
+    let mut kw_live = vec![(0, days); account.keyword_count()];
+    let mut offset = Vec::with_capacity(account.plans().len());
+    let mut next = 0;
+    for p in account.plans() {
+        offset.push(next);
+        next += p.keywords.len();
+    }
+    for (i, l) in launches.iter().enumerate() {
+        let w = (
+            day_index(start, days, l.start),
+            l.end.map_or(days, |e| day_index(start, days, e)),
+        );
+        let at = || format!("market.launches[{i}]");
+        let dup = |id: &str| Error::DuplicateId {
+            kind: "launch",
+            id: id.to_owned(),
+        };
+        if let Some(pid) = &l.plan {
+            let pi = account.plan_pos(pid).ok_or_else(|| Error::UnknownId {
+                kind: "plan",
+                id: format!("{pid} (at {})", at()),
+            })?;
+            if plan_live[pi] != (0, days) {
+                return Err(dup(pid.as_str()));
+            }
+            plan_live[pi] = w;
+        }
+        if let Some(kid) = &l.keyword {
+            let (pi, j) = account.keyword_pos(kid).ok_or_else(|| Error::UnknownId {
+                kind: "keyword",
+                id: format!("{kid} (at {})", at()),
+            })?;
+            let f = offset[pi] + j;
+            if kw_live[f] != (0, days) {
+                return Err(dup(kid.as_str()));
+            }
+            kw_live[f] = w;
+        }
+    }
+    for (pi, p) in account.plans().iter().enumerate() {
+        for j in 0..p.keywords.len() {
+            let (a, b) = kw_live[offset[pi] + j];
+            let (c, d) = plan_live[pi];
+            kw_live[offset[pi] + j] = (a.max(c), b.min(d));
+        }
+    }
+    Ok(kw_live)
+}
+
+/// Groups keywords by the scoped calendar items that cover them and computes each group's
+/// factors by day. Returns each keyword's group and the factors (`[group * days + day]`).
+fn factor_groups(
+    account: &Account,
+    spec: &MarketSpec,
+    start: Date,
+    days: u32,
+) -> Result<(Vec<usize>, Vec<DayFactors>)> {
+    use std::collections::HashMap;
+    let scoped_events: Vec<usize> = (0..spec.events.len())
+        .filter(|&i| !spec.events[i].scope().is_account())
+        .collect();
+    let scoped_profiles: Vec<usize> = (0..spec.weekday_profiles.len())
+        .filter(|&i| !spec.weekday_profiles[i].scope.is_account())
+        .collect();
+    // A keyword's signature: which scoped events and profiles cover it.
+    let mut signatures: HashMap<(Vec<usize>, Vec<usize>), usize> = HashMap::new();
+    signatures.insert((Vec::new(), Vec::new()), 0);
+    let mut order = vec![(Vec::new(), Vec::new())];
+    let mut groups = Vec::with_capacity(account.keyword_count());
+    for p in account.plans() {
+        for k in &p.keywords {
+            let e: Vec<usize> = scoped_events
+                .iter()
+                .copied()
+                .filter(|&i| spec.events[i].scope().covers(p, k))
+                .collect();
+            let w: Vec<usize> = scoped_profiles
+                .iter()
+                .copied()
+                .filter(|&i| spec.weekday_profiles[i].scope.covers(p, k))
+                .collect();
+            let next = order.len();
+            let g = *signatures.entry((e.clone(), w.clone())).or_insert(next);
+            if g == next {
+                order.push((e, w));
+            }
+            groups.push(g);
+        }
+    }
+    let cells = order.len() as u64 * u64::from(days);
+    if cells > MAX_KEYWORD_DAYS {
+        return Err(Error::invalid(
+            "market.events",
+            format!("{} keyword groups x {days} days", order.len()),
+            format!("scoped factors must fit {MAX_KEYWORD_DAYS} group-days"),
+        ));
+    }
+    let wmean: f64 = spec.weekly.iter().sum::<f64>() / 7.0;
+    let mut factors = Vec::with_capacity(cells as usize);
+    for (ev, pr) in &order {
+        for d in 0..days {
+            let date = start.add_days(d as i32);
+            let mut df = DayFactors {
+                traffic: spec.weekly[date.weekday() as usize] / wmean,
+                ..DayFactors::NORMAL
+            };
+            for (i, e) in spec.events.iter().enumerate() {
+                if e.scope().is_account() || ev.contains(&i) {
+                    e.apply(date, &mut df);
+                }
+            }
+            for (i, p) in spec.weekday_profiles.iter().enumerate() {
+                if p.scope.is_account() || pr.contains(&i) {
+                    p.apply(date, &mut df);
+                }
+            }
+            factors.push(df);
+        }
+    }
+    Ok((groups, factors))
+}
+
+/// Resolves keyword `k`'s query stream into `out`: each query's share and rate scales, and
+/// whether the plan's own negatives block it. Returns the open share of the volume and the
+/// open mix's CTR and CVR scales (so [`Truth::queries`], [`Truth::ctr`] and [`Truth::cvr`]
+/// describe the keyword's whole open stream: clicks weighted by CTR, conversions by clicks).
+fn resolve_queries(
+    t: &KeywordTruth,
+    k: &crate::model::Keyword,
+    p: &crate::model::Plan,
+    ctr: f64,
+    cvr: f64,
+    flat: usize,
+    out: &mut Vec<QueryModel>,
+) -> Result<(f64, (f64, f64))> {
+    use crate::model::matching::{matches_tokens, tokenize};
+    if t.queries.is_empty() {
+        return Ok((1.0, (1.0, 1.0)));
+    }
+    let ktok = tokenize(&k.text);
+    let negs: Vec<(Vec<String>, MatchType)> = p
+        .negative_keywords
+        .iter()
+        .map(|n| (tokenize(&n.text), n.match_type))
+        .collect();
+    let total: f64 = t.queries.iter().map(|q| q.weight).sum();
+    let (mut open, mut w_ctr, mut w_conv) = (0.0, 0.0, 0.0);
+    for (j, q) in t.queries.iter().enumerate() {
+        let tokens = tokenize(&q.text);
+        if !matches_tokens(&ktok, k.match_type, &tokens) {
+            return Err(Error::invalid(
+                format!("keywords[{flat}].queries[{j}].text"),
+                format!("{:?}", q.text),
+                format!("does not match keyword {} ({:?})", k.id, k.match_type),
+            ));
+        }
+        let share = q.weight / total;
+        // Rates are capped at 1: a factor that would pass it is cut to what reaches 1.
+        let cap = |f: f64, base: f64| if base * f > 1.0 { 1.0 / base } else { f };
+        let (cs, vs) = (cap(q.ctr_factor, ctr), cap(q.cvr_factor, cvr));
+        let blocked = negs.iter().any(|(n, m)| matches_tokens(n, *m, &tokens));
+        if !blocked {
+            open += share;
+            w_ctr += share * cs;
+            w_conv += share * cs * vs;
+        }
+        out.push(QueryModel {
+            share,
+            ctr_scale: cs,
+            cvr_scale: vs,
+            tokens,
+            blocked,
+        });
+    }
+    let mix_ctr = if open > 0.0 { w_ctr / open } else { 1.0 };
+    let mix_cvr = if w_ctr > 0.0 { w_conv / w_ctr } else { 1.0 };
+    Ok((open, (mix_ctr, mix_cvr)))
 }

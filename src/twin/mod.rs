@@ -381,6 +381,8 @@ fn market(o: &TwinOptions, hourly: &[f64; 24]) -> MarketSpec {
             broad: one,
         },
         events: Vec::new(),
+        weekday_profiles: Vec::new(),
+        launches: Vec::new(),
     }
 }
 
@@ -557,6 +559,7 @@ fn truths(fits: &[KeywordFit], o: &TwinOptions) -> Vec<KeywordTruth> {
                 quality: 1.0,
             },
             drift: None,
+            queries: Vec::new(),
         });
     }
     out
