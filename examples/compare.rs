@@ -30,7 +30,7 @@ fn main() -> ExitCode {
     };
     let outcome = match &command {
         Command::Run(a) => run(a),
-        Command::Sweep(a) => run_sweep(a),
+        Command::Sweep(a) => return run_sweep(a),
         Command::Merge(a) => run_merge(a),
         Command::Help => Ok(()),
     };
@@ -86,15 +86,51 @@ fn run(args: &cli::CliArgs) -> adbandit::Result<()> {
     emit(&comparison, args.out.as_deref(), args.json)
 }
 
-fn run_sweep(args: &cli::SweepArgs) -> adbandit::Result<()> {
-    let sw = Sweep::load(&args.file)?;
-    let shard = match &args.shard {
-        Some(s) => Shard::parse(s)?,
-        None => Shard::ALL,
+/// A sweep: exit 0; 128 + signal when SIGTERM/SIGINT stopped it (finished jobs are on
+/// disk); 1 for an i/o error (worth a retry); `sweep::EXIT_CONFIG` for anything a retry
+/// would meet again (bad input, a failing job), so a cluster does not retry it.
+fn run_sweep(args: &cli::SweepArgs) -> ExitCode {
+    let fail = |code: u8, e: adbandit::Error| {
+        eprintln!("error: {e}");
+        ExitCode::from(code)
     };
+    let cancel = match adbandit::cancel::Cancel::on_termination_signals() {
+        Ok(c) => c,
+        Err(e) => return fail(1, e),
+    };
+    let prepared = Sweep::load(&args.file).and_then(|sw| {
+        let shard = match &args.shard {
+            Some(s) => Shard::parse(s)?,
+            None => Shard::ALL,
+        };
+        Ok((sw, shard))
+    });
+    let (sw, shard) = match prepared {
+        Ok(p) => p,
+        Err(e) => return fail(sweep::EXIT_CONFIG, e),
+    };
+    match sweep_shard(args, &sw, shard, &cancel) {
+        Ok(()) if cancel.is_cancelled() => {
+            let sig = cancel.signal().unwrap_or(15);
+            ExitCode::from(adbandit::cancel::signal_exit_status(sig))
+        }
+        Ok(()) => ExitCode::SUCCESS,
+        // An i/o error may pass (a volume hiccup): retry. Anything else a retry would meet
+        // again (results are deterministic).
+        Err(e @ adbandit::Error::Io { .. }) => fail(1, e),
+        Err(e) => fail(sweep::EXIT_CONFIG, e),
+    }
+}
+
+fn sweep_shard(
+    args: &cli::SweepArgs,
+    sw: &Sweep,
+    shard: Shard,
+    cancel: &adbandit::cancel::Cancel,
+) -> adbandit::Result<()> {
     let started = Instant::now();
-    let done = sweep::run_shard(
-        &sw,
+    let done = sweep::run_shard_cancellable(
+        sw,
         shard,
         &args.out,
         &ShardOptions {
@@ -102,7 +138,22 @@ fn run_sweep(args: &cli::SweepArgs) -> adbandit::Result<()> {
             progress: true,
             sync: args.sync,
         },
+        cancel,
     )?;
+    if done.cancelled {
+        eprintln!(
+            "sweep {}, shard {shard}: stopped by {}; {} jobs written this run, {} left: run \
+             the same command to resume -> {}",
+            sw.fingerprint(),
+            cancel
+                .signal()
+                .map_or("request".to_owned(), |s| format!("signal {s}")),
+            done.ran,
+            done.jobs - done.skipped - done.ran,
+            done.file.display()
+        );
+        return Ok(());
+    }
     let elapsed = started.elapsed().as_secs_f64();
     eprintln!(
         "sweep {} ({}), shard {shard}: {} jobs, {} already done, {} run in {elapsed:.1} s \
@@ -134,15 +185,64 @@ fn run_sweep(args: &cli::SweepArgs) -> adbandit::Result<()> {
 }
 
 fn run_merge(args: &cli::MergeArgs) -> adbandit::Result<()> {
+    if let Some(into) = &args.repair_into {
+        let r = sweep::repair(
+            &args.inputs,
+            into,
+            sweep::RepairOptions {
+                drop_damaged: args.drop_damaged,
+            },
+        )?;
+        for (f, d) in &r.damaged {
+            eprintln!("dropped {} line {}: {}", f.display(), d.line, d.reason);
+        }
+        for j in &r.conflicting {
+            eprintln!(
+                "dropped job {} (conflicting copies): it will be re-run",
+                j.id
+            );
+        }
+        eprintln!(
+            "repaired into {}: {} jobs in {} files, {} duplicate lines dropped, {} damaged \
+             lines and {} conflicting jobs dropped, {} unverified lines given checksums; {} \
+             jobs missing (resume a shard on {} to run them)",
+            into.display(),
+            r.jobs,
+            r.files.len(),
+            r.duplicate_lines,
+            r.damaged.len(),
+            r.conflicting.len(),
+            r.unverified_lines,
+            r.missing,
+            into.display()
+        );
+        return Ok(());
+    }
     let merged = sweep::merge(&args.inputs)?;
     eprintln!(
-        "merged sweep {} ({}): {} jobs from {} files{}",
+        "merged sweep {} ({}): {} jobs from {} files{}{}{}",
         merged.manifest.name,
         merged.manifest.fingerprint,
         merged.results.len(),
         merged.files.len(),
         if merged.dropped_partial_lines > 0 {
             format!(", {} torn last lines ignored", merged.dropped_partial_lines)
+        } else {
+            String::new()
+        },
+        if merged.duplicated.is_empty() {
+            String::new()
+        } else {
+            format!(
+                ", {} jobs found more than once (byte-identical copies, ignored)",
+                merged.duplicated.len()
+            )
+        },
+        if merged.unverified_lines > 0 {
+            format!(
+                ", {} lines without checksums (older writer; not verified)",
+                merged.unverified_lines
+            )
         } else {
             String::new()
         }

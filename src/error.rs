@@ -85,6 +85,13 @@ pub enum Error {
         /// The operating system's message.
         reason: String,
     },
+    /// The work was stopped on request (a termination signal or [`crate::cancel::Cancel`])
+    /// before it finished; what had finished is kept (e.g. a sweep's result lines).
+    #[error("cancelled{}", signal.map(|s| format!(" by signal {s}")).unwrap_or_default())]
+    Cancelled {
+        /// The signal number that asked for it, if a signal did.
+        signal: Option<i32>,
+    },
     /// A snapshot or results file has a format this version cannot read.
     #[error("unsupported format version {found} (this build reads {supported})")]
     FormatVersion {

@@ -53,7 +53,8 @@
 //! ## Layers
 //!
 //! Each module depends only on the ones listed before it:
-//! - [`error`], [`money`], [`rng`]: the error type, integer-micro money, reproducible streams;
+//! - [`error`], [`money`], [`rng`], [`io`], [`cancel`]: the error type, integer-micro money,
+//!   reproducible streams, size-capped file reads, cancellation on termination signals;
 //! - [`model`]: account, plans, keywords, objectives, schedules, statistics and reports;
 //! - [`estimate`]: posteriors for CTR, CVR, order value and ROI, with shrinkage and forgetting;
 //! - [`policy`]: bandit policies (Thompson sampling, UCB1, Bayes-UCB, epsilon-greedy, softmax,
@@ -77,12 +78,14 @@
 
 pub mod allocate;
 pub mod analysis;
+pub mod cancel;
 pub mod compare;
 pub mod creative;
 pub mod engine;
 pub mod error;
 pub mod estimate;
 pub mod ingest;
+pub mod io;
 pub mod model;
 pub mod money;
 pub mod pacing;

@@ -213,17 +213,27 @@ fn merge_refuses_other_sweeps_and_names_missing_and_duplicated_jobs() {
     let cov = adbandit::sweep::coverage(&[&da]).unwrap();
     assert_eq!(cov.missing.len(), missing.len());
 
-    // Shard 1 of 2 run twice under different shard counts: duplicates are named.
+    // The sweep run twice under different shard counts (in two directories): every job
+    // has two byte-identical copies, accepted and reported.
     run_shard(&a, Shard::new(1, 2).unwrap(), &da, &opts(2)).unwrap();
     let dc = scratch("mix-c");
     run_shard(&a, Shard::new(0, 1).unwrap(), &dc, &opts(2)).unwrap();
-    let err = merge(&[&da, &dc]).unwrap_err().to_string();
+    let m = merge(&[&da, &dc]).unwrap();
+    assert_eq!(m.duplicated.len(), a.jobs().len());
+    let (_, at) = &m.duplicated[1];
+    let names: Vec<String> = at
+        .iter()
+        .map(|(f, _)| f.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["shard-001-of-002.jsonl", "shard-000-of-001.jsonl"]);
+    assert_eq!(m.results, merge(&[&dc]).unwrap().results);
+    // In one directory the second count is refused before it runs anything.
+    let err = run_shard(&a, Shard::new(0, 3).unwrap(), &da, &opts(1)).unwrap_err();
     assert!(
-        err.contains(&format!("{} job(s) duplicated", a.jobs().len())),
+        matches!(&err, Error::Inconsistent { reason, .. } if reason.contains("2-shard run")),
         "{err}"
     );
-    assert!(err.contains("shard-000-of-001.jsonl") && err.contains("shard-001-of-002.jsonl"));
-    assert!(!err.contains("missing"), "{err}");
+    assert!(!da.join(Shard::new(0, 3).unwrap().file_name()).exists());
     for d in [da, db, dc] {
         std::fs::remove_dir_all(d).unwrap();
     }
@@ -240,4 +250,211 @@ fn the_deploy_example_loads_and_bad_parameter_ranges_fail_early() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("manual_rule[step=2.0]"), "{err}");
+}
+
+/// Issue 17: a sweep naming `/dev/zero` read 2 GB before failing; `--threads 100000` hung.
+#[test]
+fn oversized_inputs_and_thread_counts_fail_fast_with_the_bound() {
+    let dir = scratch("bounds");
+    let t = std::time::Instant::now();
+    let file = dir.join("zero.json");
+    std::fs::write(
+        &file,
+        r#"{"scenarios":["/dev/zero"],"seeds":1,"strategies":[{"name":"static"}]}"#,
+    )
+    .unwrap();
+    if Path::new("/dev/zero").exists() {
+        match Sweep::load(&file) {
+            Err(Error::InvalidValue { field, reason, .. }) => {
+                assert_eq!(field, "/dev/zero");
+                assert!(
+                    reason.contains(&adbandit::io::MAX_SCENARIO_FILE_BYTES.to_string()),
+                    "{reason}"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    // The sweep file itself is capped too (padding is valid JSON whitespace).
+    let big = format!(
+        "{}{}",
+        SWEEP,
+        " ".repeat(adbandit::io::MAX_SWEEP_FILE_BYTES as usize)
+    );
+    std::fs::write(&file, big).unwrap();
+    assert!(matches!(
+        Sweep::load(&file),
+        Err(Error::InvalidValue { .. })
+    ));
+    let sw = sweep(SWEEP);
+    let out = dir.join("out");
+    let err = run_shard(&sw, Shard::ALL, &out, &opts(100_000)).unwrap_err();
+    assert!(
+        matches!(&err, Error::InvalidParameter { name: "threads", reason, .. }
+            if reason.contains(&adbandit::compare::runner::MAX_THREADS.to_string())),
+        "{err}"
+    );
+    assert!(!out.exists(), "checked after writing");
+    assert!(t.elapsed().as_secs() < 10, "{:?}", t.elapsed());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Lines of a file, each with its newline.
+fn lines_of(path: &Path) -> Vec<String> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .split_inclusive('\n')
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Issue 17: a changed digit inside a result line was accepted by resume and merge.
+#[test]
+fn a_changed_digit_is_caught_by_resume_and_merge_with_file_and_line() {
+    let sw = sweep(SWEEP);
+    let dir = scratch("digit");
+    run_all(&sw, 2, &dir, 1);
+    let shard = Shard::new(1, 2).unwrap();
+    let path = dir.join(shard.file_name());
+    let mut lines = lines_of(&path);
+    // Change one digit of the revenue on line 3, keeping the JSON valid.
+    let at = lines[2].find("\"revenue\":").unwrap() + "\"revenue\":".len();
+    let mut bytes = lines[2].clone().into_bytes();
+    bytes[at] = if bytes[at] == b'9' { b'1' } else { b'9' };
+    lines[2] = String::from_utf8(bytes).unwrap();
+    std::fs::write(&path, lines.concat()).unwrap();
+    for err in [
+        run_shard(&sw, shard, &dir, &opts(1)).unwrap_err(),
+        merge(&[&dir]).unwrap_err(),
+    ] {
+        match err {
+            Error::Parse {
+                file, line, reason, ..
+            } => {
+                assert!(file.ends_with("shard-001-of-002.jsonl"), "{file}");
+                assert_eq!(line, 3);
+                assert!(reason.contains("checksum"), "{reason}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    // repair refuses unless told to drop it; dropped, a resume re-runs that one job.
+    let fixed = dir.join("fixed");
+    assert!(adbandit::sweep::repair(&[&dir], &fixed, Default::default()).is_err());
+    let r = adbandit::sweep::repair(
+        &[&dir],
+        &fixed,
+        adbandit::sweep::RepairOptions { drop_damaged: true },
+    )
+    .unwrap();
+    assert_eq!((r.damaged.len(), r.damaged[0].1.line), (1, 3));
+    assert_eq!((r.jobs, r.missing), (sw.jobs().len() - 1, 1));
+    let again = run_shard(&sw, shard, &fixed, &opts(1)).unwrap();
+    assert_eq!(again.ran, 1);
+    let reference = sw.grid().run_jobs(sw.jobs(), &sw.options()).unwrap();
+    assert_eq!(merge(&[&fixed]).unwrap().results, reference);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Issue 17: two writers of one shard (a replacement pod while the old one terminates)
+/// append the same lines; merge refused them and no command repaired them.
+#[test]
+fn two_writers_of_one_shard_merge_and_repair_to_a_clean_copy() {
+    let sw = sweep(SWEEP);
+    let dir = scratch("writers");
+    run_all(&sw, 2, &dir, 1);
+    let want = merge(&[&dir]).unwrap();
+    assert!(want.duplicated.is_empty());
+    let path = dir.join(Shard::new(0, 2).unwrap().file_name());
+    let lines = lines_of(&path);
+    // The second writer appended two of the same jobs again.
+    let doubled = format!("{}{}{}", lines.concat(), lines[1], lines[4]);
+    std::fs::write(&path, &doubled).unwrap();
+    let m = merge(&[&dir]).unwrap();
+    assert_eq!(m.results, want.results);
+    assert_eq!(m.duplicated.len(), 2);
+    assert_eq!(m.duplicated[0].1[1].1, lines.len() + 1);
+    // Resume accepts them too: nothing to run.
+    let idle = run_shard(&sw, Shard::new(0, 2).unwrap(), &dir, &opts(1)).unwrap();
+    assert_eq!(idle.ran, 0);
+    // A clean copy: the same bytes as an undisturbed run.
+    let clean = dir.join("clean");
+    let r = adbandit::sweep::repair(&[&dir], &clean, Default::default()).unwrap();
+    assert_eq!(
+        (r.duplicate_lines, r.jobs, r.missing),
+        (2, sw.jobs().len(), 0)
+    );
+    for i in 0..2 {
+        let name = Shard::new(i, 2).unwrap().file_name();
+        let mut orig = lines_of(&dir.join(&name));
+        if i == 0 {
+            orig.truncate(lines.len());
+        }
+        // Within a file, lines are in sweep order (completion order differs with threads).
+        let mut got = lines_of(&clean.join(&name));
+        orig.sort_by_key(|l| {
+            serde_json::from_str::<adbandit::sweep::ResultLine>(l)
+                .unwrap()
+                .index
+        });
+        got.sort_by_key(|l| {
+            serde_json::from_str::<adbandit::sweep::ResultLine>(l)
+                .unwrap()
+                .index
+        });
+        assert_eq!(got, orig);
+    }
+    assert!(merge(&[&clean]).unwrap().duplicated.is_empty());
+    // The output must be new: repairing into a non-empty directory is refused.
+    assert!(adbandit::sweep::repair(&[&dir], &clean, Default::default()).is_err());
+
+    // Conflicting copies (same job, different valid content) are refused, naming both.
+    let other: adbandit::sweep::ResultLine = serde_json::from_str(&lines[1]).unwrap();
+    let mut changed = other.clone();
+    changed.result.metrics.clicks += 1;
+    let conflict = format!("{}{}", lines.concat(), changed.encode().unwrap());
+    std::fs::write(&path, conflict).unwrap();
+    let err = merge(&[&dir]).unwrap_err().to_string();
+    assert!(
+        err.contains("conflicting") && err.contains(&other.result.job.id),
+        "{err}"
+    );
+    assert!(
+        err.contains("line 2") && err.contains(&format!("line {}", lines.len() + 1)),
+        "{err}"
+    );
+    let err = run_shard(&sw, Shard::new(0, 2).unwrap(), &dir, &opts(1)).unwrap_err();
+    assert!(err.to_string().contains("conflicting"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Result files written before checksums existed still merge and resume, counted as
+/// unverified; `repair` rewrites them with checksums.
+#[test]
+fn lines_without_checksums_are_read_and_reported() {
+    let sw = sweep(SWEEP);
+    let dir = scratch("old");
+    run_all(&sw, 1, &dir, 2);
+    let path = dir.join(Shard::ALL.file_name());
+    let lines = lines_of(&path);
+    let old: String = lines
+        .iter()
+        .map(|l| {
+            let cut = l.rfind(",\"checksum\"").unwrap();
+            format!("{}}}\n", &l[..cut])
+        })
+        .collect();
+    std::fs::write(&path, &old).unwrap();
+    let m = merge(&[&dir]).unwrap();
+    assert_eq!(m.unverified_lines, sw.jobs().len());
+    assert!(m.duplicated.is_empty());
+    // An old line and a new copy of the same job are the same content.
+    std::fs::write(&path, format!("{old}{}", lines[0])).unwrap();
+    let m = merge(&[&dir]).unwrap();
+    assert_eq!(m.duplicated.len(), 1);
+    let clean = dir.join("clean");
+    let r = adbandit::sweep::repair(&[&dir], &clean, Default::default()).unwrap();
+    assert_eq!(r.unverified_lines, sw.jobs().len());
+    assert_eq!(merge(&[&clean]).unwrap().unverified_lines, 0);
+    std::fs::remove_dir_all(&dir).unwrap();
 }

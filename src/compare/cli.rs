@@ -51,6 +51,10 @@ usage: compare [options]
                          its lines, a crashed machine may not)
   merge DIR|FILE...      check that the shards' results cover the sweep exactly once and write
                          the summary, CSVs, JSON (and plots) of the whole sweep to --out
+  merge ... --repair-into DIR [--drop-damaged]
+                         write a clean copy instead: each job once (identical duplicates
+                         dropped), checksums added; --drop-damaged also drops damaged lines and
+                         conflicting jobs, which a resume on DIR then re-runs
   -h, --help             this text";
 
 /// Parsed arguments of a run.
@@ -125,6 +129,10 @@ pub struct MergeArgs {
     pub out: Option<PathBuf>,
     /// Print JSON.
     pub json: bool,
+    /// Instead of merging, write a clean de-duplicated copy here (`--repair-into DIR`).
+    pub repair_into: Option<PathBuf>,
+    /// With `--repair-into`: drop damaged lines and conflicting jobs (`--drop-damaged`).
+    pub drop_damaged: bool,
 }
 
 /// What the command line asks for.
@@ -306,12 +314,19 @@ fn parse_merge(args: impl Iterator<Item = String>) -> Result<Command> {
         inputs: Vec::new(),
         out: None,
         json: false,
+        repair_into: None,
+        drop_damaged: false,
     };
     let mut it = args;
     while let Some(arg) = it.next() {
         match arg.as_str() {
             "-h" | "--help" => return Ok(Command::Help),
             "--json" => m.json = true,
+            "--drop-damaged" => m.drop_damaged = true,
+            "--repair-into" => match it.next() {
+                Some(v) if !v.is_empty() => m.repair_into = Some(PathBuf::from(v)),
+                _ => return Err(Error::parameter("flag", "--repair-into", "needs a value")),
+            },
             "--out" => match it.next() {
                 Some(v) if !v.is_empty() => m.out = Some(PathBuf::from(v)),
                 _ => return Err(Error::parameter("flag", "--out", "needs a value")),
@@ -334,6 +349,13 @@ fn parse_merge(args: impl Iterator<Item = String>) -> Result<Command> {
             "merge",
             "",
             "needs at least one results directory or file",
+        ));
+    }
+    if m.drop_damaged && m.repair_into.is_none() {
+        return Err(Error::parameter(
+            "--drop-damaged",
+            "",
+            "only with --repair-into DIR",
         ));
     }
     Ok(Command::Merge(m))
@@ -469,6 +491,15 @@ mod tests {
         assert!(err(&["--shard", "1/2"]).contains("--sweep"));
         assert!(err(&["merge"]).contains("at least one"));
         assert!(err(&["merge", "d", "--bogus"]).contains("--bogus"));
+        let Command::Merge(m) = p(&["merge", "a", "--repair-into", "c", "--drop-damaged"]).unwrap()
+        else {
+            panic!("not a merge")
+        };
+        assert_eq!(
+            (m.repair_into, m.drop_damaged),
+            (Some(PathBuf::from("c")), true)
+        );
+        assert!(err(&["merge", "a", "--drop-damaged"]).contains("--repair-into"));
     }
 
     #[test]

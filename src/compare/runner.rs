@@ -17,6 +17,7 @@ use std::collections::BTreeMap;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::cancel::Cancel;
 use crate::compare::strategy::StrategyEntry;
 use crate::engine::{Decision, Reason};
 use crate::error::{Error, Result};
@@ -24,6 +25,10 @@ use crate::model::{KeywordId, PlanId, Stats};
 use crate::money::Money;
 use crate::rng::{self, domain};
 use crate::sim::{Fidelity, Granularity, Market, OracleObjective, Scenario, budget_oracle};
+
+/// The most worker threads a run accepts: far more than any machine's cores, far fewer than
+/// would exhaust the process (a typo such as `--threads 100000` fails instead of hanging).
+pub const MAX_THREADS: usize = 1024;
 
 /// How to run a grid.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -471,8 +476,12 @@ impl Grid {
                 ));
             }
         }
-        if opts.threads == 0 {
-            return Err(Error::parameter("threads", 0, "must be at least 1"));
+        if opts.threads == 0 || opts.threads > MAX_THREADS {
+            return Err(Error::parameter(
+                "threads",
+                opts.threads,
+                format!("must be in 1..={MAX_THREADS}"),
+            ));
         }
         Ok(())
     }
@@ -534,6 +543,25 @@ impl Grid {
     where
         F: Fn(usize, &JobResult) -> Result<()> + Sync,
     {
+        self.run_jobs_cancellable(jobs, opts, &Cancel::new(), on_done)
+    }
+
+    /// [`Grid::run_jobs_with`] that stops when `cancel` is set: no job starts after it, and
+    /// running jobs are abandoned at their next day boundary (`on_done` is not called for
+    /// them). Jobs that finished before have had their `on_done`.
+    ///
+    /// # Errors
+    /// As [`Grid::run_jobs_with`]; [`Error::Cancelled`] when cancelled.
+    pub fn run_jobs_cancellable<F>(
+        &self,
+        jobs: &[Job],
+        opts: &RunOptions,
+        cancel: &Cancel,
+        on_done: F,
+    ) -> Result<Vec<JobResult>>
+    where
+        F: Fn(usize, &JobResult) -> Result<()> + Sync,
+    {
         self.check(opts)?;
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(opts.threads)
@@ -547,6 +575,9 @@ impl Grid {
                 let key = (j.scenario.clone(), j.days);
                 if oracles.contains_key(&key) {
                     continue;
+                }
+                if let Err(e) = cancel.check() {
+                    return vec![Err(e)];
                 }
                 let sc = match self.scenario(&j.scenario) {
                     Ok(sc) => sc,
@@ -564,8 +595,9 @@ impl Grid {
                         .get(&(j.scenario.clone(), j.days))
                         .copied()
                         .unwrap_or(0.0);
-                    let r = self
-                        .run_one(j, opts, o)
+                    let r = cancel
+                        .check()
+                        .and_then(|()| self.run_one(j, opts, o, cancel))
                         .and_then(|r| on_done(i, &r).map(|()| r));
                     progress.inc();
                     r
@@ -595,7 +627,13 @@ impl Grid {
             })
     }
 
-    fn run_one(&self, job: &Job, opts: &RunOptions, oracle_revenue: f64) -> Result<JobResult> {
+    fn run_one(
+        &self,
+        job: &Job,
+        opts: &RunOptions,
+        oracle_revenue: f64,
+        cancel: &Cancel,
+    ) -> Result<JobResult> {
         let sc = self.scenario(&job.scenario)?;
         let entry = self
             .strategies
@@ -605,14 +643,17 @@ impl Grid {
                 kind: "strategy",
                 id: job.strategy.clone(),
             })?;
-        let tag = |e: Error| Error::Inconsistent {
-            field: format!(
-                "job {} ({} / {} / seed {})",
-                job.id, job.scenario, job.strategy, job.seed
-            ),
-            reason: e.to_string(),
+        let tag = |e: Error| match e {
+            Error::Cancelled { .. } => e,
+            e => Error::Inconsistent {
+                field: format!(
+                    "job {} ({} / {} / seed {})",
+                    job.id, job.scenario, job.strategy, job.seed
+                ),
+                reason: e.to_string(),
+            },
         };
-        simulate(sc, entry, job, opts, oracle_revenue).map_err(tag)
+        simulate(sc, entry, job, opts, oracle_revenue, cancel).map_err(tag)
     }
 }
 
@@ -638,6 +679,7 @@ fn simulate(
     job: &Job,
     opts: &RunOptions,
     oracle_revenue: f64,
+    cancel: &Cancel,
 ) -> Result<JobResult> {
     let account = sc.account();
     let np = account.plans().len();
@@ -658,6 +700,7 @@ fn simulate(
     let mut keyword_days = Vec::new();
     let mut decisions = Vec::new();
     for day in 0..job.days {
+        cancel.check()?;
         let date = sc.date(day);
         let mut controls = strategy.start_day(day, date, yesterday.as_ref())?;
         controls.validate(account)?;

@@ -17,12 +17,24 @@
 //! # Ok::<(), adbandit::Error>(())
 //! ```
 
+/// Exit status of a sweep command whose input is wrong (sweep file, scenario, shard spec,
+/// shard counts that disagree): re-running cannot help, so a cluster should not retry it
+/// (the Kubernetes manifest's `podFailurePolicy` fails the Job at once on it). A signal
+/// exits with 128 + the signal ([`crate::cancel::signal_exit_status`]), other failures 1.
+pub const EXIT_CONFIG: u8 = 3;
+
 pub mod merge;
 pub mod shard;
 pub mod spec;
 pub mod store;
 
-pub use merge::{Coverage, Merged, coverage, merge};
+pub use merge::{Coverage, LineAt, Merged, RepairOptions, Repaired, coverage, merge, repair};
 pub use shard::{SHARD_COUNT_VAR, Shard};
-pub use spec::{Seeds, StrategySpec, Sweep, SweepSpec};
-pub use store::{Manifest, ResultFile, ResultLine, ShardOptions, ShardRun, run_shard};
+pub use spec::{
+    MAX_JOBS, MAX_SCENARIOS, MAX_SEEDS, MAX_STRATEGIES, Seeds, StrategySpec, Sweep, SweepFile,
+    SweepSpec,
+};
+pub use store::{
+    DamagedLine, MAX_RESULT_LINE_BYTES, Manifest, ResultFile, ResultLine, ShardOptions, ShardRun,
+    StoredLine, run_shard, run_shard_cancellable,
+};

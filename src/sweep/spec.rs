@@ -30,6 +30,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::compare::{BuiltinStrategy, Detail, Grid, Job, RunOptions, StrategyEntry};
 use crate::error::{Error, Result};
+use crate::io::{MAX_SCENARIO_FILE_BYTES, MAX_SWEEP_FILE_BYTES, read_to_string_capped};
 use crate::rng::content_hash as fnv1a;
 use crate::sim::{Fidelity, Granularity, Scenario};
 
@@ -73,43 +74,71 @@ pub struct StrategySpec {
     pub grid: BTreeMap<String, Vec<serde_json::Value>>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+/// Most scenarios in one sweep.
+pub const MAX_SCENARIOS: usize = 256;
+/// Most strategies in one sweep, after grid expansion (all specs together).
+pub const MAX_STRATEGIES: usize = 10_000;
+/// Most seeds in one sweep.
+pub const MAX_SEEDS: u64 = 1_000_000;
+/// Most jobs (scenarios x strategies x seeds) in one sweep. A job's result line is a few
+/// kilobytes, so this bounds a sweep's results to a few gigabytes.
+pub const MAX_JOBS: u64 = 1_000_000;
+
+/// A sweep file as written, unchecked: the one list of its fields. [`SweepSpec`] is the
+/// checked form (serde deserialises a `SweepSpec` through this and validates it); build one
+/// by hand to write a sweep file from code.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawSweepSpec {
-    #[serde(default)]
-    name: Option<String>,
-    scenarios: Vec<String>,
-    strategies: Vec<StrategySpec>,
-    seeds: Seeds,
-    #[serde(default)]
-    days: Option<u32>,
+pub struct SweepFile {
+    /// Name (default `sweep`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Built-in scenario names or files (relative to the sweep file).
+    pub scenarios: Vec<String>,
+    /// Strategies, each with an optional grid.
+    pub strategies: Vec<StrategySpec>,
+    /// Seeds.
+    pub seeds: Seeds,
+    /// Days to simulate (default: each scenario's horizon).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub days: Option<u32>,
+    /// Market fidelity (default fast).
     #[serde(default = "default_fidelity")]
-    fidelity: Fidelity,
+    pub fidelity: Fidelity,
+    /// Report granularity handed to strategies (default daily).
     #[serde(default = "default_granularity")]
-    granularity: Granularity,
+    pub granularity: Granularity,
+    /// Master seed (default as [`RunOptions::default`]).
     #[serde(default = "default_master_seed")]
-    master_seed: u64,
-    #[serde(default)]
-    baseline: Option<String>,
-    #[serde(default)]
-    detail: Detail,
+    pub master_seed: u64,
+    /// Baseline strategy of the summary (default: the first strategy).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<String>,
+    /// Which per-day records each job keeps (default totals only).
+    #[serde(default, skip_serializing_if = "is_totals")]
+    pub detail: Detail,
 }
 
-/// A validated sweep file (scenarios not yet loaded). Build it with [`SweepSpec::from_json`]
-/// or serde; [`Sweep::new`] resolves the scenarios.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(try_from = "RawSweepSpec")]
+/// A validated sweep file (scenarios not yet loaded): the file plus its grid expansion.
+/// Build it with [`SweepSpec::from_json`], [`SweepSpec::try_from`] a [`SweepFile`], or
+/// serde; [`Sweep::new`] resolves the scenarios.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "SweepFile", into = "SweepFile")]
 pub struct SweepSpec {
-    name: String,
-    scenarios: Vec<String>,
+    file: SweepFile,
     strategies: Vec<(String, BuiltinStrategy)>,
     seeds: Vec<u64>,
-    days: Option<u32>,
-    fidelity: Fidelity,
-    granularity: Granularity,
-    master_seed: u64,
     baseline: String,
-    detail: Detail,
+}
+
+impl From<SweepSpec> for SweepFile {
+    fn from(s: SweepSpec) -> Self {
+        s.file
+    }
+}
+
+fn is_totals(d: &Detail) -> bool {
+    *d == Detail::Totals
 }
 
 /// Sets `path` (dotted) in `v` to `x`; the key must already exist, so typos are caught.
@@ -131,16 +160,35 @@ fn set_path(v: &mut serde_json::Value, name: &str, path: &str, x: serde_json::Va
     Ok(())
 }
 
-/// Expands one strategy spec into named built-ins, grid points in lexicographic order.
-fn expand(spec: &StrategySpec) -> Result<Vec<(String, BuiltinStrategy)>> {
-    let base = match &spec.params {
-        Some(p) => serde_json::from_value::<BuiltinStrategy>(p.clone()).map_err(|e| {
-            Error::invalid(format!("strategies.{}.params", spec.name), p, e.to_string())
-        })?,
-        None => BuiltinStrategy::by_name(spec.builtin.as_deref().unwrap_or(&spec.name))?,
-    };
-    let base = serde_json::to_value(&base)?;
-    let mut points: Vec<(Vec<String>, serde_json::Value)> = vec![(Vec::new(), base)];
+/// Fails on a key of `given` that `canonical` (the parsed value written back) lacks: a
+/// misspelt parameter would otherwise be dropped silently and the default used.
+fn reject_unknown_keys(
+    given: &serde_json::Value,
+    canonical: &serde_json::Value,
+    path: &str,
+) -> Result<()> {
+    if let (Some(g), Some(c)) = (given.as_object(), canonical.as_object()) {
+        for (k, v) in g {
+            let at = format!("{path}.{k}");
+            match c.get(k) {
+                None => {
+                    return Err(Error::invalid(
+                        at,
+                        v,
+                        "unknown field (misspelt?): not a parameter of this strategy",
+                    ));
+                }
+                Some(cv) => reject_unknown_keys(v, cv, &at)?,
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Number of grid points of `spec`, checked against `room` (what [`MAX_STRATEGIES`] leaves)
+/// before anything is expanded.
+fn grid_size(spec: &StrategySpec, room: usize) -> Result<usize> {
+    let mut n: usize = 1;
     for (key, values) in &spec.grid {
         if values.is_empty() {
             return Err(Error::invalid(
@@ -149,6 +197,37 @@ fn expand(spec: &StrategySpec) -> Result<Vec<(String, BuiltinStrategy)>> {
                 "needs at least one value",
             ));
         }
+        n = n.saturating_mul(values.len());
+    }
+    if n > room {
+        return Err(Error::invalid(
+            format!("strategies.{}.grid", spec.name),
+            format!("{n} combinations"),
+            format!("a sweep has at most {MAX_STRATEGIES} strategies after grid expansion"),
+        ));
+    }
+    Ok(n)
+}
+
+/// Expands one strategy spec into named built-ins, grid points in lexicographic order.
+fn expand(spec: &StrategySpec) -> Result<Vec<(String, BuiltinStrategy)>> {
+    let base = match &spec.params {
+        Some(p) => {
+            let s = serde_json::from_value::<BuiltinStrategy>(p.clone()).map_err(|e| {
+                Error::invalid(format!("strategies.{}.params", spec.name), p, e.to_string())
+            })?;
+            reject_unknown_keys(
+                p,
+                &serde_json::to_value(&s)?,
+                &format!("strategies.{}.params", spec.name),
+            )?;
+            s
+        }
+        None => BuiltinStrategy::by_name(spec.builtin.as_deref().unwrap_or(&spec.name))?,
+    };
+    let base = serde_json::to_value(&base)?;
+    let mut points: Vec<(Vec<String>, serde_json::Value)> = vec![(Vec::new(), base)];
+    for (key, values) in &spec.grid {
         let mut next = Vec::with_capacity(points.len() * values.len());
         for (label, params) in &points {
             for x in values {
@@ -172,20 +251,32 @@ fn expand(spec: &StrategySpec) -> Result<Vec<(String, BuiltinStrategy)>> {
             let s = serde_json::from_value::<BuiltinStrategy>(params.clone()).map_err(|e| {
                 Error::invalid(format!("strategies.{name}"), &params, e.to_string())
             })?;
+            reject_unknown_keys(
+                &params,
+                &serde_json::to_value(&s)?,
+                &format!("strategies.{name}"),
+            )?;
             Ok((name, s))
         })
         .collect()
 }
 
-impl TryFrom<RawSweepSpec> for SweepSpec {
+impl TryFrom<SweepFile> for SweepSpec {
     type Error = Error;
 
-    fn try_from(raw: RawSweepSpec) -> Result<Self> {
-        if raw.scenarios.is_empty() {
+    fn try_from(file: SweepFile) -> Result<Self> {
+        if file.scenarios.is_empty() {
             return Err(Error::invalid("scenarios", "[]", "needs at least one"));
         }
+        if file.scenarios.len() > MAX_SCENARIOS {
+            return Err(Error::invalid(
+                "scenarios",
+                format!("{} scenarios", file.scenarios.len()),
+                format!("a sweep has at most {MAX_SCENARIOS}"),
+            ));
+        }
         let mut seen = BTreeSet::new();
-        for s in &raw.scenarios {
+        for s in &file.scenarios {
             if !seen.insert(s) {
                 return Err(Error::DuplicateId {
                     kind: "scenario",
@@ -193,13 +284,23 @@ impl TryFrom<RawSweepSpec> for SweepSpec {
                 });
             }
         }
-        let seeds = match raw.seeds {
-            Seeds::Count(0) => return Err(Error::invalid("seeds", 0, "needs at least one")),
-            Seeds::Count(n) => (0..n).collect(),
-            Seeds::List(v) if v.is_empty() => {
-                return Err(Error::invalid("seeds", "[]", "needs at least one"));
-            }
-            Seeds::List(v) => v,
+        let n_seeds = match &file.seeds {
+            Seeds::Count(n) => *n,
+            Seeds::List(v) => v.len() as u64,
+        };
+        if n_seeds == 0 {
+            return Err(Error::invalid("seeds", 0, "needs at least one"));
+        }
+        if n_seeds > MAX_SEEDS {
+            return Err(Error::invalid(
+                "seeds",
+                n_seeds,
+                format!("a sweep has at most {MAX_SEEDS} seeds"),
+            ));
+        }
+        let seeds: Vec<u64> = match &file.seeds {
+            Seeds::Count(n) => (0..*n).collect(),
+            Seeds::List(v) => v.clone(),
         };
         let mut seen = BTreeSet::new();
         for s in &seeds {
@@ -210,15 +311,33 @@ impl TryFrom<RawSweepSpec> for SweepSpec {
                 });
             }
         }
-        if raw.days == Some(0) {
+        if file.days == Some(0) {
             return Err(Error::invalid("days", 0, "must be at least 1"));
         }
-        if raw.strategies.is_empty() {
+        if file.strategies.is_empty() {
             return Err(Error::invalid("strategies", "[]", "needs at least one"));
         }
-        let mut strategies = Vec::new();
+        // Sizes first, so a grid of millions fails before any of it is built.
+        let mut total = 0usize;
+        for spec in &file.strategies {
+            total += grid_size(spec, MAX_STRATEGIES - total)?;
+        }
+        let jobs = (file.scenarios.len() as u64)
+            .saturating_mul(total as u64)
+            .saturating_mul(n_seeds);
+        if jobs > MAX_JOBS {
+            return Err(Error::invalid(
+                "scenarios x strategies x seeds",
+                format!(
+                    "{} x {total} x {n_seeds} = {jobs} jobs",
+                    file.scenarios.len()
+                ),
+                format!("a sweep has at most {MAX_JOBS} jobs: split it into several sweeps"),
+            ));
+        }
+        let mut strategies = Vec::with_capacity(total);
         let mut names = BTreeSet::new();
-        for spec in &raw.strategies {
+        for spec in &file.strategies {
             for (name, s) in expand(spec)? {
                 if !names.insert(name.clone()) {
                     return Err(Error::DuplicateId {
@@ -229,7 +348,10 @@ impl TryFrom<RawSweepSpec> for SweepSpec {
                 strategies.push((name, s));
             }
         }
-        let baseline = raw.baseline.unwrap_or_else(|| strategies[0].0.clone());
+        let baseline = file
+            .baseline
+            .clone()
+            .unwrap_or_else(|| strategies[0].0.clone());
         if !names.contains(&baseline) {
             return Err(Error::UnknownId {
                 kind: "baseline strategy",
@@ -237,16 +359,10 @@ impl TryFrom<RawSweepSpec> for SweepSpec {
             });
         }
         Ok(SweepSpec {
-            name: raw.name.unwrap_or_else(|| "sweep".to_owned()),
-            scenarios: raw.scenarios,
+            file,
             strategies,
             seeds,
-            days: raw.days,
-            fidelity: raw.fidelity,
-            granularity: raw.granularity,
-            master_seed: raw.master_seed,
             baseline,
-            detail: raw.detail,
         })
     }
 }
@@ -255,19 +371,37 @@ impl SweepSpec {
     /// Parses and validates a sweep file's text.
     ///
     /// # Errors
-    /// [`Error::Serde`] naming the field for malformed or invalid content.
+    /// [`Error::Serde`] for malformed JSON or an unknown field; the validation errors of
+    /// [`SweepSpec::try_from`] (typed, naming the field and the bound: [`MAX_SEEDS`],
+    /// [`MAX_STRATEGIES`], [`MAX_SCENARIOS`], [`MAX_JOBS`]).
     pub fn from_json(text: &str) -> Result<Self> {
-        Ok(serde_json::from_str(text)?)
+        let file: SweepFile = serde_json::from_str(text)?;
+        SweepSpec::try_from(file)
     }
 
     /// The sweep's name.
     pub fn name(&self) -> &str {
-        &self.name
+        self.file.name.as_deref().unwrap_or("sweep")
+    }
+
+    /// The file this spec was validated from.
+    pub fn file(&self) -> &SweepFile {
+        &self.file
     }
 
     /// Strategies after grid expansion, in order.
     pub fn strategies(&self) -> &[(String, BuiltinStrategy)] {
         &self.strategies
+    }
+
+    /// The seeds, in order.
+    pub fn seeds(&self) -> &[u64] {
+        &self.seeds
+    }
+
+    /// The baseline strategy (the first strategy unless the file names one).
+    pub fn baseline(&self) -> &str {
+        &self.baseline
     }
 }
 
@@ -284,22 +418,19 @@ pub struct Sweep {
 }
 
 impl Sweep {
-    /// Loads a sweep file; scenario paths are relative to its directory.
+    /// Loads a sweep file; scenario paths are relative to its directory. The sweep file is
+    /// read through a cap of [`MAX_SWEEP_FILE_BYTES`], each scenario file through
+    /// [`MAX_SCENARIO_FILE_BYTES`].
     ///
     /// # Errors
-    /// [`Error::Io`] if it cannot be read, then as [`SweepSpec::from_json`] and [`Sweep::new`].
+    /// [`Error::Io`] if it cannot be read, [`Error::InvalidValue`] if it is over the cap,
+    /// [`Error::Parse`] with the line for malformed JSON or an unknown field, then the
+    /// validation errors of [`SweepSpec::try_from`] and those of [`Sweep::new`].
     pub fn load(path: impl AsRef<Path>) -> Result<Self> {
         let p = path.as_ref();
-        let text = std::fs::read_to_string(p).map_err(|e| Error::Io {
-            path: p.display().to_string(),
-            reason: e.to_string(),
-        })?;
-        let spec: SweepSpec = serde_json::from_str(&text).map_err(|e| Error::Parse {
-            file: p.display().to_string(),
-            line: e.line(),
-            column: e.column().to_string(),
-            reason: e.to_string(),
-        })?;
+        let text = read_to_string_capped(p, MAX_SWEEP_FILE_BYTES)?;
+        let file: SweepFile = serde_json::from_str(&text).map_err(|e| parse_error(p, &e))?;
+        let spec = SweepSpec::try_from(file)?;
         Sweep::new(&spec, p.parent().unwrap_or(Path::new(".")))
     }
 
@@ -310,6 +441,7 @@ impl Sweep {
     /// errors of [`Grid::jobs`] (e.g. `days` beyond a scenario's horizon).
     pub fn new(spec: &SweepSpec, base_dir: &Path) -> Result<Self> {
         let scenarios = spec
+            .file
             .scenarios
             .iter()
             .map(|s| {
@@ -317,7 +449,7 @@ impl Sweep {
                     Scenario::builtin(s)
                 } else {
                     let p = PathBuf::from(s);
-                    Scenario::load(if p.is_absolute() { p } else { base_dir.join(p) })
+                    load_scenario(&if p.is_absolute() { p } else { base_dir.join(p) })
                 }
             })
             .collect::<Result<Vec<_>>>()?;
@@ -344,18 +476,18 @@ impl Sweep {
             seeds: spec.seeds.clone(),
         };
         let options = RunOptions {
-            master_seed: spec.master_seed,
-            days: spec.days,
-            fidelity: spec.fidelity,
-            granularity: spec.granularity,
+            master_seed: spec.file.master_seed,
+            days: spec.file.days,
+            fidelity: spec.file.fidelity,
+            granularity: spec.file.granularity,
             threads: 1,
             progress: false,
-            detail: spec.detail,
+            detail: spec.file.detail,
         };
         let jobs = grid.jobs(&options)?;
-        let fingerprint = fingerprint(&jobs, &spec.baseline, spec.granularity)?;
+        let fingerprint = fingerprint(&jobs, &spec.baseline, spec.file.granularity)?;
         Ok(Sweep {
-            name: spec.name.clone(),
+            name: spec.name().to_owned(),
             grid,
             options,
             baseline: spec.baseline.clone(),
@@ -387,6 +519,21 @@ impl Sweep {
     /// Hash (hex) of the format, the job ids in order, the baseline and the granularity.
     pub fn fingerprint(&self) -> &str {
         &self.fingerprint
+    }
+}
+
+/// A scenario file, read through the cap; JSON errors carry the file and line.
+fn load_scenario(path: &Path) -> Result<Scenario> {
+    let text = read_to_string_capped(path, MAX_SCENARIO_FILE_BYTES)?;
+    serde_json::from_str(&text).map_err(|e| parse_error(path, &e))
+}
+
+fn parse_error(path: &Path, e: &serde_json::Error) -> Error {
+    Error::Parse {
+        file: path.display().to_string(),
+        line: e.line(),
+        column: e.column().to_string(),
+        reason: e.to_string(),
     }
 }
 
@@ -484,5 +631,107 @@ mod tests {
         for j in a.jobs() {
             assert!(b.jobs().iter().any(|k| k.id == j.id));
         }
+    }
+
+    #[test]
+    fn sizes_are_bounded_before_anything_is_built() {
+        let t = std::time::Instant::now();
+        let field = |text: &str| match SweepSpec::from_json(text) {
+            Err(Error::InvalidValue { field, reason, .. }) => (field, reason),
+            other => panic!("{text}: {other:?}"),
+        };
+        // Issue 17: 1e12 seeds aborted the process allocating them.
+        let (f, r) = field(
+            r#"{"scenarios":["small"],"seeds":1000000000000,"strategies":[{"name":"static"}]}"#,
+        );
+        assert_eq!(f, "seeds");
+        assert!(r.contains(&MAX_SEEDS.to_string()), "{r}");
+        // A 12 KB-class sweep expanding to 2,000,000 strategies (5 keys x 19..20 values).
+        let values: Vec<String> = (0..20).map(|i| format!("0.{i:02}")).collect();
+        let list = values.join(",");
+        let grid = format!(
+            r#"{{"a":[{list}],"b":[{list}],"c":[{list}],"d":[{list}],"e":[{}]}}"#,
+            values[..12].join(",")
+        );
+        let text = format!(
+            r#"{{"scenarios":["small"],"seeds":1,"strategies":[{{"name":"manual_rule","grid":{grid}}}]}}"#
+        );
+        let (f, r) = field(&text);
+        assert_eq!(f, "strategies.manual_rule.grid");
+        assert!(r.contains(&MAX_STRATEGIES.to_string()), "{r}");
+        // Each factor under its limit, the product over it.
+        let text = r#"{"scenarios":["small","default","drift"],"seeds":400000,"strategies":[{"name":"static"}]}"#;
+        let (f, r) = field(text);
+        assert_eq!(f, "scenarios x strategies x seeds");
+        assert!(r.contains(&MAX_JOBS.to_string()), "{r}");
+        // A grid that is large only across specs.
+        let many: Vec<String> = (0..MAX_STRATEGIES / 4 + 1)
+            .map(|i| format!("{i}"))
+            .collect();
+        let g = format!(
+            r#"{{"step":[{}],"share":[0.1,0.2,0.3,0.4]}}"#,
+            many.join(",")
+        );
+        let text = format!(
+            r#"{{"scenarios":["small"],"seeds":1,"strategies":[{{"name":"static"}},{{"name":"manual_rule","grid":{g}}}]}}"#
+        );
+        assert!(matches!(
+            SweepSpec::from_json(&text),
+            Err(Error::InvalidValue { .. })
+        ));
+        assert!(
+            t.elapsed().as_secs() < 5,
+            "bounds checked late: {:?}",
+            t.elapsed()
+        );
+    }
+
+    #[test]
+    fn unknown_fields_are_rejected_at_every_level() {
+        // Top level and strategy spec: serde's deny_unknown_fields names the key.
+        for (text, key) in [
+            (
+                r#"{"scenarios":["small"],"seeds":1,"strategies":[{"name":"static"}],"seed":3}"#,
+                "`seed`",
+            ),
+            (
+                r#"{"scenarios":["small"],"seeds":1,"strategies":[{"name":"static","gird":{}}]}"#,
+                "`gird`",
+            ),
+        ] {
+            let e = SweepSpec::from_json(text).unwrap_err();
+            assert!(
+                matches!(&e, Error::Serde(m) if m.contains("unknown field") && m.contains(key)),
+                "{e}"
+            );
+        }
+        // Strategy parameters, given whole or through a grid: the path of the key.
+        for (text, path) in [
+            (
+                r#"{"scenarios":["small"],"seeds":1,"strategies":[{"name":"m","params":{"kind":"manual_rule","step":0.1,"share":0.2,"stpe":0.3}}]}"#,
+                "strategies.m.params.stpe",
+            ),
+            (
+                r#"{"scenarios":["small"],"seeds":1,"strategies":[{"name":"e","builtin":"eps_greedy","grid":{"policy":[{"kind":"epsilon_greedy","epsilon":0.1,"epsi1on":0.2}]}}]}"#,
+                "strategies.e[policy={\"epsi1on\":0.2,\"epsilon\":0.1,\"kind\":\"epsilon_greedy\"}].policy.epsi1on",
+            ),
+        ] {
+            match SweepSpec::from_json(text) {
+                Err(Error::InvalidValue { field, .. }) => assert_eq!(field, path),
+                other => panic!("{text}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn the_spec_writes_back_its_file() {
+        let text = r#"{"name":"x","scenarios":["small"],"seeds":[4,2],"days":3,
+            "strategies":[{"name":"manual_rule","grid":{"step":[0.05,0.1]}}]}"#;
+        let spec = SweepSpec::from_json(text).unwrap();
+        let again: SweepSpec =
+            serde_json::from_str(&serde_json::to_string(&spec).unwrap()).unwrap();
+        assert_eq!(again, spec);
+        assert_eq!(spec.seeds(), [4, 2]);
+        assert_eq!(spec.baseline(), "manual_rule[step=0.05]");
     }
 }
