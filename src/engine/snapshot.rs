@@ -1,4 +1,4 @@
-//! Snapshots: the engine's [`EngineState`](crate::engine::state) with a format version.
+//! Snapshots: the engine's one persistent state (`EngineState`) with a format version.
 //!
 //! A snapshot is `{ "format_version": 2, "state": { ... } }`, where `state` is the engine's
 //! one persistent state struct. Reading checks the version first; version 1 (the flat
