@@ -197,3 +197,32 @@ fn diag() {
         }
     }
 }
+
+/// Held plan draws with a bounded budget-use dual (targets 2 and 5, opt-in): against the
+/// default Thompson strategy on `default`, fewer budget moves reverse, more days spend the
+/// budget, no day overspends, and revenue does not fall.
+#[test]
+fn held_draws_with_a_budget_dual_are_steadier_and_fuller() {
+    let mut entries = BuiltinStrategy::entries(&["thompson"]).unwrap();
+    entries.push(thompson_with("held7_dual1.2", 7, 1.0, 1.2));
+    let grid = Grid::new(vec![Scenario::default_scenario()], entries, 3);
+    let results = grid.run(&opts(Detail::Plans)).unwrap();
+    let stats = |s: &str| {
+        let (mut rev, mut moves, mut full, mut revenue) = (0, 0, 0.0, 0.0);
+        for r in results.iter().filter(|r| r.job.strategy == s) {
+            assert!(r.metrics.overspend.is_zero(), "{}", r.job.id);
+            assert!(r.daily.iter().all(|d| d.cost <= d.budget));
+            let (a, b) = reversals(r);
+            rev += a;
+            moves += b;
+            full += full_days(r) / 3.0;
+            revenue += r.metrics.revenue.units() / 3.0;
+        }
+        (rev as f64 / moves.max(1) as f64, full, revenue)
+    };
+    let (r0, f0, v0) = stats("thompson");
+    let (r1, f1, v1) = stats("held7_dual1.2");
+    assert!(r1 < 0.7 * r0, "reversals {r1:.2} vs {r0:.2}");
+    assert!(f1 > f0 + 0.2, "full days {f1:.2} vs {f0:.2}");
+    assert!(v1 >= 0.97 * v0, "revenue {v1:.0} vs {v0:.0}");
+}
