@@ -62,7 +62,7 @@ impl<P> EngineState<P> {
                         &models,
                         p.min_bid.units(),
                         p.max_bid.units(),
-                        budgets[i].units(),
+                        budgets[i].units() * self.budget_dual(i),
                     );
                     BidRule::Scaled { lambda }
                 }

@@ -108,6 +108,20 @@ pub struct EngineConfig {
     /// decision). See the engine docs on why bids should not chase a fresh draw daily.
     #[serde(default = "default_redraw")]
     pub keyword_redraw_days: u32,
+    /// Days a plan's exploration draw (for budgets) is held before the policy draws again
+    /// (1, the default, = a fresh draw every decision; 7 damps day-to-day reversals, see
+    /// `notes/decisions.md`).
+    #[serde(default = "default_plan_redraw")]
+    pub plan_redraw_days: u32,
+    /// Step size of each plan's budget-use multiplier (the dual of its budget constraint;
+    /// bids aim the plan's predicted spend at budget x multiplier), in [0, 10]; 0, the
+    /// default, leaves it at 1.
+    #[serde(default)]
+    pub budget_dual_rate: f64,
+    /// Largest budget-use multiplier, in [1, 4]. Aiming far above the budget raises prices
+    /// in plans whose traffic, not their budget, limits them.
+    #[serde(default = "default_dual_max")]
+    pub budget_dual_max: f64,
     /// How old evidence loses weight (periods are days; default: a 7-day half-life, which
     /// measured best across the built-in scenarios, see the README).
     pub forgetting: Forgetting,
@@ -145,6 +159,9 @@ impl Default for EngineConfig {
             bid_increment: Money::from_micros(10_000),
             bid_elasticity: 1.0,
             keyword_redraw_days: 7,
+            plan_redraw_days: 1,
+            budget_dual_rate: 0.0,
+            budget_dual_max: DEFAULT_DUAL_MAX,
             forgetting: Forgetting::Discount {
                 gamma: 0.5f64.powf(1.0 / 7.0),
             },
@@ -177,6 +194,17 @@ impl<'de> Deserialize<'de> for EngineConfig {
 
 fn default_redraw() -> u32 {
     7
+}
+
+fn default_plan_redraw() -> u32 {
+    1
+}
+
+/// Default of [`EngineConfig::budget_dual_max`].
+pub const DEFAULT_DUAL_MAX: f64 = 1.5;
+
+fn default_dual_max() -> f64 {
+    DEFAULT_DUAL_MAX
 }
 
 /// Default of [`EngineConfig::restatement_days`].
@@ -234,6 +262,15 @@ impl EngineConfig {
                 "must be 1..=365",
             ));
         }
+        if !(1..=365).contains(&self.plan_redraw_days) {
+            return Err(Error::parameter(
+                "plan_redraw_days",
+                self.plan_redraw_days,
+                "must be 1..=365",
+            ));
+        }
+        in_range("budget_dual_rate", self.budget_dual_rate, 0.0, 10.0)?;
+        in_range("budget_dual_max", self.budget_dual_max, 1.0, 4.0)?;
         if self.restatement_days > 400 {
             return Err(Error::parameter(
                 "restatement_days",
@@ -291,6 +328,9 @@ mod tests {
         for k in [
             "plan_limits",
             "keyword_redraw_days",
+            "plan_redraw_days",
+            "budget_dual_rate",
+            "budget_dual_max",
             "events",
             "restatement_days",
         ] {

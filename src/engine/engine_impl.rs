@@ -234,7 +234,7 @@ impl<P: Policy> Engine<P> {
         // 3. Policy scores. One round seed per decision keeps plans and keywords on
         //    separate, reproducible streams.
         let round_seed: u64 = rand::RngExt::random(&mut self.state.rng);
-        let plan_scores = self.score_plans(&est, round, &mut stream(round_seed, &[0]))?;
+        let plan_scores = self.score_plans(&est, date, round, &mut stream(round_seed, &[0]))?;
         let keyword_scores =
             self.score_keywords(&est, date, round, &mut stream(round_seed, &[1]))?;
         // 4. Budgets across plans, 5. bids, pauses and keyword flags within each plan.

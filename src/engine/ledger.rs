@@ -49,6 +49,7 @@ impl<P> EngineState<P> {
                 t.days += 1;
                 t.last_spend = spend;
                 t.last_limited = limited;
+                self.update_dual(i, l.budget, l.spend);
                 if Some(d) == latest
                     && let Some(flag) = self.exhausted_flag(i, l)
                 {

@@ -37,6 +37,12 @@ pub(crate) struct EngineState<P> {
     pub(crate) draws: HeldDraws,
     /// Each plan's traffic, learned from whole days.
     pub(crate) traffic: Vec<PlanTraffic>,
+    /// Each plan's budget-use multiplier (the dual of its budget constraint): the bid
+    /// stage aims the plan's predicted spend at budget x this, and each closed day moves it
+    /// by how far the spend fell short of the budget (see `ledger`). Empty in snapshots
+    /// written before it existed: every plan starts at 1.
+    #[serde(default)]
+    pub(crate) budget_duals: Vec<f64>,
     /// Spend ledgers of open days and of the month.
     pub(crate) ledgers: Ledgers,
     /// Decisions made so far.
@@ -64,6 +70,14 @@ pub(crate) struct HeldDraws {
     pub(crate) ratios: Vec<Vec<(f64, f64)>>,
     /// The redraw period the held draws belong to.
     pub(crate) epoch: Option<i64>,
+    /// `[ctr, value per click, cvr]` ratios of the plans' last draws to their means, held
+    /// for `PLAN_REDRAW_DAYS` so that budgets do not chase a fresh draw every day (empty in
+    /// older snapshots: drawn at the next decision).
+    #[serde(default)]
+    pub(crate) plans: Vec<[f64; 3]>,
+    /// The redraw period the plans' held draws belong to.
+    #[serde(default)]
+    pub(crate) plan_epoch: Option<i64>,
 }
 
 /// Spend ledgers: per open day and plan, and per plan for the current month.
@@ -215,7 +229,43 @@ pub(crate) struct MonthLedger {
     pub(crate) spent: Vec<i64>,
 }
 
+/// Bounds of a plan's budget-use multiplier.
+pub(crate) const DUAL_MIN: f64 = 0.5;
+/// See [`DUAL_MIN`].
+pub(crate) const DUAL_MAX: f64 = 4.0;
+/// The budget use the multiplier aims for.
+const DUAL_TARGET: f64 = 0.98;
+
 impl<P> EngineState<P> {
+    /// Plan `i`'s budget-use multiplier (1 before any closed day).
+    pub(crate) fn budget_dual(&self, i: usize) -> f64 {
+        self.budget_duals.get(i).copied().unwrap_or(1.0)
+    }
+
+    /// Moves plan `i`'s budget-use multiplier after a closed day that spent `spend` of
+    /// `budget` (micros): up by `exp(DUAL_RATE x (DUAL_TARGET - use))`, so a day that left
+    /// budget unspent raises the spend the next bids aim for, and a day that spent it all
+    /// lowers it a little (the multiplier settles where short days are rare). This is dual
+    /// mirror descent on the budget constraint (Balseiro & Gur 2019, "Learning in repeated
+    /// auctions with budgets"), here correcting the bid spend model's bias instead of
+    /// replacing it: the hard cap is kept at serving time, so aiming above the budget
+    /// cannot overspend.
+    pub(crate) fn update_dual(&mut self, i: usize, budget: i64, spend: i64) {
+        if budget <= 0 {
+            return;
+        }
+        let n = self.account.plans().len();
+        if self.budget_duals.len() != n {
+            self.budget_duals.resize(n, 1.0);
+        }
+        let used = (spend as f64 / budget as f64).clamp(0.0, 1.0);
+        if let Some(d) = self.budget_duals.get_mut(i) {
+            let rate = self.config.budget_dual_rate;
+            let max = self.config.budget_dual_max.clamp(1.0, DUAL_MAX);
+            *d = (*d * (rate * (DUAL_TARGET - used)).exp()).clamp(DUAL_MIN, max);
+        }
+    }
+
     /// A fresh state for `account` (validated config and policy are the caller's job).
     pub(crate) fn new(
         account: Account,
@@ -241,7 +291,10 @@ impl<P> EngineState<P> {
                     .map(|p| vec![(1.0, 1.0); p.keywords.len()])
                     .collect(),
                 epoch: None,
+                plans: Vec::new(),
+                plan_epoch: None,
             },
+            budget_duals: vec![1.0; plans.len()],
             traffic: plans.iter().map(PlanTraffic::cold).collect(),
             ledgers: Ledgers::default(),
             round: 0,
@@ -268,6 +321,13 @@ impl<P> EngineState<P> {
             .push(p.keywords.iter().map(|_| Evidence::new(f)).collect());
         self.draws.ratios.push(vec![(1.0, 1.0); p.keywords.len()]);
         self.traffic.push(PlanTraffic::cold(p));
+        // A launched plan bids on its means until the next plan redraw, at dual 1.
+        if self.draws.plans.len() + 1 == self.traffic.len() {
+            self.draws.plans.push([1.0; 3]);
+        }
+        if self.budget_duals.len() + 1 == self.traffic.len() {
+            self.budget_duals.push(1.0);
+        }
         for day in self.ledgers.open_days.values_mut() {
             day.push(None);
         }
@@ -327,6 +387,24 @@ impl<P> EngineState<P> {
         )?;
         if self.traffic.len() != n {
             return Err(mismatch("traffic"));
+        }
+        // Empty (an older snapshot) or one per plan.
+        if !(self.draws.plans.is_empty() || self.draws.plans.len() == n) {
+            return Err(mismatch("draws.plans"));
+        }
+        if !(self.budget_duals.is_empty() || self.budget_duals.len() == n) {
+            return Err(mismatch("budget_duals"));
+        }
+        if !self
+            .budget_duals
+            .iter()
+            .all(|d| d.is_finite() && (DUAL_MIN..=DUAL_MAX).contains(d))
+        {
+            return Err(Error::invalid(
+                "snapshot.state.budget_duals",
+                format!("{:?}", self.budget_duals),
+                format!("must be in [{DUAL_MIN}, {DUAL_MAX}]"),
+            ));
         }
         if !self.ledgers.open_days.values().all(|d| d.len() == n) {
             return Err(mismatch("ledgers.open_days"));
