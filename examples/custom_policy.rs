@@ -105,6 +105,7 @@ fn main() -> adbandit::Result<()> {
             Ok(ReportRow {
                 date: day,
                 hour: None,
+                days: 1,
                 plan: PlanId::new(plan),
                 keyword: Some(KeywordId::new(kw)),
                 stats: Stats::new(4_000, clicks, orders, y(150), y(revenue))?,

@@ -800,6 +800,7 @@ fn fixture_engine() -> Engine {
                 rows.push(ReportRow {
                     date,
                     hour: Some(h),
+                    days: 1,
                     plan: PlanId::new("dress"),
                     keyword: Some(KeywordId::new("dress0")),
                     stats: Stats::new(
@@ -817,6 +818,7 @@ fn fixture_engine() -> Engine {
         rows.push(ReportRow {
             date,
             hour: None,
+            days: 1,
             plan: PlanId::new("bag"),
             keyword: None,
             stats: Stats::new(500, 12, 1, y(6.0), y(25.0)).unwrap(),

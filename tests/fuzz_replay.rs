@@ -151,6 +151,7 @@ fn snapshot_json() -> String {
     let row = |plan: &str, kw: &str, clicks, orders, revenue| ReportRow {
         date: day,
         hour: None,
+        days: 1,
         plan: adbandit::PlanId::new(plan),
         keyword: Some(adbandit::KeywordId::new(kw)),
         stats: Stats::new(4_000, clicks, orders, y(150), y(revenue)).unwrap(),

@@ -570,30 +570,14 @@ impl EngineSettings {
     }
 }
 
-/// The scenario's market events as the engine's calendar (traffic and conversion factors).
+/// The scenario's market events as the engine's calendar. Since the engine and the
+/// simulator share one calendar type ([`crate::model::calendar`]), these are the scenario's
+/// own events.
 ///
 /// # Errors
-/// [`Error::InvalidValue`] naming the event for one the engine's calendar cannot hold (more
-/// than 14 days, a factor outside [0.1, 10]).
+/// None today; kept fallible so a calendar the engine cannot hold can be refused.
 pub fn scenario_calendar(scenario: &Scenario) -> Result<Vec<CalendarEvent>> {
-    scenario
-        .truth()
-        .market()
-        .events
-        .iter()
-        .enumerate()
-        .map(|(i, e)| {
-            CalendarEvent::new(e.name.clone(), e.date, e.days, e.traffic, e.conversion).map_err(
-                |err| {
-                    Error::invalid(
-                        format!("market.events[{i}]"),
-                        &e.name,
-                        format!("cannot be told to the engine: {err}"),
-                    )
-                },
-            )
-        })
-        .collect()
+    Ok(scenario.truth().market().events.clone())
 }
 
 /// The operator's settings, never changed.
