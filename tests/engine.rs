@@ -590,7 +590,18 @@ proptest! {
                 prop_assert!(b.to.micros() as f64 >= lo && b.to.micros() as f64 <= hi, "{:?} [{lo}, {hi}]", b);
                 prop_assert!(b.reason.metrics.score.is_none_or(f64::is_finite));
             }
-            prop_assert!(serde_json::to_string(&dec).unwrap().find("NaN").is_none());
+            // Every number behind every reason is finite (serde_json would write a NaN as
+            // `null`, so the JSON text cannot tell).
+            let reasons = dec.budgets.iter().map(|b| &b.reason)
+                .chain(dec.bids.iter().map(|b| &b.reason))
+                .chain(dec.pauses.iter().map(|p| &p.reason))
+                .chain(dec.flags.iter().map(|f| &f.reason));
+            for r in reasons {
+                let m = &r.metrics;
+                for v in [m.score, m.ctr, m.cvr, m.roi, m.probability, m.clicks, m.cost].into_iter().flatten() {
+                    prop_assert!(v.is_finite(), "{:?}", r);
+                }
+            }
         }
     }
 

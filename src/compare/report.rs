@@ -32,13 +32,6 @@ impl Comparison {
     }
 }
 
-fn io(path: &Path, e: impl std::fmt::Display) -> Error {
-    Error::Io {
-        path: path.display().to_string(),
-        reason: e.to_string(),
-    }
-}
-
 /// Writes `contents` to `path`, creating parent directories.
 ///
 /// # Errors
@@ -47,9 +40,9 @@ pub fn write_file(path: &Path, contents: &[u8]) -> Result<()> {
     if let Some(dir) = path.parent()
         && !dir.as_os_str().is_empty()
     {
-        std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     }
-    std::fs::write(path, contents).map_err(|e| io(path, e))
+    std::fs::write(path, contents).map_err(|e| Error::io(path, e))
 }
 
 fn opt(x: Option<f64>) -> String {

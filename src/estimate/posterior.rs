@@ -7,6 +7,24 @@ use crate::error::{Error, Result};
 use crate::estimate::sampling::{BetaSampler, GammaSampler};
 use crate::rng::SimRng;
 
+/// The shape accessors shared by [`BetaPrior`] and [`BetaPosterior`] (one Beta, two roles).
+macro_rules! beta_shapes {
+    () => {
+        /// Shape alpha (pseudo-successes).
+        pub fn alpha(&self) -> f64 {
+            self.alpha
+        }
+        /// Shape beta (pseudo-failures).
+        pub fn beta(&self) -> f64 {
+            self.beta
+        }
+        /// Mean `alpha / (alpha + beta)`.
+        pub fn mean(&self) -> f64 {
+            self.alpha / (self.alpha + self.beta)
+        }
+    };
+}
+
 /// Checks a credible level in (0, 1).
 fn check_level(level: f64) -> Result<f64> {
     if !(level > 0.0 && level < 1.0) {
@@ -57,18 +75,7 @@ impl BetaPrior {
         BetaPrior::new(mean * strength, (1.0 - mean) * strength)
     }
 
-    /// Shape alpha (pseudo-successes).
-    pub fn alpha(&self) -> f64 {
-        self.alpha
-    }
-    /// Shape beta (pseudo-failures).
-    pub fn beta(&self) -> f64 {
-        self.beta
-    }
-    /// Prior mean.
-    pub fn mean(&self) -> f64 {
-        self.alpha / (self.alpha + self.beta)
-    }
+    beta_shapes!();
     /// Prior strength in pseudo-trials.
     pub fn strength(&self) -> f64 {
         self.alpha + self.beta
@@ -116,18 +123,7 @@ impl BetaPosterior {
         BetaPosterior { alpha, beta }
     }
 
-    /// Shape alpha.
-    pub fn alpha(&self) -> f64 {
-        self.alpha
-    }
-    /// Shape beta.
-    pub fn beta(&self) -> f64 {
-        self.beta
-    }
-    /// Posterior mean `alpha / (alpha + beta)`.
-    pub fn mean(&self) -> f64 {
-        self.alpha / (self.alpha + self.beta)
-    }
+    beta_shapes!();
     /// Posterior variance.
     pub fn variance(&self) -> f64 {
         let n = self.alpha + self.beta;

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use crate::compare::report::Comparison;
 use crate::compare::{Job, JobResult, Summary, summarise};
 use crate::error::{Error, Result};
-use crate::sweep::store::{DamagedLine, Manifest, ResultFile, ResultLine, io};
+use crate::sweep::store::{DamagedLine, Manifest, ResultFile, ResultLine};
 
 /// Where a line is: file and 1-based line number.
 pub type LineAt = (PathBuf, usize);
@@ -124,8 +124,8 @@ fn scan<P: AsRef<Path>>(paths: &[P]) -> Result<(Vec<PathBuf>, Vec<PathBuf>)> {
         let p = p.as_ref();
         if p.is_dir() {
             let mut entries: Vec<PathBuf> = std::fs::read_dir(p)
-                .map_err(|e| io(p, e))?
-                .map(|e| e.map(|e| e.path()).map_err(|e| io(p, e)))
+                .map_err(|e| Error::io(p, e))?
+                .map(|e| e.map(|e| e.path()).map_err(|e| Error::io(p, e)))
                 .collect::<Result<_>>()?;
             entries.sort();
             entries.into_iter().for_each(&mut add);
@@ -134,7 +134,7 @@ fn scan<P: AsRef<Path>>(paths: &[P]) -> Result<(Vec<PathBuf>, Vec<PathBuf>)> {
             add(p.to_owned());
             let dir = p.parent().unwrap_or(Path::new("."));
             let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
-                .map_err(|e| io(dir, e))?
+                .map_err(|e| Error::io(dir, e))?
                 .filter_map(|e| e.ok().map(|e| e.path()))
                 .filter(|e| {
                     e.file_name()
@@ -145,7 +145,7 @@ fn scan<P: AsRef<Path>>(paths: &[P]) -> Result<(Vec<PathBuf>, Vec<PathBuf>)> {
             entries.sort();
             entries.into_iter().for_each(&mut add);
         } else {
-            return Err(io(p, "no such file or directory"));
+            return Err(Error::io(p, "no such file or directory"));
         }
     }
     results.sort();
@@ -374,7 +374,7 @@ pub struct Repaired {
 /// line, unless [`RepairOptions::drop_damaged`]; [`Error::Io`].
 pub fn repair<P: AsRef<Path>>(inputs: &[P], out: &Path, opts: RepairOptions) -> Result<Repaired> {
     if out.exists() {
-        let mut entries = std::fs::read_dir(out).map_err(|e| io(out, e))?;
+        let mut entries = std::fs::read_dir(out).map_err(|e| Error::io(out, e))?;
         if entries.next().is_some() {
             return Err(Error::invalid(
                 "repair output",
@@ -404,7 +404,7 @@ pub fn repair<P: AsRef<Path>>(inputs: &[P], out: &Path, opts: RepairOptions) -> 
             });
         }
     }
-    std::fs::create_dir_all(out).map_err(|e| io(out, e))?;
+    std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
     g.manifest.write(out, "repair")?;
     let conflicting: Vec<&str> = coverage
         .conflicting
@@ -437,7 +437,7 @@ pub fn repair<P: AsRef<Path>>(inputs: &[P], out: &Path, opts: RepairOptions) -> 
     let mut files = Vec::new();
     for (name, text) in by_file {
         let path = out.join(name);
-        std::fs::write(&path, text).map_err(|e| io(&path, e))?;
+        std::fs::write(&path, text).map_err(|e| Error::io(&path, e))?;
         files.push(path);
     }
     Ok(Repaired {

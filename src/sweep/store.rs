@@ -161,7 +161,7 @@ impl Manifest {
     /// [`Error::Io`], [`Error::Parse`], [`Error::Inconsistent`] for a manifest whose
     /// fingerprint does not match its contents.
     pub fn load(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|e| io(path, e))?;
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
         let m: Manifest = serde_json::from_str(&text).map_err(|e| Error::Parse {
             file: path.display().to_string(),
             line: e.line(),
@@ -200,16 +200,9 @@ impl Manifest {
             Manifest::file_name(&self.fingerprint),
             std::process::id()
         ));
-        std::fs::write(&tmp, serde_json::to_string_pretty(self)?).map_err(|e| io(&tmp, e))?;
-        std::fs::rename(&tmp, &path).map_err(|e| io(&path, e))?;
+        std::fs::write(&tmp, serde_json::to_string_pretty(self)?).map_err(|e| Error::io(&tmp, e))?;
+        std::fs::rename(&tmp, &path).map_err(|e| Error::io(&path, e))?;
         Ok(path)
-    }
-}
-
-pub(crate) fn io(path: &Path, e: impl std::fmt::Display) -> Error {
-    Error::Io {
-        path: path.display().to_string(),
-        reason: e.to_string(),
     }
 }
 
@@ -289,7 +282,7 @@ impl ResultFile {
                     dropped_partial_line: false,
                 });
             }
-            Err(e) => return Err(io(path, e)),
+            Err(e) => return Err(Error::io(path, e)),
         };
         ResultFile::read_from(path, file)
     }
@@ -310,7 +303,7 @@ impl ResultFile {
             let got = (&mut reader)
                 .take(MAX_RESULT_LINE_BYTES + 1)
                 .read_until(b'\n', &mut buf)
-                .map_err(|e| io(path, e))?;
+                .map_err(|e| Error::io(path, e))?;
             if got == 0 {
                 break;
             }
@@ -449,7 +442,7 @@ pub fn run_shard_cancellable(
             format!("must be in 1..={MAX_THREADS}"),
         ));
     }
-    std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     check_shard_count(dir, shard)?;
     Manifest::of(sweep).write(dir, &shard.index().to_string())?;
     let path = dir.join(shard.file_name());
@@ -496,11 +489,11 @@ pub fn run_shard_cancellable(
         .create(true)
         .append(true)
         .open(&path)
-        .map_err(|e| io(&path, e))?;
+        .map_err(|e| Error::io(&path, e))?;
     if existing.dropped_partial_line {
         // Cut the torn line so the next append starts on a fresh line.
         file.set_len(existing.complete_len)
-            .map_err(|e| io(&path, e))?;
+            .map_err(|e| Error::io(&path, e))?;
     }
     let file: Mutex<File> = Mutex::new(file);
     let jobs: Vec<Job> = pending.iter().map(|&i| sweep.jobs()[i].clone()).collect();
@@ -515,10 +508,10 @@ pub fn run_shard_cancellable(
             let text = ResultLine::new(fp, pending[pos], result.clone()).encode()?;
             let mut f = file
                 .lock()
-                .map_err(|_| io(&path, "result file lock poisoned"))?;
-            f.write_all(text.as_bytes()).map_err(|e| io(&path, e))?;
+                .map_err(|_| Error::io(&path, "result file lock poisoned"))?;
+            f.write_all(text.as_bytes()).map_err(|e| Error::io(&path, e))?;
             if opts.sync {
-                f.sync_data().map_err(|e| io(&path, e))?;
+                f.sync_data().map_err(|e| Error::io(&path, e))?;
             }
             written.fetch_add(1, Ordering::SeqCst);
             Ok(())
@@ -542,9 +535,9 @@ pub fn run_shard_cancellable(
 /// Refuses a directory holding non-empty result files of another shard count: its jobs
 /// would be run twice (and, were the count too small by mistake, found only at merge).
 fn check_shard_count(dir: &Path, shard: Shard) -> Result<()> {
-    let entries = std::fs::read_dir(dir).map_err(|e| io(dir, e))?;
+    let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
     for e in entries {
-        let e = e.map_err(|e| io(dir, e))?;
+        let e = e.map_err(|e| Error::io(dir, e))?;
         let name = e.file_name();
         let Some(count) = name.to_str().and_then(shard_count_of) else {
             continue;
