@@ -29,30 +29,30 @@ use crate::ingest::detect::{Field, normalise_header};
 /// Validated on deserialisation: `impressions`, `clicks`, `cost` and one of `plan` / `plan_id`
 /// are required, and no header name may be empty or used twice.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(try_from = "RawMapping")]
+#[serde(remote = "Self", deny_unknown_fields)]
 pub struct ColumnMapping {
     /// A name for the layout (shown in messages).
+    #[serde(default)]
     pub name: String,
     /// Field -> header text.
     pub columns: BTreeMap<Field, String>,
     /// Extra first-cell labels that mark totals rows (besides `Total...`, `合计`, `总计`).
+    #[serde(default)]
     pub totals_labels: Vec<String>,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawMapping {
-    #[serde(default)]
-    name: String,
-    columns: BTreeMap<Field, String>,
-    #[serde(default)]
-    totals_labels: Vec<String>,
+// The derived (remote = "Self") impl reads the fields, then `ColumnMapping::new` validates:
+// no mirror struct to keep in step.
+impl<'de> Deserialize<'de> for ColumnMapping {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let r = ColumnMapping::deserialize(d)?;
+        ColumnMapping::new(r.name, r.columns, r.totals_labels).map_err(serde::de::Error::custom)
+    }
 }
 
-impl TryFrom<RawMapping> for ColumnMapping {
-    type Error = Error;
-    fn try_from(r: RawMapping) -> Result<Self> {
-        ColumnMapping::new(r.name, r.columns, r.totals_labels)
+impl Serialize for ColumnMapping {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        ColumnMapping::serialize(self, s)
     }
 }
 

@@ -20,7 +20,9 @@
 //! let row = &got.report.rows()[0];
 //! assert_eq!(row.keyword.as_ref().unwrap().as_str(), "Dresses|exact|red dress");
 //! assert_eq!(row.stats.cost().micros(), 40_000_000);
-//! assert!(got.warnings.is_empty() && got.totals[0].matched);
+//! assert!(got.totals[0].matched);
+//! // `$` is read as USD, with a note that the symbol is ambiguous.
+//! assert_eq!(got.currency.as_deref(), Some("USD"));
 //! # Ok::<(), adbandit::Error>(())
 //! ```
 //!
@@ -45,20 +47,44 @@
 //!   conversions = clicks x rate, with a warning.
 //! - Missing cells (`""`, `-`, `--`) count as zero; capped cells (`< 10%`) count as the bound,
 //!   with a warning. "Interactions" are never clicks.
-//! - Totals rows (`Total...` or `合计`/`总计`/`汇总` in one of the first three cells) are not
-//!   data: they are compared with the sum of the data rows (counts exactly, money and
-//!   conversions within one unit of the total's last printed decimal) and a mismatch is a
-//!   [`Warning::TotalsMismatch`] with both figures. A file passes if any of its totals rows
-//!   matches (Google writes several: account, search, display).
-//! - Dates: a date column (or Amazon's start date); else the date range in the title lines
-//!   (rows dated by its first day, with a warning if it spans several days); else
-//!   [`Options::date`]; else [`Error::Parse`].
+//! - Totals rows are recognised only in the forms the platforms write, in the row's first
+//!   non-empty cell (its label column): `Total`, `Totals`, `Grand total`, `Total: Account`,
+//!   `Total - ...`, `合计`, `总计`, `汇总`, or a mapping's `totals_labels`. A search term that
+//!   begins with "total" is data. Each totals row is compared with the sum of the data rows
+//!   (counts exactly, money and conversions within one unit of the total's last printed
+//!   decimal); a file passes if any of its totals rows matches (Google writes several).
+//! - Periods: a date column gives days (an hour column hours); Amazon's Start Date / End Date
+//!   give each row its span; without a date column the title's date range (or
+//!   [`Options::period`]) is one period that every row covers ([`ReportRow::days`]); an
+//!   "All time" export needs [`Options::period`]; else [`Options::date`]; else
+//!   [`Error::Parse`] saying how to export with the Day segment.
+//! - Search-terms reports: rows are keyed by keyword and search term; Google's `Match type`
+//!   column there is the search term's, so the keyword keeps its own (from its notation).
+//! - The currency: a currency column, else the code or symbol in a money header's unit or
+//!   its cells (`$` and `¥` are ambiguous: read as USD / CNY with a note); else `None`.
+//!
+//! # Modes, quirks and defects
+//! A platform's **quirk** is what genuine exports do: Google's clicks above impressions
+//! (impressions raised to the clicks), orders above clicks (the excess counted as
+//! view-through), a missing conversions or revenue column (unknown, not zero). In
+//! [`Mode::Standard`] (the default) and [`Mode::Lenient`] each is accepted and counted in a
+//! [`Warning::Rows`] (how many, the first line numbers) or a [`Warning::Note`]; in
+//! [`Mode::Strict`] it is an error that names the default mode.
+//!
+//! A **defect** would make a figure wrong if read: a line with more or fewer fields than the
+//! header, a last line cut short (no line end), a number that is not one, clicks above
+//! impressions outside Google, a negative amount, a bad date or hour, a duplicated row (same
+//! day, plan, keyword, search term and segment cells such as device or ad group), data rows
+//! that disagree with the file's own totals. In the default and strict modes the first defect
+//! fails the file with [`Error::Parse`] (file, line, column, and the hint that lenient mode
+//! skips such rows); in lenient mode defective rows are skipped, listed in
+//! [`Ingested::skipped`] and counted in a [`Warning::Rows`], and a totals mismatch is a
+//! [`Warning::TotalsMismatch`]. Line numbers count CRLF and LF line ends alike.
 //!
 //! # Errors
-//! [`Error::Parse`] names file, line and column. In [`Mode::Strict`] the first bad row fails
-//! the file; in [`Mode::Lenient`] bad rows are skipped and returned in [`Ingested::skipped`].
-//! A file whose header cannot be found, or that lacks impressions, clicks, cost or a plan
-//! column, always fails. No input panics.
+//! [`Error::Parse`] names file, line and column. A file whose header cannot be found lists
+//! the fullest line's cells and shows a mapping example; one that lacks impressions, clicks,
+//! cost or a plan column lists the header it has. No input panics.
 
 mod canonical;
 pub mod cells;
