@@ -200,7 +200,8 @@ impl Manifest {
             Manifest::file_name(&self.fingerprint),
             std::process::id()
         ));
-        std::fs::write(&tmp, serde_json::to_string_pretty(self)?).map_err(|e| Error::io(&tmp, e))?;
+        std::fs::write(&tmp, serde_json::to_string_pretty(self)?)
+            .map_err(|e| Error::io(&tmp, e))?;
         std::fs::rename(&tmp, &path).map_err(|e| Error::io(&path, e))?;
         Ok(path)
     }
@@ -509,7 +510,8 @@ pub fn run_shard_cancellable(
             let mut f = file
                 .lock()
                 .map_err(|_| Error::io(&path, "result file lock poisoned"))?;
-            f.write_all(text.as_bytes()).map_err(|e| Error::io(&path, e))?;
+            f.write_all(text.as_bytes())
+                .map_err(|e| Error::io(&path, e))?;
             if opts.sync {
                 f.sync_data().map_err(|e| Error::io(&path, e))?;
             }
