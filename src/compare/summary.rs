@@ -124,7 +124,10 @@ impl Summary {
     pub fn best(&self, scenario: &str) -> Option<&StrategySummary> {
         self.rows
             .iter()
-            .filter(|r| r.scenario == scenario && r.strategy != "oracle")
+            // The oracles read the truth: references, not contenders.
+            .filter(|r| {
+                r.scenario == scenario && r.strategy != "oracle" && r.strategy != "oracle_fixed"
+            })
             .max_by(|a, b| a.revenue.mean.total_cmp(&b.revenue.mean))
     }
 }

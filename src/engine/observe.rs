@@ -38,6 +38,17 @@ impl<P: Policy> Engine<P> {
     /// # Errors
     /// [`Error::UnknownId`], [`Error::Inconsistent`] or [`Error::Overflow`], naming the row.
     pub fn observe(&mut self, report: &Report) -> Result<()> {
+        // A row covering several days (a report exported without the Day segment) is a
+        // period: it is learned as that many days of equal shares, so rates come from its
+        // counts and the day ledgers and capacities are per day, never 7 days of spend read
+        // as one day's.
+        let split;
+        let report = if report.has_periods() {
+            split = report.split_days()?;
+            &split
+        } else {
+            report
+        };
         // 1. Validate and resolve every row without touching the engine.
         let mut resolved = Vec::with_capacity(report.rows().len());
         let mut granularity: BTreeMap<(i32, usize, Option<usize>), bool> = BTreeMap::new();
