@@ -463,25 +463,21 @@ impl CreativeTest {
     fn set_weights(&self, arms: &mut [CreativeArm]) {
         let k = arms.len() as f64;
         let floor = self.config.min_share / k;
-        let young: Vec<bool> = arms
+        // Young creatives below their floor take the floor; the rest of the traffic goes by
+        // P(best).
+        let floored: Vec<bool> = arms
             .iter()
-            .map(|a| (a.impressions as f64) < self.config.young_impressions)
+            .map(|a| (a.impressions as f64) < self.config.young_impressions && a.p_best < floor)
             .collect();
-        // Young creatives take at least their floor; the rest of the traffic goes by P(best).
-        let floors: f64 = arms
-            .iter()
-            .zip(&young)
-            .filter(|&(a, &y)| y && a.p_best < floor)
-            .map(|_| floor)
-            .sum();
+        let floors = floor * floored.iter().filter(|&&f| f).count() as f64;
         let rest: f64 = arms
             .iter()
-            .zip(&young)
-            .filter(|&(a, &y)| !(y && a.p_best < floor))
+            .zip(&floored)
+            .filter(|&(_, &f)| !f)
             .map(|(a, _)| a.p_best)
             .sum();
-        for (a, &y) in arms.iter_mut().zip(&young) {
-            a.weight = if y && a.p_best < floor {
+        for (a, &f) in arms.iter_mut().zip(&floored) {
+            a.weight = if f {
                 floor
             } else if rest > 0.0 {
                 a.p_best / rest * (1.0 - floors)
