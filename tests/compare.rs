@@ -341,6 +341,116 @@ fn per_day_records_add_up_and_sweeps_merge_them_byte_identically() {
 }
 
 #[test]
+fn search_term_records_add_up_to_keyword_days_and_merge_byte_identically() {
+    use adbandit::compare::Detail;
+    use adbandit::sweep::{Shard, ShardOptions, Sweep, SweepSpec, merge, run_shard};
+    let sc = Scenario::builtin("broad_leak").unwrap();
+    let grid = Grid::new(
+        vec![sc.clone()],
+        BuiltinStrategy::entries(&["static", "oracle"]).unwrap(),
+        1,
+    );
+    let detailed = RunOptions {
+        days: Some(2),
+        detail: Detail::Keywords,
+        ..opts(1)
+    };
+    let results = grid.run(&detailed).unwrap();
+    for r in &results {
+        assert!(
+            !r.search_terms.is_empty(),
+            "{}: no search terms",
+            r.job.strategy
+        );
+        // Every keyword-day with a query stream is the sum of its search terms.
+        let mut with_terms = 0;
+        for k in &r.keyword_days {
+            let terms: Vec<_> = r
+                .search_terms
+                .iter()
+                .filter(|t| t.day == k.day && t.keyword == k.keyword && t.plan == k.plan)
+                .collect();
+            if terms.is_empty() {
+                continue;
+            }
+            with_terms += 1;
+            let clicks: u64 = terms.iter().map(|t| t.clicks).sum();
+            let spend: i64 = terms.iter().map(|t| t.spend.micros()).sum();
+            let imp: u64 = terms.iter().map(|t| t.impressions).sum();
+            assert_eq!(
+                (clicks, spend, imp),
+                (k.clicks, k.spend.micros(), k.impressions)
+            );
+        }
+        assert!(
+            with_terms > 10,
+            "only {with_terms} keyword-days with search terms"
+        );
+        // Irrelevant queries are reported under their own text, not the keyword's.
+        assert!(
+            r.search_terms
+                .iter()
+                .any(|t| t.query.split(' ').count() > 1)
+        );
+    }
+    // Without keyword detail, no search terms are kept.
+    let lean = grid
+        .run(&RunOptions {
+            days: Some(2),
+            detail: Detail::Plans,
+            ..opts(1)
+        })
+        .unwrap();
+    assert!(lean.iter().all(|r| r.search_terms.is_empty()));
+
+    let spec = SweepSpec::from_json(
+        r#"{"scenarios":["broad_leak"],"seeds":1,"days":2,"master_seed":7,"detail":"keywords",
+            "strategies":[{"name":"static"},{"name":"oracle"}]}"#,
+    )
+    .unwrap();
+    let sweep = Sweep::new(&spec, std::path::Path::new(".")).unwrap();
+    let base = std::env::temp_dir().join(format!("adbandit-terms-{}", std::process::id()));
+    let shards = base.join("shards");
+    for i in 0..2 {
+        let o = ShardOptions {
+            threads: 1,
+            progress: false,
+            sync: false,
+        };
+        run_shard(&sweep, Shard::new(i, 2).unwrap(), &shards, &o).unwrap();
+    }
+    let merged = merge(&[&shards]).unwrap();
+    let direct = adbandit::compare::report::Comparison {
+        options: sweep.options(),
+        summary: summarise(&results, "static"),
+        results,
+    };
+    let (a, b) = (base.join("direct"), base.join("merged"));
+    report::write_all(&a, &direct).unwrap();
+    report::write_all(&b, &merged.comparison()).unwrap();
+    let (x, y) = (
+        std::fs::read(a.join("search_terms.jsonl")).unwrap(),
+        std::fs::read(b.join("search_terms.jsonl")).unwrap(),
+    );
+    assert!(x == y && !x.is_empty());
+    let text = String::from_utf8(x).unwrap();
+    let first: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+    for key in [
+        "job_id",
+        "day",
+        "plan",
+        "keyword",
+        "match_type",
+        "query",
+        "clicks",
+        "spend",
+    ] {
+        assert!(!first[key].is_null(), "search term line lacks {key}");
+    }
+    std::fs::remove_dir_all(&base).unwrap();
+}
+
+#[test]
 fn engine_strategies_take_settings_from_files() {
     use adbandit::compare::{CalendarSource, EngineSettings};
     use adbandit::sweep::SweepSpec;
@@ -392,4 +502,91 @@ fn engine_strategies_take_settings_from_files() {
         .unwrap();
     assert_ne!(results[0].metrics, results[2].metrics);
     assert_eq!(results[0].job.seed, results[2].job.seed);
+}
+
+/// Static bids and budgets plus broad negatives on the words of `broad_leak`'s irrelevant
+/// queries: what an operator reading the search-term report would do.
+struct StaticWithNegatives(adbandit::sim::Controls);
+
+impl adbandit::compare::Strategy for StaticWithNegatives {
+    fn start_day(
+        &mut self,
+        _: u32,
+        _: adbandit::Date,
+        _: Option<&adbandit::model::Report>,
+    ) -> adbandit::Result<adbandit::sim::Controls> {
+        Ok(self.0.clone())
+    }
+}
+
+#[test]
+fn the_oracle_blocks_leaking_queries_and_a_strategy_adding_negatives_does_not_beat_it() {
+    use adbandit::compare::StrategyEntry;
+    use adbandit::model::{MatchType, NegativeKeyword};
+    use std::sync::Arc;
+    let sc = Scenario::builtin("broad_leak").unwrap();
+    let negs: Vec<NegativeKeyword> = ["free", "diy", "used", "pattern"]
+        .iter()
+        .map(|w| NegativeKeyword {
+            text: (*w).to_owned(),
+            match_type: MatchType::Broad,
+        })
+        .collect();
+    let np = sc.account().plans().len();
+    let factory: adbandit::compare::StrategyFactory = Arc::new(move |sc: &Scenario, _| {
+        let mut c = adbandit::sim::Controls::from_account(sc.account());
+        c.plan_negatives = vec![negs.clone(); np];
+        Ok(Box::new(StaticWithNegatives(c)) as Box<dyn adbandit::compare::Strategy>)
+    });
+    let mut entries = BuiltinStrategy::entries(&["static", "oracle"]).unwrap();
+    entries.push(StrategyEntry {
+        name: "static_negatives".into(),
+        params: serde_json::json!({}),
+        factory,
+    });
+    let grid = Grid::new(vec![sc.clone()], entries, 8);
+    let results = grid
+        .run(&RunOptions {
+            days: Some(7),
+            detail: adbandit::compare::Detail::Keywords,
+            ..opts(2)
+        })
+        .unwrap();
+    let s = summarise(&results, "oracle");
+    let neg = s.get("broad_leak", "static_negatives").unwrap();
+    let stat = s.get("broad_leak", "static").unwrap();
+    // The negatives are worth something to the static strategy, and they are within the
+    // oracle's reach: it is not beaten.
+    assert!(
+        neg.revenue.mean > stat.revenue.mean,
+        "{}",
+        report::table(&s)
+    );
+    let d = neg.vs_baseline.unwrap();
+    assert!(
+        d.lo <= 0.0,
+        "static_negatives beats the oracle\n{}",
+        report::table(&s)
+    );
+    // The oracle itself blocks the irrelevant queries (clicks on them fall by 80%+).
+    let irrelevant = |strategy: &str| -> u64 {
+        results
+            .iter()
+            .filter(|r| r.job.strategy == strategy)
+            .flat_map(|r| &r.search_terms)
+            .filter(|t| {
+                t.query
+                    .split(' ')
+                    .any(|w| ["free", "diy", "used", "pattern"].contains(&w))
+            })
+            .map(|t| t.clicks)
+            .sum()
+    };
+    let (o, st) = (irrelevant("oracle"), irrelevant("static"));
+    assert!(st > 100, "static bought {st} irrelevant clicks");
+    assert!(
+        o * 5 < st,
+        "oracle {o} irrelevant clicks against static's {st}"
+    );
+    assert_eq!(irrelevant("static_negatives"), 0);
 }

@@ -1116,3 +1116,45 @@ fn launched_plans_reach_the_engine_strategy_at_launch() {
         yesterday = Some(r);
     }
 }
+
+#[test]
+fn search_terms_agree_between_fidelities() {
+    // Fast fidelity draws a keyword's open stream as one mix and splits it over queries;
+    // what each kind of query buys must agree with the exact market's auction-by-auction run.
+    use adbandit::sim::search_terms;
+    let s = Scenario::builtin("broad_leak").unwrap();
+    let t = s.truth();
+    let c = unbounded(&s);
+    let words = ["free", "diy", "used", "pattern"];
+    let mut rows = [Vec::new(), Vec::new()];
+    for (i, fid) in [Fidelity::Exact, Fidelity::Fast].into_iter().enumerate() {
+        for seed in 0..24u64 {
+            let mut m = Market::new(&s, fid, 500 + seed);
+            let day = (seed % 7) as u32;
+            let h = run_day(&mut m, day, &c);
+            let mut x = [0.0; 5];
+            for r in search_terms(s.account(), t, s.date(day), &h).unwrap() {
+                let off = if words.iter().any(|w| r.query.ends_with(w)) {
+                    0
+                } else {
+                    2
+                };
+                x[off] += r.stats.clicks() as f64;
+                x[off + 1] += r.stats.conversions() as f64;
+                x[4] += r.stats.impressions() as f64;
+            }
+            rows[i].push(x);
+        }
+    }
+    let (e, f) = (mean_se(&rows[0]), mean_se(&rows[1]));
+    for j in 0..5 {
+        let se = (e[j].1.powi(2) + f[j].1.powi(2)).sqrt();
+        assert!(
+            (e[j].0 - f[j].0).abs() < 4.0 * se,
+            "column {j}: exact {:?} fast {:?}",
+            e[j],
+            f[j]
+        );
+    }
+    assert!(e[0].0 > 100.0 && e[2].0 > 100.0, "{e:?}");
+}

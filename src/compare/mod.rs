@@ -34,7 +34,7 @@ pub mod summary;
 
 pub use runner::{
     DayMetrics, DecisionKind, DecisionRecord, Detail, Grid, HourProfile, Job, JobResult,
-    KeywordDay, PlanDay, RunMetrics, RunOptions,
+    KeywordDay, PlanDay, RunMetrics, RunOptions, SearchTermDay,
 };
 pub use seeds::SeedSet;
 pub use strategy::{

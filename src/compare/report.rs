@@ -346,6 +346,15 @@ pub fn keyword_days_jsonl(results: &[JobResult]) -> Result<String> {
     jsonl(results, |r| &r.keyword_days)
 }
 
+/// The search-term report of every run as JSON Lines (one [`SearchTermDay`] per line), as
+/// [`plan_days_jsonl`].
+///
+/// # Errors
+/// [`Error::Serde`].
+pub fn search_terms_jsonl(results: &[JobResult]) -> Result<String> {
+    jsonl(results, |r| &r.search_terms)
+}
+
 /// The engine strategies' decisions as JSON Lines (one [`DecisionRecord`] per line), as
 /// [`plan_days_jsonl`].
 ///
@@ -356,8 +365,8 @@ pub fn decisions_jsonl(results: &[JobResult]) -> Result<String> {
 }
 
 /// Writes `results.json`, `runs.csv`, `daily.csv` and `summary.csv` into `dir`, and, when
-/// the runs kept them ([`crate::compare::Detail`]), `plan_days.jsonl`, `decisions.jsonl`
-/// and `keyword_days.jsonl`. The per-day records are written to those files only, not into
+/// the runs kept them ([`crate::compare::Detail`]), `plan_days.jsonl`, `decisions.jsonl`,
+/// `keyword_days.jsonl` and `search_terms.jsonl`. The per-day records are written to those files only, not into
 /// `results.json` (they can be many).
 ///
 /// # Errors
@@ -365,7 +374,7 @@ pub fn decisions_jsonl(results: &[JobResult]) -> Result<String> {
 pub fn write_all(dir: &Path, comparison: &Comparison) -> Result<()> {
     let rs = &comparison.results;
     type Writer = fn(&[JobResult]) -> Result<String>;
-    let files: [(&str, bool, Writer); 3] = [
+    let files: [(&str, bool, Writer); 4] = [
         (
             "plan_days.jsonl",
             rs.iter().any(|r| !r.plan_days.is_empty()),
@@ -382,6 +391,11 @@ pub fn write_all(dir: &Path, comparison: &Comparison) -> Result<()> {
             rs.iter().any(|r| !r.keyword_days.is_empty()),
             keyword_days_jsonl,
         ),
+        (
+            "search_terms.jsonl",
+            rs.iter().any(|r| !r.search_terms.is_empty()),
+            search_terms_jsonl,
+        ),
     ];
     for (name, wanted, write) in files {
         if wanted {
@@ -393,6 +407,7 @@ pub fn write_all(dir: &Path, comparison: &Comparison) -> Result<()> {
         r.plan_days = Vec::new();
         r.keyword_days = Vec::new();
         r.decisions = Vec::new();
+        r.search_terms = Vec::new();
     }
     write_file(&dir.join("results.json"), lean.to_json()?.as_bytes())?;
     write_file(

@@ -245,6 +245,35 @@ pub struct KeywordDay {
     pub revenue: Money,
 }
 
+/// What one search query of a keyword bought on one day (kept with [`Detail::Keywords`], in
+/// markets with a query stream): the simulator's search-term report, the rows from which an
+/// operator picks negative keywords.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SearchTermDay {
+    /// Day index.
+    pub day: u32,
+    /// The keyword's plan.
+    pub plan: PlanId,
+    /// The keyword that matched the query.
+    pub keyword: KeywordId,
+    /// The keyword's match type.
+    pub match_type: crate::model::MatchType,
+    /// The search query.
+    pub query: String,
+    /// Auctions entered for the query.
+    pub auctions: u64,
+    /// Impressions.
+    pub impressions: u64,
+    /// Clicks.
+    pub clicks: u64,
+    /// Conversions (orders).
+    pub conversions: u64,
+    /// Spend.
+    pub spend: Money,
+    /// Revenue.
+    pub revenue: Money,
+}
+
 /// What an engine decision record is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -349,6 +378,10 @@ pub struct JobResult {
     /// The engine strategies' decisions ([`Detail::Plans`] and above; else empty).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub decisions: Vec<DecisionRecord>,
+    /// One entry per keyword, query and day that entered an auction ([`Detail::Keywords`]
+    /// in markets with a query stream; else empty).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub search_terms: Vec<SearchTermDay>,
 }
 
 impl JobResult {
@@ -699,6 +732,7 @@ fn simulate(
     let mut plan_days = Vec::new();
     let mut keyword_days = Vec::new();
     let mut decisions = Vec::new();
+    let mut search_terms = Vec::new();
     for day in 0..job.days {
         cancel.check()?;
         let date = sc.date(day);
@@ -755,6 +789,20 @@ fn simulate(
         }
         if detail.keywords() {
             keyword_days.extend(keyword_day_records(sc, day, &outcomes, &controls, &kw_bid)?);
+            let rows = crate::sim::search_terms(account, sc.truth(), date, &outcomes)?;
+            search_terms.extend(rows.into_iter().map(|r| SearchTermDay {
+                day,
+                plan: r.plan,
+                keyword: r.keyword,
+                match_type: r.match_type,
+                query: r.query,
+                auctions: r.auctions,
+                impressions: r.stats.impressions(),
+                clicks: r.stats.clicks(),
+                conversions: r.stats.conversions(),
+                spend: r.stats.cost(),
+                revenue: r.stats.revenue(),
+            }));
         }
         let report = crate::sim::outcomes_to_report(account, date, &outcomes, opts.granularity)?;
         let total = report.total()?;
@@ -813,6 +861,7 @@ fn simulate(
         plan_days,
         keyword_days,
         decisions,
+        search_terms,
     })
 }
 

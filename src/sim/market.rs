@@ -232,8 +232,11 @@ pub struct SearchTermHour {
 #[derive(Debug, Clone)]
 struct KwHour {
     k: usize,
-    /// The query (index into the truth's query models), if the keyword has a stream.
+    /// The query (index into the truth's query models), if the unit is one query.
     q: Option<usize>,
+    /// Fast fidelity: the unit is the keyword's whole open query stream, drawn as one mix
+    /// and split over its queries afterwards ([`Market::split_stream`]).
+    stream: bool,
     n: u64,
     eff: i64,
     rng: SimRng,
@@ -273,9 +276,20 @@ pub struct Market {
     curve_cache: Vec<Option<(i64, u64, AuctionCurve)>>,
     /// Per plan: the strategy's extra negatives and their tokens.
     neg_cache: Vec<NegativeCache>,
+    /// Per keyword with a query stream: its open queries (truth index, share) under the
+    /// strategy's negatives of the time (the `Arc` they were computed for), and their share.
+    open_cache: Vec<Option<OpenQueries>>,
 }
 
-type NegativeCache = (Vec<NegativeKeyword>, Arc<Vec<(Vec<String>, MatchType)>>);
+type Negatives = Arc<Vec<(Vec<String>, MatchType)>>;
+type NegativeCache = (Vec<NegativeKeyword>, Negatives);
+
+#[derive(Debug, Clone)]
+struct OpenQueries {
+    negatives: Negatives,
+    queries: Arc<[(usize, f64)]>,
+    share: f64,
+}
 
 fn unit(bits: u64) -> f64 {
     (bits >> 11) as f64 * (1.0 / 9_007_199_254_740_992.0)
@@ -324,6 +338,52 @@ fn binomial(rng: &mut SimRng, n: u64, p: f64) -> u64 {
 }
 
 /// Sum of `n` log-normal order values with mean `aov` and log-sd `sigma`, in micros.
+/// `n` split over `weights` (multinomial, by sequential binomials); all of it to the last
+/// positive weight's bucket when rounding leaves some.
+fn multinomial(rng: &mut SimRng, n: u64, weights: &[f64]) -> Vec<u64> {
+    let mut out = vec![0u64; weights.len()];
+    let mut left = n;
+    let mut w_left: f64 = weights.iter().map(|w| w.max(0.0)).sum();
+    for (j, &w) in weights.iter().enumerate() {
+        if left == 0 || !(w_left > 0.0) {
+            break;
+        }
+        let w = w.max(0.0);
+        let x = if j + 1 == weights.len() || w >= w_left {
+            left
+        } else {
+            binomial(rng, left, (w / w_left).clamp(0.0, 1.0))
+        };
+        out[j] = x;
+        left -= x;
+        w_left -= w;
+    }
+    if left > 0
+        && let Some(j) = weights.iter().rposition(|&w| w > 0.0)
+    {
+        out[j] += left;
+    }
+    out
+}
+
+/// `total` (micros) split in proportion to `counts`: floors, the rest to the largest count
+/// (first on ties), so the parts sum to `total` and a zero count gets nothing.
+fn pro_rata(total: i64, counts: &[u64]) -> Vec<i64> {
+    let sum: u64 = counts.iter().sum();
+    if sum == 0 {
+        return vec![0; counts.len()];
+    }
+    let mut out: Vec<i64> = counts
+        .iter()
+        .map(|&c| (i128::from(total) * i128::from(c) / i128::from(sum)) as i64)
+        .collect();
+    let rest = total - out.iter().sum::<i64>();
+    if let Some(j) = (0..counts.len()).max_by(|&a, &b| counts[a].cmp(&counts[b]).then(b.cmp(&a))) {
+        out[j] += rest;
+    }
+    out
+}
+
 fn order_values(rng: &mut SimRng, n: u64, aov: f64, sigma: f64) -> f64 {
     if n == 0 || !(aov > 0.0) {
         return 0.0;
@@ -363,6 +423,7 @@ impl Market {
             order: Vec::new(),
             curve_cache: vec![None; nk],
             neg_cache: Vec::new(),
+            open_cache: vec![None; nk],
         }
     }
 
@@ -506,6 +567,7 @@ impl Market {
             self.buf.push(KwHour {
                 k,
                 q: None,
+                stream: false,
                 n,
                 eff,
                 rng,
@@ -532,7 +594,22 @@ impl Market {
         let hour_spend: i64 = self.buf.iter().map(|w| w.cost).sum();
         self.spend[day as usize][p] += hour_spend;
         out.plan_spend[p] = Money::from_micros(hour_spend);
-        for w in &self.buf {
+        for i in 0..self.buf.len() {
+            if self.buf[i].stream {
+                let k = self.buf[i].k;
+                for (query, auctions, st) in self.split_stream(i, day, hour, controls, p)? {
+                    out.keywords[k] = out.keywords[k].checked_add(&st)?;
+                    out.auctions[k] += auctions;
+                    out.search_terms.push(SearchTermHour {
+                        keyword: k,
+                        query,
+                        auctions,
+                        stats: st,
+                    });
+                }
+                continue;
+            }
+            let w = &self.buf[i];
             let revenue = Money::from_micros_f64(w.revenue.round())?;
             let st = Stats::new(w.imp, w.clicks, w.conv, Money::from_micros(w.cost), revenue)?;
             if w.q.is_none() {
@@ -571,20 +648,11 @@ impl Market {
         exhausted: bool,
         out: &mut HourOutcome,
     ) {
-        let extra = self.negatives(p, controls);
+        let (open, open_share) = self.open_queries(p, k, controls);
         let truth = Arc::clone(&self.truth);
         let range = truth.models[k].queries.clone();
-        let open: Vec<(usize, f64)> = range
-            .clone()
-            .filter(|&qi| {
-                let q = &truth.query_models[qi];
-                !q.blocked && !extra.iter().any(|(n, m)| matches_tokens(n, *m, &q.tokens))
-            })
-            .map(|qi| (qi, truth.query_models[qi].share))
-            .collect();
         let kd = truth.keyword_day(k, day);
         let base = truth.base_queries_kd(k, &kd, hour);
-        let open_share: f64 = open.iter().map(|o| o.1).sum();
         let lam = base * open_share * throttle;
         if !(lam > 0.0) {
             return;
@@ -600,6 +668,43 @@ impl Market {
             return;
         }
         let slots = truth.slots();
+        if self.fidelity == Fidelity::Fast && n > 2 * open.len() as u64 {
+            // One unit for the open stream: the mix's CTR per slot and CVR (so impressions,
+            // clicks and cost are drawn once, as for a keyword without queries), split over
+            // the queries after the budget is applied. Worth it only when the count is large
+            // against the number of queries: a sparse hour splits into a few query units.
+            let mut ctr = [0.0; MAX_SLOTS];
+            let (mut w_click, mut w_conv) = (0.0, 0.0);
+            for &(qi, share) in open.iter() {
+                let qm = &truth.query_models[qi];
+                let w = share / open_share;
+                for (s, c) in ctr.iter_mut().enumerate().take(slots) {
+                    *c += w * truth.ctr_kd(k, &kd, Some(qm.ctr_scale), s);
+                }
+                let c0 = truth.ctr_kd(k, &kd, Some(qm.ctr_scale), 0);
+                w_click += w * c0;
+                w_conv += w * c0 * truth.cvr_kd(k, &kd, Some(qm.cvr_scale));
+            }
+            self.buf.push(KwHour {
+                k,
+                q: None,
+                stream: true,
+                n,
+                eff,
+                rng,
+                imp: 0,
+                clicks: 0,
+                conv: 0,
+                cost: 0,
+                revenue: 0.0,
+                entered: 0,
+                ctr,
+                cvr: if w_click > 0.0 { w_conv / w_click } else { 0.0 },
+                f: kd.factors.competitor_bid,
+                aov: truth.models[k].aov * kd.factors.aov,
+            });
+            return;
+        }
         let (mut left, mut share_left) = (n, open_share);
         for (i, &(qi, share)) in open.iter().enumerate() {
             if left == 0 {
@@ -624,6 +729,7 @@ impl Market {
             self.buf.push(KwHour {
                 k,
                 q: Some(qi),
+                stream: false,
                 n: nq,
                 eff,
                 rng: rng::stream(self.seed, &[d, h, k as u64, 2 + local]),
@@ -639,6 +745,119 @@ impl Market {
                 aov: truth.models[k].aov * kd.factors.aov,
             });
         }
+    }
+
+    /// Keyword `k`'s open queries (truth index, share of the stream) and their total share:
+    /// those neither the plan's own negatives nor the strategy's block (cached while the
+    /// strategy's negatives of the plan are unchanged).
+    fn open_queries(
+        &mut self,
+        p: usize,
+        k: usize,
+        controls: &Controls,
+    ) -> (Arc<[(usize, f64)]>, f64) {
+        let extra = self.negatives(p, controls);
+        if let Some(c) = &self.open_cache[k]
+            && Arc::ptr_eq(&c.negatives, &extra)
+        {
+            return (Arc::clone(&c.queries), c.share);
+        }
+        let truth = &self.truth;
+        let open: Vec<(usize, f64)> = truth.models[k]
+            .queries
+            .clone()
+            .filter(|&qi| {
+                let q = &truth.query_models[qi];
+                !q.blocked && !extra.iter().any(|(n, m)| matches_tokens(n, *m, &q.tokens))
+            })
+            .map(|qi| (qi, truth.query_models[qi].share))
+            .collect();
+        let share: f64 = open.iter().map(|o| o.1).sum();
+        let queries: Arc<[(usize, f64)]> = open.into();
+        self.open_cache[k] = Some(OpenQueries {
+            negatives: extra,
+            queries: Arc::clone(&queries),
+            share,
+        });
+        (queries, share)
+    }
+
+    /// Splits a fast-fidelity stream unit's counts over the keyword's open queries: clicks
+    /// in proportion to each query's share of clicks (share x CTR), the other impressions
+    /// and the auctions without one in proportion to the share of non-clicks and of volume,
+    /// cost pro rata clicks (to the micro, the total kept exactly); then each query's
+    /// conversions from its clicks and its own CVR, and their order values. Auctions,
+    /// impressions, clicks and cost are the unit's (as drawn under the budget); conversions
+    /// and revenue are the queries' sums.
+    fn split_stream(
+        &mut self,
+        i: usize,
+        day: u32,
+        hour: u8,
+        controls: &Controls,
+        p: usize,
+    ) -> Result<Vec<(usize, u64, Stats)>> {
+        let (k, n_ent, imp, clicks, cost) = {
+            let w = &self.buf[i];
+            (w.k, w.entered, w.imp, w.clicks, w.cost)
+        };
+        let (open, _) = self.open_queries(p, k, controls);
+        let truth = &self.truth;
+        let kd = truth.keyword_day(k, day);
+        let nq = open.len();
+        let mut w_click = Vec::with_capacity(nq);
+        let mut w_other = Vec::with_capacity(nq);
+        let mut w_conv = Vec::with_capacity(nq);
+        let mut w_vol = Vec::with_capacity(nq);
+        for &(qi, share) in open.iter() {
+            let qm = &truth.query_models[qi];
+            let c0 = truth.ctr_kd(k, &kd, Some(qm.ctr_scale), 0);
+            w_click.push(share * c0);
+            w_other.push(share * (1.0 - c0));
+            w_conv.push(truth.cvr_kd(k, &kd, Some(qm.cvr_scale)));
+            w_vol.push(share);
+        }
+        let mut rng = rng::stream(self.seed, &[u64::from(day), u64::from(hour), k as u64, 3]);
+        let q_clicks = multinomial(&mut rng, clicks, &w_click);
+        let q_other = multinomial(&mut rng, imp - clicks, &w_other);
+        let q_none = multinomial(&mut rng, n_ent.saturating_sub(imp), &w_vol);
+        // Conversions per query from its own clicks and CVR (the unit's mixed draw is
+        // replaced: which query a click came from decides whether it converts), order values
+        // from the query's conversions.
+        let aov = self.buf[i].aov;
+        let sigma = truth.models[k].aov_sigma;
+        let q_conv: Vec<u64> = (0..nq)
+            .map(|j| binomial(&mut rng, q_clicks[j], w_conv[j]))
+            .collect();
+        let q_rev: Vec<i64> = q_conv
+            .iter()
+            .map(|&c| {
+                if c == 0 {
+                    0
+                } else {
+                    order_values(&mut rng, c, aov, sigma).round() as i64
+                }
+            })
+            .collect();
+        let q_cost = pro_rata(cost, &q_clicks);
+        let start = truth.models[k].queries.start;
+        let mut out = Vec::with_capacity(nq);
+        for (j, &(qi, _)) in open.iter().enumerate() {
+            let im = q_clicks[j] + q_other[j];
+            let entered = im + q_none[j];
+            if entered == 0 {
+                continue;
+            }
+            let st = Stats::new(
+                im,
+                q_clicks[j],
+                q_conv[j],
+                Money::from_micros(q_cost[j]),
+                Money::from_micros(q_rev[j]),
+            )?;
+            out.push((qi - start, entered, st));
+        }
+        Ok(out)
     }
 
     /// The strategy's extra negatives of plan `p`, tokenised (cached while unchanged).
@@ -813,6 +1032,10 @@ impl Market {
                 cost += c_s as f64 * curve.price[s];
             }
             w.cost = cost.round() as i64;
+            if w.stream {
+                // Conversions are drawn per query after the split (`split_stream`).
+                continue;
+            }
             w.conv = binomial(&mut w.rng, w.clicks, w.cvr);
             if w.conv > 0 {
                 let m = &self.truth.models[w.k];

@@ -53,7 +53,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::model::{Plan, Status};
+use crate::model::{MatchType, NegativeKeyword, Plan, Status};
 use crate::money::Money;
 use crate::sim::market::Controls;
 use crate::sim::scenario::Scenario;
@@ -331,6 +331,10 @@ const DARK: u8 = u8::MAX;
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct UnitOption {
     bid: Money,
+    /// With a query stream: how many of the keyword's open queries, best converting first
+    /// ([`Truth::open_queries_by_value`]), are kept; the rest are blocked by negatives. `None`:
+    /// every open query (no negative needed).
+    keep: Option<u16>,
     value: f64,
     cost: f64,
     expected: Expected,
@@ -357,6 +361,9 @@ struct Layout {
     default_bid: Vec<Money>,
     /// The account's daily budget.
     budget: Money,
+    /// Per keyword (flat): its open queries, best converting first (empty without a query
+    /// stream).
+    open_queries: Vec<Vec<usize>>,
 }
 
 impl Layout {
@@ -416,6 +423,9 @@ impl Layout {
                 .flat_map(|p| p.keywords.iter().map(|k| k.bid))
                 .collect(),
             budget: account.total_daily_budget()?,
+            open_queries: (0..truth.keyword_count())
+                .map(|k| truth.open_queries_by_value(k))
+                .collect(),
         })
     }
 
@@ -459,8 +469,15 @@ impl Layout {
                     return Hull::default();
                 }
                 let m = self.group_mult[p][usize::from(g)];
+                let open = &self.open_queries[k];
+                // The whole stream's volume, before negatives (`queries` is the open part).
+                let base = queries / truth.open_share(k);
                 let mut opts: Vec<UnitOption> = Vec::new();
                 let mut last_eff = -1;
+                let value_of = |e: &Expected| match objective {
+                    OracleObjective::Revenue => e.revenue,
+                    OracleObjective::Clicks => e.clicks,
+                };
                 for &bid in &self.grids[p] {
                     let eff = (bid.micros() as f64 * m).round() as i64;
                     if eff == last_eff {
@@ -468,17 +485,29 @@ impl Layout {
                     }
                     last_eff = eff;
                     let c = truth.curve(k, eff, d);
-                    let e = truth.expected_from_curve(k, &c, queries, d);
-                    let value = match objective {
-                        OracleObjective::Revenue => e.revenue,
-                        OracleObjective::Clicks => e.clicks,
-                    };
-                    opts.push(UnitOption {
-                        bid,
-                        value,
-                        cost: e.cost,
-                        expected: e,
-                    });
+                    if open.is_empty() {
+                        let e = truth.expected_from_curve(k, &c, queries, d);
+                        opts.push(UnitOption {
+                            bid,
+                            keep: None,
+                            value: value_of(&e),
+                            cost: e.cost,
+                            expected: e,
+                        });
+                        continue;
+                    }
+                    // With a query stream, every prefix of the open queries by value is an
+                    // option: negatives on the rest (a strategy may add them too).
+                    for j in 1..=open.len() {
+                        let e = truth.expected_queries(k, &c, base, d, &open[..j]);
+                        opts.push(UnitOption {
+                            bid,
+                            keep: (j < open.len()).then(|| j.min(usize::from(u16::MAX)) as u16),
+                            value: value_of(&e),
+                            cost: e.cost,
+                            expected: e,
+                        });
+                    }
                 }
                 Hull::of(opts)
             })
@@ -813,14 +842,33 @@ impl OraclePlayer {
             self.plan_lambda[p] =
                 solve_lambda(&self.hulls, units.clone(), &self.scale, left, PLAY_Z);
         }
+        // Per plan: query texts to block, and texts some keyword of the plan keeps (an exact
+        // negative blocks the text under every keyword of the plan, so a text kept anywhere
+        // is not blocked).
+        let np = l.plan_units.len();
+        let mut block: Vec<std::collections::BTreeSet<&str>> = vec![Default::default(); np];
+        let mut keep: Vec<std::collections::BTreeSet<&str>> = vec![Default::default(); np];
+        let truth = self.scenario.truth();
         for k in 0..nk {
+            let p = l.keyword_plan[k];
             let pick = l
                 .unit_of(k, hour)
-                .and_then(|u| self.hulls[u].pick(self.plan_lambda[l.keyword_plan[k]]));
+                .and_then(|u| self.hulls[u].pick(self.plan_lambda[p]));
             match pick {
                 Some(o) => {
                     controls.keyword_bid[k] = o.bid;
                     controls.keyword_active[k] = true;
+                    let open = &l.open_queries[k];
+                    let cut = o.keep.map_or(open.len(), usize::from);
+                    let texts = truth.keyword_queries(k);
+                    for (i, &q) in open.iter().enumerate() {
+                        let t = texts[q].text.as_str();
+                        if i < cut {
+                            keep[p].insert(t);
+                        } else {
+                            block[p].insert(t);
+                        }
+                    }
                 }
                 None => {
                     controls.keyword_bid[k] = l.default_bid[k];
@@ -828,6 +876,22 @@ impl OraclePlayer {
                 }
             }
         }
+        controls.plan_negatives = if block.iter().all(|b| b.is_empty()) {
+            Vec::new()
+        } else {
+            block
+                .iter()
+                .zip(&keep)
+                .map(|(b, kept)| {
+                    b.difference(kept)
+                        .map(|t| NegativeKeyword {
+                            text: (*t).to_owned(),
+                            match_type: MatchType::Exact,
+                        })
+                        .collect()
+                })
+                .collect()
+        };
         Ok(())
     }
 }
@@ -1034,6 +1098,7 @@ mod tests {
     fn hulls_keep_only_concave_vertices() {
         let o = |cost: f64, value: f64| UnitOption {
             bid: Money::from_micros(1),
+            keep: None,
             value,
             cost,
             expected: Expected::default(),

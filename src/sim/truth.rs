@@ -1000,6 +1000,73 @@ impl Truth {
         }
     }
 
+    /// Keyword `k`'s open queries (those the plan's own negatives leave), best converting
+    /// first (ties in stream order), as indexes into [`Truth::keyword_queries`]. Empty for a
+    /// keyword without a query stream. A query's clicks cost what the keyword's clicks cost
+    /// (one auction, one bid), so at any bid its value per unit of cost orders as its CVR
+    /// scale: the subsets a budget-constrained optimum keeps are prefixes of this order.
+    pub fn open_queries_by_value(&self, k: usize) -> Vec<usize> {
+        let m = &self.models[k];
+        let mut open: Vec<usize> = m
+            .queries
+            .clone()
+            .filter(|&qi| !self.query_models[qi].blocked)
+            .map(|qi| qi - m.queries.start)
+            .collect();
+        let q = &self.query_models[m.queries.clone()];
+        open.sort_by(|&a, &b| q[b].cvr_scale.total_cmp(&q[a].cvr_scale).then(a.cmp(&b)));
+        open
+    }
+
+    /// Expected outcomes of the queries `subset` (indexes into [`Truth::keyword_queries`])
+    /// of keyword `k` on `day`, per auction curve `c`, with `base` expected queries of the
+    /// keyword's whole stream (before any negative): each query with its own CTR and CVR.
+    pub fn expected_queries(
+        &self,
+        k: usize,
+        c: &AuctionCurve,
+        base: f64,
+        day: u32,
+        subset: &[usize],
+    ) -> Expected {
+        let kd = self.keyword_day(k, day);
+        let m = &self.models[k];
+        let aov = self.aov_on(k, day);
+        let mut e = Expected::default();
+        for &j in subset {
+            let Some(q) = self.query_models.get(m.queries.start + j) else {
+                continue;
+            };
+            if m.queries.start + j >= m.queries.end {
+                continue;
+            }
+            let lam = base * q.share;
+            let (mut imp, mut clicks, mut cost) = (0.0, 0.0, 0.0);
+            for s in 0..self.slots() {
+                let ctr = self.ctr_kd(k, &kd, Some(q.ctr_scale), s);
+                imp += c.slot_prob[s];
+                clicks += c.slot_prob[s] * ctr;
+                cost += c.slot_prob[s] * ctr * c.price[s];
+            }
+            let conv = clicks * self.cvr_kd(k, &kd, Some(q.cvr_scale)) * lam;
+            e.add(&Expected {
+                auctions: lam,
+                impressions: imp * lam,
+                clicks: clicks * lam,
+                cost: cost * lam / 1e6,
+                conversions: conv,
+                revenue: conv * aov,
+            });
+        }
+        e
+    }
+
+    /// Keyword `k`'s open share of its stream's volume (1 without a query stream): what
+    /// [`Truth::queries`] multiplies the whole stream's volume by.
+    pub fn open_share(&self, k: usize) -> f64 {
+        self.models[k].open_share
+    }
+
     /// Expected outcomes of keyword `k` in `hour` of `day` at keyword bid `bid`, with its
     /// plan's schedule multiplier applied (zero in dark hours) and no throttle or budget.
     pub fn expected(&self, k: usize, bid: Money, day: u32, hour: u8) -> Expected {

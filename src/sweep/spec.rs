@@ -485,7 +485,12 @@ impl Sweep {
             detail: spec.file.detail,
         };
         let jobs = grid.jobs(&options)?;
-        let fingerprint = fingerprint(&jobs, &spec.baseline, spec.file.granularity)?;
+        let fingerprint = fingerprint(
+            &jobs,
+            &spec.baseline,
+            spec.file.granularity,
+            spec.file.detail,
+        )?;
         Ok(Sweep {
             name: spec.name().to_owned(),
             grid,
@@ -539,13 +544,20 @@ fn parse_error(path: &Path, e: &serde_json::Error) -> Error {
 
 /// The sweep fingerprint: job ids already hash scenario contents, strategy parameters,
 /// seeds, master seed, fidelity and days; add what else changes results or the summary.
+/// The records' detail is part of it (shards with and without per-day records must not
+/// mix), hashed only when it is not the default so earlier sweeps keep their fingerprints.
 pub(crate) fn fingerprint(
     jobs: &[Job],
     baseline: &str,
     granularity: Granularity,
+    detail: Detail,
 ) -> Result<String> {
     let ids: Vec<&str> = jobs.iter().map(|j| j.id.as_str()).collect();
-    let key = serde_json::to_string(&(FORMAT, ids, baseline, granularity))?;
+    let key = if detail == Detail::Totals {
+        serde_json::to_string(&(FORMAT, ids, baseline, granularity))?
+    } else {
+        serde_json::to_string(&(FORMAT, ids, baseline, granularity, detail))?
+    };
     Ok(format!("{:016x}", fnv1a(key.as_bytes())))
 }
 
@@ -628,6 +640,24 @@ mod tests {
             Sweep::new(&b, Path::new(".")).unwrap(),
         );
         assert_ne!(a.fingerprint(), b.fingerprint());
+        // The records' detail is part of the fingerprint; the default leaves it as it was.
+        let with = |detail: &str| {
+            let spec = SweepSpec::from_json(&format!(
+                r#"{{"scenarios":["small"],"seeds":1,"strategies":[{{"name":"static"}}]{detail}}}"#
+            ))
+            .unwrap();
+            Sweep::new(&spec, Path::new("."))
+                .unwrap()
+                .fingerprint()
+                .to_owned()
+        };
+        let plain = with("");
+        assert_eq!(plain, with(r#","detail":"totals""#));
+        assert_ne!(plain, with(r#","detail":"plans""#));
+        assert_ne!(
+            with(r#","detail":"plans""#),
+            with(r#","detail":"keywords""#)
+        );
         for j in a.jobs() {
             assert!(b.jobs().iter().any(|k| k.id == j.id));
         }

@@ -175,7 +175,12 @@ impl Manifest {
                 format!("this build reads {FORMAT}"),
             ));
         }
-        let fp = fingerprint(&m.jobs, &m.baseline, m.options.granularity)?;
+        let fp = fingerprint(
+            &m.jobs,
+            &m.baseline,
+            m.options.granularity,
+            m.options.detail,
+        )?;
         if fp != m.fingerprint {
             return Err(Error::Inconsistent {
                 field: path.display().to_string(),
