@@ -105,13 +105,6 @@ pub(crate) fn run(args: &RecommendArgs) -> Outcome {
             got.skipped.len()
         ));
     }
-    if got.currency.is_none() {
-        notes.push(
-            "the file states no currency: money is in the file's own units (XXX); give \
-             --currency to name it"
-                .into(),
-        );
-    }
     let (mut engine, mut observed, log_lines) = match &manifest {
         None => {
             let config = match &args.config {
@@ -133,12 +126,33 @@ pub(crate) fn run(args: &RecommendArgs) -> Outcome {
                 .collect();
             let account =
                 adbandit::Account::new(prep.account.name(), prep.account.currency(), plans)?;
+            if got.currency.is_none() {
+                notes.push(format!(
+                    "the file states no currency: money is in the file's own units ({}); give \
+                     --currency on the first run to name it",
+                    account.currency()
+                ));
+            }
             let engine = Engine::new(account, config, args.seed)?;
             (engine, BTreeSet::new(), 0)
         }
         Some(m) => {
             let snap = EngineSnapshot::<BuiltinPolicy>::from_json(&dir.read(&m.engine)?)?;
-            (Engine::restore(snap)?, m.observed_days.clone(), m.log_lines)
+            let engine = Engine::restore(snap)?;
+            // A report without a currency is in the state's; one in another currency is
+            // another account's, or a mistake: its figures would be learned as the state's.
+            let theirs = engine.account().currency();
+            if let Some(c) = &got.currency
+                && !c.eq_ignore_ascii_case(theirs)
+            {
+                return Err(Failure::Failed(format!(
+                    "{} is in {c}, but the engine in {} works in {theirs}: give a report of \
+                     this account in {theirs}",
+                    got.file,
+                    args.state.display()
+                )));
+            }
+            (engine, m.observed_days.clone(), m.log_lines)
         }
     };
     // Plans and keywords new to the engine join it (a new plan starts cold from the account's

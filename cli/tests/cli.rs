@@ -196,7 +196,8 @@ fn recommend_twice_carries_the_state() {
     assert!(out.starts_with("DRY RUN"), "{out}");
     assert!(!state.exists());
 
-    let o = recommend(&state, &day1, &[]);
+    // The canonical CSV states no currency: name it.
+    let o = recommend(&state, &day1, &["--currency", "CNY"]);
     let (out, err) = text(&o);
     assert_eq!(o.status.code(), Some(0), "{err}");
     assert!(out.contains("decision 1 for 2026-11-02"), "{out}");
@@ -265,9 +266,18 @@ fn recommend_twice_carries_the_state() {
     assert!(err.contains("nothing new"), "{err}");
     assert_eq!(snapshot_of(&state), before);
 
-    // --config is for the first run only.
+    // --config is for the first run only; a report in another currency is refused.
     let o = recommend(&state, &day2, &["--config", "x.json"]);
     assert_eq!(o.status.code(), Some(2));
+    let o = recommend(
+        &state,
+        &fixture("day3_restated.csv"),
+        &["--currency", "USD"],
+    );
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(err.contains("USD") && err.contains("CNY"), "{err}");
+    assert_eq!(snapshot_of(&state), before);
     std::fs::remove_dir_all(&state).unwrap();
 }
 
