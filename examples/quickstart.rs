@@ -1,13 +1,14 @@
 //! Quickstart: every built-in strategy on the `default` scenario (8 plans x 60 keywords,
 //! 30 days) over 20 seeds, in parallel; prints the comparison table, writes the plots and
-//! data to `out/quickstart/`, and says which strategy won and by how much.
+//! data to `out/quickstart/`, and says which strategies lead (naming the ones the paired
+//! intervals cannot tell apart) and by how much they beat static bids and budgets.
 //!
 //! Run with `cargo run --release --example quickstart`.
 
 use std::path::Path;
 
 use adbandit::compare::report::{self, Comparison};
-use adbandit::compare::{BuiltinStrategy, Grid, RunOptions, summarise};
+use adbandit::compare::{BuiltinStrategy, Grid, RunOptions, summarise, verdict};
 use adbandit::sim::Scenario;
 
 fn main() -> adbandit::Result<()> {
@@ -38,26 +39,16 @@ fn main() -> adbandit::Result<()> {
         out.display()
     );
 
-    let s = &comparison.summary;
-    if let (Some(best), Some(base)) = (s.best("default"), s.get("default", "static")) {
-        let d = best.vs_baseline.unwrap_or(best.revenue);
-        println!(
-            "\nWinner: {} with revenue {:.0} per 30 days (ROI {}) against {:.0} for static bids and budgets:",
-            best.strategy,
-            best.revenue.mean,
-            best.roi
-                .map_or("-".to_owned(), |i| format!("{:.2}", i.mean)),
-            base.revenue.mean
-        );
-        println!(
-            "{:+.0} ({:+.1}%), 95% CI of the paired difference [{:+.0}, {:+.0}] over {} seeds ({:.1} s).",
-            d.mean,
-            100.0 * d.mean / base.revenue.mean,
-            d.lo,
-            d.hi,
-            d.n,
-            started.elapsed().as_secs_f64()
-        );
+    // The verdict admits ties: strategies whose paired difference from the leader has an
+    // interval containing zero are named together.
+    println!();
+    for line in verdict::verdicts(&comparison.results, &comparison.summary) {
+        println!("{line}");
     }
+    eprintln!(
+        "{} runs in {:.1} s",
+        comparison.results.len(),
+        started.elapsed().as_secs_f64()
+    );
     Ok(())
 }

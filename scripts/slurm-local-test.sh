@@ -6,8 +6,8 @@
 # that a disagreeing ADBANDIT_SHARD_COUNT is refused. Stops the daemons it started.
 # Skips (exit 0) when Slurm or munge is not installed. Needs root (the daemons run as root).
 #
-#   scripts/slurm-local-test.sh            # builds target/debug/examples/compare
-#   BIN=target/release/examples/compare scripts/slurm-local-test.sh
+#   scripts/slurm-local-test.sh            # builds target/debug/adbandit
+#   BIN=target/release/adbandit scripts/slurm-local-test.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$PWD"
@@ -24,8 +24,8 @@ if [ "$(id -u)" != 0 ]; then
 fi
 
 if [ -z "${BIN:-}" ]; then
-  cargo build --quiet --example compare
-  BIN="$ROOT/target/debug/examples/compare"
+  cargo build --quiet -p adbandit-cli --bin adbandit
+  BIN="$ROOT/target/debug/adbandit"
 fi
 BIN="$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")"
 
@@ -111,8 +111,8 @@ cat >"$SWEEP" <<'EOF'
   "baseline": "static"
 }
 EOF
-"$BIN" --sweep "$SWEEP" --out "$T/one" --threads 1 >"$T/one.table"
-"$BIN" merge "$T/one" --out "$T/ref" >"$T/ref.table"
+"$BIN" sweep run "$SWEEP" --out "$T/one" --threads 1 >"$T/one.table"
+"$BIN" sweep merge "$T/one" --out "$T/ref" >"$T/ref.table"
 
 submit() { # submit OUT [extra sbatch args...]
   local out="$1"
@@ -159,12 +159,12 @@ scancel "${JOB}_2"
 echo "slurm-local-test: cancelled ${JOB}_2 while running ($(wc -l <"$T/slurm/shard-002-of-004.jsonl") lines written)"
 wait_gone "$JOB"
 # Task 2 stopped half way: its shard is incomplete, so the merge must refuse.
-if "$BIN" merge "$T/slurm" >/dev/null 2>"$T/early-merge.err"; then
+if "$BIN" sweep merge "$T/slurm" >/dev/null 2>"$T/early-merge.err"; then
   echo "slurm-local-test: note: task 2 had finished before the cancel"
 fi
 # Re-submit the whole array: finished shards exit at once, shard 2 resumes.
 JOB2="$(submit "$T/slurm" --array=0-3 --wait)"
-"$BIN" merge "$T/slurm" --out "$T/merged" >"$T/merged.table"
+"$BIN" sweep merge "$T/slurm" --out "$T/merged" >"$T/merged.table"
 
 for f in summary.csv runs.csv daily.csv results.json; do
   cmp "$T/ref/$f" "$T/merged/$f" || fail "$f differs from the one-machine run"

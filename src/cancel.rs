@@ -47,10 +47,11 @@ impl Cancel {
     /// A flag set by SIGTERM or SIGINT (on Windows by Ctrl-C and the console's close
     /// event, which the C runtime maps to those two). A second such signal exits the
     /// process at once with status 128 + signal. Handlers stay installed for the life of
-    /// the process; call this once (e.g. in `main`).
+    /// the process; call this once (e.g. in `main`). Feature `signals` (a default).
     ///
     /// # Errors
     /// [`Error::Io`] if the operating system refuses a handler.
+    #[cfg(feature = "signals")]
     pub fn on_termination_signals() -> Result<Self> {
         use signal_hook::consts::{SIGINT, SIGTERM};
         let c = Cancel::new();

@@ -62,6 +62,7 @@
 //! - [`allocate`], [`pacing`]: budgets across plans, bids per keyword, pacing within the day;
 //! - [`creative`]: creative tests (which main image or copy wins, when to stop the losers);
 //! - [`engine`]: the embeddable observe → decide → snapshot loop;
+//! - [`apply`]: a decision as the files the platforms import;
 //! - [`sim`]: the market simulator (scenarios, auctions, ground truth, the oracle);
 //! - [`ingest`]: the platforms' report exports read into [`Report`]s;
 //! - [`compare`]: strategies side by side on the simulator (runner, built-in strategies,
@@ -70,6 +71,24 @@
 //!   calibrated from it.
 //! - [`sweep`]: sweep files, shards across machines, resumable JSON Lines results, merge.
 //!
+//! ## Features
+//!
+//! With `default-features = false` the crate is the engine alone: [`model`], [`estimate`],
+//! [`policy`], [`allocate`], [`pacing`], [`creative`], [`engine`] (and their serde snapshots). The default
+//! features add the rest; each can be taken alone:
+//!
+//! | feature | adds |
+//! |---|---|
+//! | `sim` | the market simulator `sim` |
+//! | `ingest` | report readers `ingest`, and `analysis` |
+//! | `compare` | `compare` (implies `sim`); with `ingest`, the account twin `twin` |
+//! | `sweep` | `sweep` (implies `compare`) |
+//! | `plots` | SVG plots in `compare`, `analysis` and `twin` (plotters) |
+//! | `progress` | a progress bar on long comparisons (indicatif) |
+//! | `apply` | a decision as upload files: change list, Google Ads Editor CSV, Amazon bulk sheet |
+//! | `signals` | `cancel::Cancel::on_termination_signals` (SIGTERM/SIGINT; signal-hook) |
+//! | `xlsx` | `.xlsx` exports in `ingest` (calamine; not a default) |
+//!
 //! Randomness always comes from a seed the caller controls ([`rng`]); the same seed gives the
 //! same bits whatever the number of threads.
 
@@ -77,13 +96,18 @@
 #![doc(test(attr(deny(warnings))))]
 
 pub mod allocate;
+#[cfg(feature = "ingest")]
 pub mod analysis;
+#[cfg(feature = "apply")]
+pub mod apply;
 pub mod cancel;
+#[cfg(feature = "compare")]
 pub mod compare;
 pub mod creative;
 pub mod engine;
 pub mod error;
 pub mod estimate;
+#[cfg(feature = "ingest")]
 pub mod ingest;
 pub mod io;
 pub mod model;
@@ -91,8 +115,11 @@ pub mod money;
 pub mod pacing;
 pub mod policy;
 pub mod rng;
+#[cfg(feature = "sim")]
 pub mod sim;
+#[cfg(feature = "sweep")]
 pub mod sweep;
+#[cfg(all(feature = "ingest", feature = "compare"))]
 pub mod twin;
 
 pub use error::{Error, Result};

@@ -14,6 +14,22 @@ use crate::error::{Error, Result};
 /// Micros per currency unit.
 pub const MICROS_PER_UNIT: i64 = 1_000_000;
 
+/// Digits after the point of a currency's minor unit (ISO 4217): 0 for JPY, KRW, VND...; 3 for
+/// KWD, BHD, OMR...; 2 for every other code (CNY, USD, EUR, INR and codes not listed). The code
+/// is matched without regard to case or surrounding spaces.
+///
+/// ```
+/// use adbandit::money::minor_digits;
+/// assert_eq!((minor_digits("JPY"), minor_digits("cny"), minor_digits("KWD")), (0, 2, 3));
+/// ```
+pub fn minor_digits(currency: &str) -> u32 {
+    match currency.trim().to_ascii_uppercase().as_str() {
+        "JPY" | "KRW" | "VND" | "CLP" | "ISK" | "PYG" | "UGX" | "XAF" | "XOF" => 0,
+        "BHD" | "KWD" | "OMR" | "JOD" | "TND" | "IQD" | "LYD" => 3,
+        _ => 2,
+    }
+}
+
 /// An amount of money in integer micros.
 ///
 /// Serialises as the integer number of micros, so a JSON round trip is exact.

@@ -2,7 +2,7 @@
 //! paired 95% intervals above zero, no run overspends, and results do not depend on the
 //! number of threads.
 
-use adbandit::compare::{BuiltinStrategy, Grid, RunOptions, cli, report, summarise};
+use adbandit::compare::{BuiltinStrategy, Grid, RunOptions, report, summarise};
 use adbandit::sim::{Fidelity, Scenario};
 
 fn opts(threads: usize) -> RunOptions {
@@ -145,7 +145,6 @@ fn bad_grids_are_refused_with_named_errors() {
     );
     assert!(grid.run(&opts(0)).is_err());
     assert!(BuiltinStrategy::by_name("magic").is_err());
-    let _ = cli::USAGE;
 }
 
 /// `base` with its budgets cut to a quarter: an eighth of the demand at the starting bids

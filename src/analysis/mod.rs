@@ -25,7 +25,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-pub mod args;
+#[cfg(feature = "plots")]
 pub mod svg;
 
 use std::collections::{BTreeMap, HashSet};
@@ -286,14 +286,9 @@ pub fn fit_objective(
     Ok((o, format!("Objective: {what} ({whence}: {data})")))
 }
 
-/// Digits after the point of a currency's minor unit (ISO 4217): 0 for JPY, KRW...; 3 for
-/// BHD, KWD...; else 2.
+/// Digits after the point of a currency's minor unit ([`crate::money::minor_digits`]).
 pub fn minor_digits(currency: &str) -> usize {
-    match currency {
-        "JPY" | "KRW" | "VND" | "CLP" | "ISK" | "PYG" | "UGX" | "XAF" | "XOF" => 0,
-        "BHD" | "KWD" | "OMR" | "JOD" | "TND" | "IQD" | "LYD" => 3,
-        _ => 2,
-    }
+    crate::money::minor_digits(currency) as usize
 }
 
 /// `units` rounded to the currency's minor unit, for text and CSV.
@@ -1422,9 +1417,10 @@ impl Analysis {
     }
 
     /// The objective's measure (ROI, or CPA without revenue, or CPC without conversions)
-    /// against spend for plans or keywords, with interval bars, as SVG; the title carries
-    /// the objective line. Keywords: the 15 with the most spend are labelled; spend on a log
-    /// axis when it spans > 50x.
+    /// against spend for plans or keywords, with interval bars, as SVG (feature `plots`); the
+    /// title carries the objective line. Keywords: the 15 with the most spend are labelled;
+    /// spend on a log axis when it spans > 50x.
+    #[cfg(feature = "plots")]
     pub fn svg(&self, level: Level) -> String {
         let rows: Vec<&Row> = match level {
             Level::Keyword => self.keywords.iter().collect(),

@@ -1,8 +1,11 @@
-//! A small dependency-free SVG scatter plot with interval bars (ROI against spend).
+//! A scatter plot with interval bars (ROI against spend), drawn with `plotters` like the
+//! comparison plots (one plotting stack; feature `plots`).
 //!
-//! Written by hand so the analysis always builds, whatever optional plotting features are on.
+//! Ticks are the axis' own: a linear axis gets round steps, a log axis (spend spanning more
+//! than 50x) powers of ten and their multiples, each labelled with the digits it needs
+//! ([`tick_label`]), so two ticks never read the same.
 
-use std::fmt::Write as _;
+use plotters::prelude::*;
 
 /// One point with a vertical interval and an optional label.
 #[derive(Debug, Clone, PartialEq)]
@@ -38,92 +41,131 @@ pub struct Scatter {
     pub y_max: Option<f64>,
 }
 
-const W: f64 = 760.0;
-const H: f64 = 480.0;
-const LEFT: f64 = 70.0;
-const RIGHT: f64 = 20.0;
-const TOP: f64 = 40.0;
-const BOTTOM: f64 = 55.0;
+const W: u32 = 760;
+const H: u32 = 480;
 
-/// Escapes text for XML content and attributes.
-pub fn escape(s: &str) -> String {
-    let mut o = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => o.push_str("&amp;"),
-            '<' => o.push_str("&lt;"),
-            '>' => o.push_str("&gt;"),
-            '"' => o.push_str("&quot;"),
-            '\'' => o.push_str("&apos;"),
-            c if (c as u32) < 0x20 && c != '\t' && c != '\n' => o.push(' '),
-            c => o.push(c),
-        }
-    }
-    o
+/// The interval bars' colour (`stroke="#4488CC"` in the SVG).
+pub const BAR_COLOR: RGBColor = RGBColor(68, 136, 204);
+
+/// Labels per axis asked of plotters.
+const LABELS: usize = 8;
+
+/// A lower bound of plotters' tick step on a linear axis over `span` with [`LABELS`] labels:
+/// its steps are 1, 2 or 5 times a power of ten and at least `span / LABELS`, so they need no
+/// more decimals than this power of ten.
+fn step_bound(span: f64) -> f64 {
+    10f64.powf((span.abs().max(1e-12) / LABELS as f64).log10().floor())
 }
 
-/// Round-number tick positions covering `[lo, hi]`.
-fn ticks(lo: f64, hi: f64, n: usize) -> Vec<f64> {
-    let span = (hi - lo).max(1e-12);
-    let raw = span / n.max(1) as f64;
-    let mag = 10f64.powf(raw.log10().floor());
-    let step = [1.0, 2.0, 2.5, 5.0, 10.0]
-        .iter()
-        .map(|m| m * mag)
-        .find(|s| *s >= raw)
-        .unwrap_or(10.0 * mag);
-    let mut t = (lo / step).ceil() * step;
-    let mut out = Vec::new();
-    while t <= hi + step * 1e-9 && out.len() < 50 {
-        out.push(t);
-        t += step;
+/// A tick label on a linear axis whose ticks are `step` apart: the digits the step needs,
+/// thousands as k and millions as M (10.05k, 10.1k, 250, 0.025).
+pub fn tick_label_step(v: f64, step: f64) -> String {
+    if !v.is_finite() {
+        return String::new();
     }
-    out
+    let scale = v.abs().max(step.abs());
+    let (div, suffix) = if scale >= 1e6 {
+        (1e6, "M")
+    } else if scale >= 1e4 {
+        (1e3, "k")
+    } else {
+        (1.0, "")
+    };
+    let s = (step / div).abs();
+    let decimals = (0..=6)
+        .find(|&d| {
+            let x = s * 10f64.powi(d);
+            (x - x.round()).abs() < 1e-6 * x.max(1.0)
+        })
+        .unwrap_or(6) as usize;
+    let v = v / div;
+    let v = if v.abs() < 0.5 * 10f64.powi(-(decimals as i32)) {
+        0.0
+    } else {
+        v
+    };
+    format!("{v:.decimals$}{suffix}")
 }
 
-fn fmt_num(v: f64) -> String {
+/// A tick label with two significant digits (log axes, whose ticks are 1, 2 or 5 times a
+/// power of ten): 20k, 1.5k, 250, 2.5, 0.25, 0.025.
+pub fn tick_label(v: f64) -> String {
     let a = v.abs();
-    if a >= 1e6 {
-        format!("{:.1}M", v / 1e6)
+    let trim = |s: String| {
+        if s.contains('.') {
+            s.trim_end_matches('0').trim_end_matches('.').to_owned()
+        } else {
+            s
+        }
+    };
+    if !v.is_finite() {
+        String::new()
+    } else if a >= 1e6 {
+        format!("{}M", trim(format!("{:.2}", v / 1e6)))
     } else if a >= 1e4 {
-        format!("{:.0}k", v / 1e3)
+        format!("{}k", trim(format!("{:.1}", v / 1e3)))
     } else if a >= 100.0 || a == 0.0 {
         format!("{v:.0}")
     } else if a >= 1.0 {
-        format!("{v:.1}")
+        trim(format!("{v:.2}"))
     } else {
-        format!("{v:.2}")
+        // Two significant digits.
+        let d = ((-a.log10().floor()) as usize + 1).min(12);
+        trim(format!("{v:.d$}"))
     }
 }
 
+/// Control characters would make the SVG invalid; plotters escapes the rest.
+fn clean(s: &str) -> String {
+    s.chars()
+        .map(|c| if (c as u32) < 0x20 { ' ' } else { c })
+        .collect()
+}
+
+type DrawResult = std::result::Result<(), Box<dyn std::error::Error>>;
+
 impl Scatter {
-    /// Renders the plot as a standalone SVG document.
+    /// Renders the plot as a standalone SVG document. Non-finite points are left out; bars
+    /// above `y_max` are drawn to the edge.
     pub fn render(&self) -> String {
+        let mut out = String::new();
+        // Drawing into a String does no I/O; should plotters still fail, the document is
+        // closed and the failure written as an XML comment.
+        if let Err(e) = self.draw(&mut out) {
+            let cut = out.rfind("</svg>").unwrap_or(out.len());
+            out.truncate(cut);
+            out.push_str(&format!(
+                "<!-- plot failed: {} --></svg>",
+                clean(&e.to_string()).replace("--", "- -")
+            ));
+        }
+        if !out.ends_with('\n') {
+            out.push('\n');
+        }
+        out
+    }
+
+    fn draw(&self, out: &mut String) -> DrawResult {
         let pts: Vec<&Point> = self
             .points
             .iter()
             .filter(|p| p.x.is_finite() && p.y.is_finite() && (!self.log_x || p.x > 0.0))
             .collect();
-        let tx = |x: f64| if self.log_x { x.log10() } else { x };
         let (mut x0, mut x1) = pts.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |a, p| {
-            (a.0.min(tx(p.x)), a.1.max(tx(p.x)))
+            (a.0.min(p.x), a.1.max(p.x))
         });
         if !x0.is_finite() {
-            (x0, x1) = (0.0, 1.0);
+            (x0, x1) = (1.0, 10.0);
         }
-        if x1 - x0 < 1e-9 {
-            x0 -= 0.5;
-            x1 += 0.5;
+        if self.log_x {
+            (x0, x1) = (x0 / 1.3, x1 * 1.3);
+        } else {
+            if x1 - x0 < 1e-9 {
+                (x0, x1) = (x0 - 0.5, x1 + 0.5);
+            }
+            let pad = (x1 - x0) * 0.05;
+            (x0, x1) = ((x0 - pad).max(0.0), x1 + pad);
         }
-        let pad = (x1 - x0) * 0.05;
-        let (x0, x1) = (
-            if self.log_x {
-                x0 - pad
-            } else {
-                (x0 - pad).max(0.0)
-            },
-            x1 + pad,
-        );
         let finite_hi = |p: &&Point| if p.hi.is_finite() { p.hi } else { p.y };
         let mut y1 = pts.iter().map(finite_hi).fold(f64::NEG_INFINITY, f64::max);
         if let Some(r) = self.reference_y {
@@ -141,127 +183,93 @@ impl Scatter {
             (y0, y1) = (0.0, 1.0);
         }
         let y1 = y1 + (y1 - y0) * 0.05;
-        let pw = W - LEFT - RIGHT;
-        let ph = H - TOP - BOTTOM;
-        let sx = |x: f64| LEFT + (tx(x) - x0) / (x1 - x0) * pw;
-        let sy = |y: f64| TOP + (1.0 - (y.clamp(y0, y1) - y0) / (y1 - y0)) * ph;
-
-        let mut s = String::with_capacity(4096 + pts.len() * 200);
-        let _ = write!(
-            s,
-            r#"<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" viewBox="0 0 {W} {H}" font-family="sans-serif" font-size="11">"#
-        );
-        s.push('\n');
-        let _ = writeln!(
-            s,
-            r#"<rect x="0" y="0" width="{W}" height="{H}" fill="white"/>"#
-        );
-        let _ = writeln!(
-            s,
-            r#"<text x="{}" y="22" text-anchor="middle" font-size="14">{}</text>"#,
-            W / 2.0,
-            escape(&self.title)
-        );
-        // Axes.
-        let _ = writeln!(
-            s,
-            r##"<line x1="{LEFT}" y1="{}" x2="{}" y2="{}" stroke="#333"/>"##,
-            TOP + ph,
-            LEFT + pw,
-            TOP + ph
-        );
-        let _ = writeln!(
-            s,
-            r##"<line x1="{LEFT}" y1="{TOP}" x2="{LEFT}" y2="{}" stroke="#333"/>"##,
-            TOP + ph
-        );
-        // Ticks.
-        for t in ticks(x0, x1, 6) {
-            let x = LEFT + (t - x0) / (x1 - x0) * pw;
-            let v = if self.log_x { 10f64.powf(t) } else { t };
-            let _ = writeln!(
-                s,
-                r##"<line x1="{x:.1}" y1="{}" x2="{x:.1}" y2="{}" stroke="#333"/><text x="{x:.1}" y="{}" text-anchor="middle">{}</text>"##,
-                TOP + ph,
-                TOP + ph + 4.0,
-                TOP + ph + 16.0,
-                fmt_num(v)
-            );
+        let clamp = |y: f64| y.clamp(y0, y1);
+        let root = SVGBackend::with_string(out, (W, H)).into_drawing_area();
+        root.fill(&WHITE)?;
+        let mut b = ChartBuilder::on(&root);
+        b.caption(clean(&self.title), ("sans-serif", 15))
+            .margin(14)
+            .x_label_area_size(40)
+            .y_label_area_size(60);
+        let (x_step, y_step) = (step_bound(x1 - x0), step_bound(y1 - y0));
+        let x_label = |v: &f64| {
+            if self.log_x {
+                tick_label(*v)
+            } else {
+                tick_label_step(*v, x_step)
+            }
+        };
+        let y_label = |v: &f64| tick_label_step(*v, y_step);
+        // The same drawing on a linear or a log spend axis (two coordinate types).
+        macro_rules! body {
+            ($chart:expr) => {{
+                let mut chart = $chart;
+                chart
+                    .configure_mesh()
+                    .x_desc(clean(&self.x_label))
+                    .y_desc(clean(&self.y_label))
+                    .x_labels(LABELS)
+                    .y_labels(LABELS)
+                    .x_label_formatter(&x_label)
+                    .y_label_formatter(&y_label)
+                    .light_line_style(RGBColor(240, 240, 240))
+                    .draw()?;
+                if let Some(r) = self.reference_y
+                    && r >= y0
+                    && r <= y1
+                {
+                    chart.draw_series(DashedLineSeries::new(
+                        [(x0, r), (x1, r)],
+                        5,
+                        4,
+                        RGBColor(204, 51, 51).stroke_width(1),
+                    ))?;
+                }
+                chart.draw_series(pts.iter().map(|p| {
+                    let lo = if p.lo.is_finite() { p.lo } else { p.y };
+                    let hi = if p.hi.is_finite() { p.hi } else { y1 };
+                    PathElement::new(
+                        vec![(p.x, clamp(lo)), (p.x, clamp(hi))],
+                        BAR_COLOR.stroke_width(2),
+                    )
+                }))?;
+                chart
+                    .draw_series(pts.iter().map(|p| {
+                        Circle::new((p.x, clamp(p.y)), 3, RGBColor(34, 51, 85).filled())
+                    }))?;
+                chart.draw_series(pts.iter().filter(|p| !p.label.is_empty()).map(|p| {
+                    EmptyElement::at((p.x, clamp(p.y)))
+                        + Text::new(clean(&p.label), (6, -14), ("sans-serif", 11))
+                }))?;
+            }};
         }
-        for t in ticks(y0, y1, 6) {
-            let y = sy(t);
-            let _ = writeln!(
-                s,
-                r##"<line x1="{}" y1="{y:.1}" x2="{LEFT}" y2="{y:.1}" stroke="#333"/><line x1="{LEFT}" y1="{y:.1}" x2="{}" y2="{y:.1}" stroke="#eee"/><text x="{}" y="{:.1}" text-anchor="end">{}</text>"##,
-                LEFT - 4.0,
-                LEFT + pw,
-                LEFT - 6.0,
-                y + 4.0,
-                fmt_num(t)
-            );
+        if self.log_x {
+            body!(b.build_cartesian_2d((x0..x1).log_scale(), y0..y1)?);
+        } else {
+            body!(b.build_cartesian_2d(x0..x1, y0..y1)?);
         }
-        let _ = writeln!(
-            s,
-            r#"<text x="{}" y="{}" text-anchor="middle">{}</text>"#,
-            LEFT + pw / 2.0,
-            H - 12.0,
-            escape(&self.x_label)
-        );
-        let _ = writeln!(
-            s,
-            r#"<text x="16" y="{}" text-anchor="middle" transform="rotate(-90 16 {})">{}</text>"#,
-            TOP + ph / 2.0,
-            TOP + ph / 2.0,
-            escape(&self.y_label)
-        );
-        if let Some(r) = self.reference_y
-            && r >= y0
-            && r <= y1
-        {
-            let y = sy(r);
-            let _ = writeln!(
-                s,
-                r##"<line x1="{LEFT}" y1="{y:.1}" x2="{}" y2="{y:.1}" stroke="#c33" stroke-dasharray="5,4"/>"##,
-                LEFT + pw
-            );
-        }
-        // Bars, then points, then labels.
-        for p in &pts {
-            let x = sx(p.x);
-            let lo = if p.lo.is_finite() { p.lo } else { p.y };
-            let hi = if p.hi.is_finite() { p.hi } else { y1 };
-            let _ = writeln!(
-                s,
-                r##"<line class="bar" x1="{x:.1}" y1="{:.1}" x2="{x:.1}" y2="{:.1}" stroke="#48c" stroke-width="1.5"/>"##,
-                sy(lo),
-                sy(hi)
-            );
-        }
-        for p in &pts {
-            let _ = writeln!(
-                s,
-                r##"<circle class="point" cx="{:.1}" cy="{:.1}" r="3.5" fill="#235"/>"##,
-                sx(p.x),
-                sy(p.y)
-            );
-        }
-        for p in pts.iter().filter(|p| !p.label.is_empty()) {
-            let _ = writeln!(
-                s,
-                r#"<text x="{:.1}" y="{:.1}">{}</text>"#,
-                sx(p.x) + 6.0,
-                sy(p.y) - 4.0,
-                escape(&p.label)
-            );
-        }
-        s.push_str("</svg>\n");
-        s
+        root.present()?;
+        Ok(())
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn ticks_of(svg: &str) -> Vec<String> {
+        // Tick labels are <text> elements whose content is a number.
+        svg.split("<text")
+            .skip(1)
+            .filter_map(|t| {
+                let body = t.split('>').nth(1)?.split('<').next()?.trim().to_owned();
+                body.chars()
+                    .next()
+                    .filter(|c| c.is_ascii_digit())
+                    .map(|_| body)
+            })
+            .collect()
+    }
 
     #[test]
     fn renders_points_bars_and_escapes() {
@@ -297,9 +305,9 @@ mod tests {
             y_max: Some(10.0),
         };
         let s = sc.render();
-        assert!(s.starts_with("<svg") && s.ends_with("</svg>\n"));
+        assert!(s.starts_with("<svg") && s.ends_with("</svg>\n"), "{s}");
         assert_eq!(s.matches("<circle").count(), 2);
-        assert_eq!(s.matches("class=\"bar\"").count(), 2);
+        assert_eq!(s.matches("stroke=\"#4488CC\"").count(), 2);
         assert!(s.contains("ROI &lt;by&gt; plan &amp; keyword"));
         assert!(s.contains("a&quot;b") && !s.contains("gone"));
         assert!(!s.contains("NaN") && !s.contains("inf"));
@@ -310,6 +318,47 @@ mod tests {
         }
         .render();
         assert!(e.contains("</svg>") && !e.contains("NaN"));
-        assert_eq!(ticks(0.0, 10.0, 5), vec![0.0, 2.0, 4.0, 6.0, 8.0, 10.0]);
+    }
+
+    #[test]
+    fn ticks_are_distinct_on_narrow_and_log_axes() {
+        for (log_x, xs) in [
+            (false, [10_000.0, 10_400.0]),
+            (true, [3.0, 40_000.0]),
+            (false, [0.011, 0.019]),
+        ] {
+            let sc = Scatter {
+                title: String::new(),
+                x_label: "spend".into(),
+                y_label: "ROI".into(),
+                points: xs
+                    .iter()
+                    .map(|&x| Point {
+                        x,
+                        y: 1.0,
+                        lo: 0.5,
+                        hi: 2.0,
+                        label: String::new(),
+                    })
+                    .collect(),
+                log_x,
+                reference_y: None,
+                y_max: None,
+            };
+            let t = ticks_of(&sc.render());
+            assert!(t.len() >= 4, "{t:?}");
+            let mut u = t.clone();
+            u.sort();
+            u.dedup();
+            assert_eq!(u.len(), t.len(), "ticks repeat: {t:?}");
+        }
+        assert_eq!(tick_label_step(10_050.0, 50.0), "10.05k");
+        assert_eq!(tick_label_step(0.3, 0.1), "0.3");
+        assert_eq!(tick_label_step(-0.0, 0.5), "0.0");
+        assert!((step_bound(460.0) - 10.0).abs() < 1e-12);
+        assert_eq!(tick_label(12_500.0), "12.5k");
+        assert_eq!(tick_label(0.025), "0.025");
+        assert_eq!(tick_label(2.5), "2.5");
+        assert_eq!(tick_label(250.0), "250");
     }
 }

@@ -7,7 +7,7 @@
 //!   of threads;
 //! - [`summary`]: means, Student-t intervals and paired differences against a baseline;
 //! - [`report`]: JSON, CSV and the terminal table; [`plot`] (feature `plots`): SVG charts;
-//! - [`cli`]: the argument parser of the `compare` example.
+//! - [`verdict`]: which strategies lead, which are tied, by how much they beat the baseline.
 //!
 //! ```no_run
 //! use adbandit::compare::{BuiltinStrategy, Grid, RunOptions, summarise, report};
@@ -23,7 +23,6 @@
 //! # Ok::<(), adbandit::Error>(())
 //! ```
 
-pub mod cli;
 #[cfg(feature = "plots")]
 pub mod plot;
 pub mod report;
@@ -31,6 +30,7 @@ pub mod runner;
 pub mod seeds;
 pub mod strategy;
 pub mod summary;
+pub mod verdict;
 
 pub use runner::{
     DayMetrics, DecisionKind, DecisionRecord, Detail, Grid, HourProfile, Job, JobResult,

@@ -124,12 +124,15 @@ impl Summary {
     pub fn best(&self, scenario: &str) -> Option<&StrategySummary> {
         self.rows
             .iter()
-            // The oracles read the truth: references, not contenders.
-            .filter(|r| {
-                r.scenario == scenario && r.strategy != "oracle" && r.strategy != "oracle_fixed"
-            })
+            .filter(|r| r.scenario == scenario && !is_reference(&r.strategy))
             .max_by(|a, b| a.revenue.mean.total_cmp(&b.revenue.mean))
     }
+}
+
+/// Whether `strategy` is one of the built-in oracles (`oracle`, `oracle_fixed`): they read the
+/// truth, so they are references for the learners, not contenders for a verdict.
+pub fn is_reference(strategy: &str) -> bool {
+    strategy == "oracle" || strategy == "oracle_fixed"
 }
 
 /// Paired difference of `metric` between `a` and `b` on the seeds both have, per scenario.

@@ -322,12 +322,10 @@ impl Scenario {
         "promo_618",
     ];
 
-    /// A built-in scenario by name (see [`Scenario::BUILTIN`]).
-    ///
-    /// # Errors
-    /// [`Error::UnknownId`] for an unknown name.
-    pub fn builtin(name: &str) -> Result<Self> {
-        let json = match name {
+    /// The JSON text of a built-in scenario (what `Scenario::builtin` reads; a starting point
+    /// for a scenario file), or `None` for a name not in [`Scenario::BUILTIN`].
+    pub fn builtin_json(name: &str) -> Option<&'static str> {
+        Some(match name {
             "small" => include_str!("../../scenarios/small.json"),
             "default" => include_str!("../../scenarios/default.json"),
             "double_11" => include_str!("../../scenarios/double_11.json"),
@@ -339,13 +337,19 @@ impl Scenario {
             "broad_leak" => include_str!("../../scenarios/broad_leak.json"),
             "budget_starved" => include_str!("../../scenarios/budget_starved.json"),
             "promo_618" => include_str!("../../scenarios/promo_618.json"),
-            _ => {
-                return Err(Error::UnknownId {
-                    kind: "scenario",
-                    id: name.to_owned(),
-                });
-            }
-        };
+            _ => return None,
+        })
+    }
+
+    /// A built-in scenario by name (see [`Scenario::BUILTIN`]).
+    ///
+    /// # Errors
+    /// [`Error::UnknownId`] for an unknown name.
+    pub fn builtin(name: &str) -> Result<Self> {
+        let json = Self::builtin_json(name).ok_or_else(|| Error::UnknownId {
+            kind: "scenario",
+            id: name.to_owned(),
+        })?;
         Self::from_json(json)
     }
 

@@ -163,35 +163,46 @@ impl TwinComparison {
         Ok(serde_json::to_string_pretty(self)?)
     }
 
-    /// Writes `twin_revenue.svg` (cumulative revenue by day, mean and 95% band per strategy)
-    /// and `twin_hourly_spend.svg` into `dir`; their titles name the scenario as the
-    /// simulated twin. Returns the paths.
+    /// Writes `twin_vs_baseline.svg` (each engine strategy's paired revenue difference from
+    /// the historical allocation, with its 95% interval), `twin_revenue.svg` (cumulative
+    /// revenue by day, mean and 95% band per strategy) and `twin_hourly_spend.svg` into `dir`.
+    /// Every plot carries the label's SIMULATION line, the calibration verdict and the
+    /// revenue verdict under its heading, and the revenue verdict as its `<title>`. Returns
+    /// the paths.
     ///
     /// # Errors
     /// [`Error::Io`]; [`Error::InvalidValue`] without runs.
     #[cfg(feature = "plots")]
     pub fn write_plots(&self, dir: &Path) -> Result<Vec<std::path::PathBuf>> {
         use crate::compare::plot;
-        let sc = self
-            .summary()
-            .rows
-            .first()
-            .map(|r| r.scenario.clone())
-            .ok_or_else(|| Error::invalid("twin comparison", "empty", "has no runs to plot"))?;
-        let (rev, hourly) = (
-            dir.join("twin_revenue.svg"),
-            dir.join("twin_hourly_spend.svg"),
-        );
-        plot::cumulative_revenue(self.results(), &sc, &rev)?;
-        plot::hourly_spend(self.results(), &sc, &hourly)?;
-        for p in [&rev, &hourly] {
-            let text = std::fs::read_to_string(p).map_err(|e| Error::Io {
-                path: p.display().to_string(),
-                reason: e.to_string(),
-            })?;
-            report::write_file(p, with_verdict(&text, &self.verdict).as_bytes())?;
+        if self.results().is_empty() {
+            return Err(Error::invalid(
+                "twin comparison",
+                "empty",
+                "has no runs to plot",
+            ));
         }
-        Ok(vec![rev, hourly])
+        let note: Vec<String> = self
+            .label
+            .lines()
+            .filter(|l| l.starts_with("SIMULATION") || l.starts_with("Calibration"))
+            .map(str::to_owned)
+            .chain(std::iter::once(self.verdict.clone()))
+            .collect();
+        let paths = plot::write_plots_with(
+            self.results(),
+            dir,
+            &plot::PlotOptions {
+                note,
+                baseline: Some(HISTORICAL.to_owned()),
+                prefix: Some("twin_".to_owned()),
+            },
+        )?;
+        for p in &paths {
+            let text = std::fs::read_to_string(p).map_err(|e| Error::io(p, e))?;
+            report::write_file(p, with_title(&text, &self.verdict).as_bytes())?;
+        }
+        Ok(paths)
     }
 
     /// Writes `twin_comparison.json` (everything, with the label), `twin_comparison.txt` (the
@@ -222,52 +233,25 @@ impl TwinComparison {
     }
 }
 
-/// The SVG with the verdict as its `<title>` and as a line of text at the bottom (the
-/// picture grows by 20 px to hold it).
+/// The SVG with `title` as its `<title>` (the tooltip and what a screen reader says); the
+/// picture itself already carries it as a note line under the heading.
 #[cfg(feature = "plots")]
-fn with_verdict(svg: &str, verdict: &str) -> String {
-    let esc = verdict
+fn with_title(svg: &str, title: &str) -> String {
+    let esc = title
         .replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;");
-    let Some(open_end) = svg
+    match svg
         .find("<svg")
         .and_then(|i| svg[i..].find('>').map(|j| i + j + 1))
-    else {
-        return svg.to_owned();
-    };
-    let attr = |name: &str| -> Option<f64> {
-        let tag = &svg[..open_end];
-        let k = tag.find(&format!(" {name}=\""))? + name.len() + 3;
-        tag[k..]
-            .split('"')
-            .next()?
-            .trim_end_matches("px")
-            .parse()
-            .ok()
-    };
-    let h = attr("height").unwrap_or(400.0);
-    let mut out = String::with_capacity(svg.len() + 2 * esc.len() + 200);
-    let tag = &svg[..open_end];
-    // Grow the canvas so the verdict line is not drawn over the plot.
-    let grown = tag.replacen(
-        &format!("height=\"{h}\""),
-        &format!("height=\"{}\"", h + 20.0),
-        1,
-    );
-    out.push_str(&grown);
-    out.push_str(&format!("<title>{esc}</title>"));
-    out.push_str(&svg[open_end..]);
-    if let Some(end) = out.rfind("</svg>") {
-        out.insert_str(
-            end,
-            &format!(
-                "<text x=\"8\" y=\"{}\" font-size=\"11\" font-family=\"sans-serif\">{esc}</text>",
-                h + 14.0
-            ),
-        );
+    {
+        Some(open_end) => format!(
+            "{}<title>{esc}</title>{}",
+            &svg[..open_end],
+            &svg[open_end..]
+        ),
+        None => svg.to_owned(),
     }
-    out
 }
 
 /// The strategies of [`compare_on_twin`]: [`HISTORICAL`] (the `static` built-in: the
