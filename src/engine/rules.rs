@@ -38,7 +38,7 @@ impl<P> EngineState<P> {
             // Maximising conversions has no target to miss; without order values (an
             // account without revenue) break-even is unknown.
             Objective::MaxConversions => return None,
-            Objective::MaxRevenue if !(aov > 0.0) => return None,
+            Objective::MaxRevenue if !(aov > 0.0 && r.pause_below_break_even) => return None,
             Objective::MaxRevenue => (
                 r.min_roi * cpc / aov,
                 format!(
