@@ -136,6 +136,22 @@ pub struct EngineConfig {
     /// [`DEFAULT_DUAL_MAX`].
     #[serde(default = "default_dual_max")]
     pub budget_dual_max: f64,
+    /// Whether a plan whose return over the last 3 days left its older evidence's, beyond
+    /// noise, has that older evidence discounted at once (to 20%) and is flagged
+    /// (`FlagChangeDetected`); see the engine's change stage. Needs `restatement_days > 0`
+    /// (the recent rows are the remembered ones). A config without the field does not
+    /// detect, as before it existed.
+    #[serde(default)]
+    pub change_detection: bool,
+    /// Whether the spend model of a plan whose budget ran out yesterday is anchored on the
+    /// plan's learned capacity (what its traffic could absorb at its bids, probed upward on
+    /// every budget-limited day) instead of yesterday's spend x 1.25. A budget-limited
+    /// plan's spend says only that it could spend more; anchoring on it keeps its bids high,
+    /// and the pacer then throttles expensive clicks through the day where lower bids would
+    /// buy more clicks for the same budget. A config without the field anchors on
+    /// yesterday, as before it existed.
+    #[serde(default)]
+    pub anchor_limited_on_capacity: bool,
     /// How old evidence loses weight (periods are days; default: a 7-day half-life, which
     /// measured best across the built-in scenarios, see the README).
     pub forgetting: Forgetting,
@@ -182,6 +198,8 @@ impl Default for EngineConfig {
             plan_redraw_days: 7,
             budget_dual_rate: 1.0,
             budget_dual_max: 1.2,
+            anchor_limited_on_capacity: false,
+            change_detection: false,
             forgetting: Forgetting::Discount {
                 gamma: 0.5f64.powf(1.0 / 7.0),
             },

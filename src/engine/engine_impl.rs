@@ -267,6 +267,7 @@ impl<P: Policy> Engine<P> {
         let mut flags = self.state.close_days(date);
         // 2. Fit the posteriors as of the day before `date`.
         self.state.advance_evidence(i64::from(date.days()) - 1);
+        flags.extend(self.state.detect_changes(date));
         let est = self.estimates()?;
         let round = self.state.round + 1;
         let factors = factors_on(&self.state.config.events, date);
