@@ -3,6 +3,7 @@
 
 use adbandit::engine::{
     BudgetMode, CalendarEvent, Engine, EngineConfig, EngineSnapshot, PlanLimits, ReasonCode,
+    RuleConfig,
 };
 use adbandit::policy::{BuiltinPolicy, Policy, PosteriorView, Reward, ScoreKind};
 use adbandit::rng::SimRng;
@@ -777,6 +778,15 @@ fn fixture_engine() -> Engine {
             daily_multiple: 2.0,
         },
         events: vec![CalendarEvent::new("promo", day0().add_days(2), 2, 2.0, 1.5).unwrap()],
+        // The settings of the release that wrote the fixture (the defaults changed since).
+        max_budget_step: 0.3,
+        plan_redraw_days: 1,
+        budget_dual_rate: 0.0,
+        budget_dual_max: 1.5,
+        rules: RuleConfig {
+            pause_below_break_even: true,
+            ..RuleConfig::default()
+        },
         ..EngineConfig::default()
     };
     let mut e = Engine::new(account, config, 2026).unwrap();

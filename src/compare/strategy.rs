@@ -807,6 +807,11 @@ impl EngineStrategy {
     pub fn engine(&self) -> &Engine {
         &self.engine
     }
+
+    /// The engine, to change (e.g. a harness feeding it evidence between days).
+    pub fn engine_mut(&mut self) -> &mut Engine {
+        &mut self.engine
+    }
 }
 
 impl Strategy for EngineStrategy {

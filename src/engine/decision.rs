@@ -45,6 +45,9 @@ pub enum ReasonCode {
     FlagBudgetExhaustedEarly,
     /// A known calendar event is in force.
     FlagCalendarEvent,
+    /// The plan's return over the last days left what its older evidence said, beyond
+    /// noise: the older evidence was discounted (see `EngineConfig::change_detection`).
+    FlagChangeDetected,
     /// A budget raise held back: the plan misses its target with high probability
     /// (set by the report analysis, `crate::analysis`).
     BudgetHeldMissesTarget,

@@ -169,6 +169,46 @@ impl<P: Policy> Engine<P> {
         Ok(())
     }
 
+    /// Replaces what the engine has learned about `keyword` by `counts`, dated `date`
+    /// (they then forget like any report's). For evidence from outside the reports: a
+    /// keyword's history carried over from another account, or, in a simulated test of the
+    /// decision machinery, the market's true rates (the `tests/decisions.rs` harness feeds
+    /// the truth this way to separate what the mechanism loses from what learning loses).
+    /// The spend ledgers are not touched: counts are not a day's spend.
+    ///
+    /// # Errors
+    /// [`Error::UnknownId`] for an unknown keyword; [`Error::InvalidValue`] for a count that
+    /// is negative or not finite.
+    pub fn set_evidence(&mut self, keyword: &KeywordId, date: Date, counts: Counts) -> Result<()> {
+        let (i, j) = self.state.account.require_keyword(keyword)?;
+        let c = counts;
+        for (name, v) in [
+            ("impressions", c.impressions),
+            ("clicks", c.clicks),
+            ("conversions", c.conversions),
+            ("cost", c.cost),
+            ("revenue", c.revenue),
+        ] {
+            if !(v.is_finite() && v >= 0.0) {
+                return Err(Error::invalid(
+                    format!("set_evidence.{name}"),
+                    v,
+                    "must be finite and >= 0",
+                ));
+            }
+        }
+        let ev = &mut self.state.evidence.keywords[i][j];
+        let mut fresh = Evidence::new(ev.forgetting());
+        let period = i64::from(date.days());
+        // Keep the keyword's clock where it is, so later reports age it as before.
+        if let Some(l) = ev.latest() {
+            fresh.advance_to(l.min(period));
+        }
+        fresh.add(period, &c);
+        *ev = fresh;
+        Ok(())
+    }
+
     /// Adds a plan (a launch). It starts cold from the hierarchy: with no evidence of its
     /// own, the plan's posteriors are the account-level prior fitted from its sibling plans,
     /// and its keywords start at the plan's. Its traffic is guessed from its budget as for a
@@ -227,6 +267,7 @@ impl<P: Policy> Engine<P> {
         let mut flags = self.state.close_days(date);
         // 2. Fit the posteriors as of the day before `date`.
         self.state.advance_evidence(i64::from(date.days()) - 1);
+        flags.extend(self.state.detect_changes(date));
         let est = self.estimates()?;
         let round = self.state.round + 1;
         let factors = factors_on(&self.state.config.events, date);

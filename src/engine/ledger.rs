@@ -33,6 +33,12 @@ impl<P> EngineState<P> {
             let f = factors_on(&self.config.events, Date::from_days(d)).traffic;
             for (i, ledger) in day.iter().enumerate() {
                 let Some(l) = ledger else { continue };
+                // A day without budget shows nothing of the plan's traffic: learning from it
+                // would take the capacity to zero, and a plan at zero capacity could never
+                // be given budget again (measured in `drift`: plans whose value rose later).
+                if l.budget <= 0 {
+                    continue;
+                }
                 let t = &mut self.traffic[i];
                 let spend = l.spend as f64 / f;
                 let limited = l.budget > 0 && l.spend as f64 >= BUDGET_LIMITED * l.budget as f64;

@@ -28,6 +28,7 @@
 mod bids;
 mod budgets;
 pub mod calendar;
+mod change;
 pub mod config;
 pub mod decision;
 mod engine_impl;

@@ -201,7 +201,7 @@ fn replace_i64(total: i64, old: i64, new: i64) -> Option<i64> {
 
 /// What the evidence learns from a row's stats: conversions and revenue net of a calendar
 /// event's CVR factor.
-fn learned_counts(s: &Stats, events: &[CalendarEvent], date: Date) -> Counts {
+pub(crate) fn learned_counts(s: &Stats, events: &[CalendarEvent], date: Date) -> Counts {
     let mut c = Counts::from_stats(s);
     let f = factors_on(events, date);
     if (f.cvr - 1.0).abs() > 1e-12 {

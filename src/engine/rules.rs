@@ -38,7 +38,7 @@ impl<P> EngineState<P> {
             // Maximising conversions has no target to miss; without order values (an
             // account without revenue) break-even is unknown.
             Objective::MaxConversions => return None,
-            Objective::MaxRevenue if !(aov > 0.0) => return None,
+            Objective::MaxRevenue if !(aov > 0.0 && r.pause_below_break_even) => return None,
             Objective::MaxRevenue => (
                 r.min_roi * cpc / aov,
                 format!(
@@ -64,23 +64,40 @@ impl<P> EngineState<P> {
         })
     }
 
+    /// Flags a keyword whose clicks do not convert: its CVR is far below its siblings'
+    /// (`cvr_ratio` x, with probability above `flag_probability`) while its CTR is not far
+    /// below theirs (it keeps attracting clicks). The siblings are the plan's other keywords,
+    /// the keyword itself left out: a broad keyword that brings most of its plan's traffic
+    /// would otherwise be compared with itself and never stand out (issue 14: broad
+    /// keywords with ~0 orders in 77-273 clicks were never flagged). Without sibling
+    /// evidence the plan's posterior means stand in.
     pub(crate) fn ctr_cvr_flag(&self, e: &ArmEstimate, plan: &ArmEstimate) -> Option<Reason> {
         let r = &self.config.rules;
         if e.counts.clicks < r.pause_min_clicks {
             return None;
         }
-        let p_ctr = prob_above(&e.ctr, plan.ctr.mean())?;
-        let p_cvr = 1.0 - prob_above(&e.cvr, r.cvr_ratio * plan.cvr.mean())?;
-        (p_ctr > r.flag_probability && p_cvr > r.flag_probability).then(|| Reason::new(
+        let sib = plan.counts.minus(&e.counts);
+        let (sib_ctr, sib_cvr) = if sib.clicks >= r.pause_min_clicks && sib.impressions > 0.0 {
+            (sib.clicks / sib.impressions, sib.conversions / sib.clicks)
+        } else {
+            (plan.ctr.mean(), plan.cvr.mean())
+        };
+        if !(sib_cvr > 0.0) {
+            return None;
+        }
+        let p_ctr = prob_above(&e.ctr, r.cvr_ratio * sib_ctr)?;
+        let p_cvr = 1.0 - prob_above(&e.cvr, r.cvr_ratio * sib_cvr)?;
+        (p_ctr > 0.5 && p_cvr > r.flag_probability).then(|| Reason::new(
             ReasonCode::FlagHighCtrLowCvr,
             format!(
-                "CTR {:.2}% is above the plan's {:.2}% but CVR {:.2}% is well below the plan's {:.2}%: check the landing page and the match type, not the bid",
+                "CTR {:.2}% against its siblings' {:.2}%, but CVR {:.2}% is well below their {:.2}% after {:.0} clicks: clicks that do not convert; check the search terms (negative keywords), the match type and the landing page, not the bid",
                 100.0 * e.ctr.mean(),
-                100.0 * plan.ctr.mean(),
+                100.0 * sib_ctr,
                 100.0 * e.cvr.mean(),
-                100.0 * plan.cvr.mean()
+                100.0 * sib_cvr,
+                e.counts.clicks
             ),
-            metrics(e, Some(p_ctr.min(p_cvr)), None),
+            metrics(e, Some(p_cvr), None),
         ))
     }
 }

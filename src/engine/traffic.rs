@@ -48,12 +48,17 @@ impl<P> EngineState<P> {
             t.capacity
         } else {
             let floor = 0.01 * p.daily_budget.micros() as f64;
-            t.last_spend.max(floor)
+            let last = t.last_spend.max(floor)
                 * if t.last_limited {
                     LIMITED_HEADROOM
                 } else {
                     1.0
-                }
+                };
+            if t.last_limited && self.config.anchor_limited_on_capacity {
+                last.max(t.capacity)
+            } else {
+                last
+            }
         };
         let plan_spend = spent / 1e6 * f.traffic;
         js.iter()
