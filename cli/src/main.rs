@@ -284,7 +284,7 @@ enum DetailArg {
     Totals,
     /// Also plan days (plan_days.jsonl) and the engine's decisions (decisions.jsonl).
     Plans,
-    /// Also keyword days (keyword_days.jsonl).
+    /// Also keyword days and search terms (keyword_days.jsonl, search_terms.jsonl).
     Keywords,
 }
 
