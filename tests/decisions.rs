@@ -305,6 +305,23 @@ fn table() {
             full.join("/"),
             revs.join("/")
         );
+        // Paired differences of revenue (share of the oracle's mean) against `thompson`.
+        if strategies.contains(&"thompson") {
+            let sc_name = results[0].job.scenario.clone();
+            for s in strategies[..n].iter().filter(|s| **s != "thompson") {
+                if let Ok(i) = adbandit::compare::paired(&results, &sc_name, "thompson", s, |r| {
+                    r.metrics.revenue.units()
+                }) {
+                    println!(
+                        "  {name}: thompson - {s}: {:+.3} [{:+.3}, {:+.3}] of the oracle (n {})",
+                        i.mean / oracle,
+                        i.lo / oracle,
+                        i.hi / oracle,
+                        i.n
+                    );
+                }
+            }
+        }
     }
 }
 
