@@ -346,8 +346,8 @@ pub fn keyword_days_jsonl(results: &[JobResult]) -> Result<String> {
     jsonl(results, |r| &r.keyword_days)
 }
 
-/// The search-term report of every run as JSON Lines (one [`SearchTermDay`] per line), as
-/// [`plan_days_jsonl`].
+/// The search-term report of every run as JSON Lines (one
+/// [`SearchTermDay`](crate::compare::SearchTermDay) per line), as [`plan_days_jsonl`].
 ///
 /// # Errors
 /// [`Error::Serde`].
