@@ -229,10 +229,42 @@ fn the_oracle_spends_a_starved_budget_in_the_exact_market() {
     }
 }
 
+/// Writes `results` (a direct run of `spec`'s grid) and the same sweep run as two shards and
+/// merged, into `direct/` and `merged/` under a fresh temporary folder; returns the folder and
+/// the two output folders.
+fn write_direct_and_merged(
+    spec: &adbandit::sweep::SweepSpec,
+    results: Vec<adbandit::compare::JobResult>,
+    tag: &str,
+) -> (std::path::PathBuf, std::path::PathBuf, std::path::PathBuf) {
+    use adbandit::sweep::{Shard, ShardOptions, Sweep, merge, run_shard};
+    let sweep = Sweep::new(spec, std::path::Path::new(".")).unwrap();
+    let base = std::env::temp_dir().join(format!("adbandit-{tag}-{}", std::process::id()));
+    let shards = base.join("shards");
+    for i in 0..2 {
+        let o = ShardOptions {
+            threads: 1,
+            progress: false,
+            sync: false,
+        };
+        run_shard(&sweep, Shard::new(i, 2).unwrap(), &shards, &o).unwrap();
+    }
+    let merged = merge(&[&shards]).unwrap();
+    let direct = adbandit::compare::report::Comparison {
+        options: sweep.options(),
+        summary: summarise(&results, "static"),
+        results,
+    };
+    let (a, b) = (base.join("direct"), base.join("merged"));
+    report::write_all(&a, &direct).unwrap();
+    report::write_all(&b, &merged.comparison()).unwrap();
+    (base, a, b)
+}
+
 #[test]
 fn per_day_records_add_up_and_sweeps_merge_them_byte_identically() {
     use adbandit::compare::{DecisionKind, Detail};
-    use adbandit::sweep::{Shard, ShardOptions, Sweep, SweepSpec, merge, run_shard};
+    use adbandit::sweep::SweepSpec;
     let sc = Scenario::small();
     let names = ["static", "thompson", "oracle"];
     let grid = Grid::new(
@@ -299,26 +331,7 @@ fn per_day_records_add_up_and_sweeps_merge_them_byte_identically() {
             "strategies":[{"name":"static"},{"name":"thompson"},{"name":"oracle"}]}"#,
     )
     .unwrap();
-    let sweep = Sweep::new(&spec, std::path::Path::new(".")).unwrap();
-    let base = std::env::temp_dir().join(format!("adbandit-records-{}", std::process::id()));
-    let shards = base.join("shards");
-    for i in 0..2 {
-        let o = ShardOptions {
-            threads: 1,
-            progress: false,
-            sync: false,
-        };
-        run_shard(&sweep, Shard::new(i, 2).unwrap(), &shards, &o).unwrap();
-    }
-    let merged = merge(&[&shards]).unwrap();
-    let direct = adbandit::compare::report::Comparison {
-        options: sweep.options(),
-        summary: summarise(&results, "static"),
-        results,
-    };
-    let (a, b) = (base.join("direct"), base.join("merged"));
-    report::write_all(&a, &direct).unwrap();
-    report::write_all(&b, &merged.comparison()).unwrap();
+    let (base, a, b) = write_direct_and_merged(&spec, results, "records");
     for f in [
         "plan_days.jsonl",
         "keyword_days.jsonl",
@@ -342,7 +355,7 @@ fn per_day_records_add_up_and_sweeps_merge_them_byte_identically() {
 #[test]
 fn search_term_records_add_up_to_keyword_days_and_merge_byte_identically() {
     use adbandit::compare::Detail;
-    use adbandit::sweep::{Shard, ShardOptions, Sweep, SweepSpec, merge, run_shard};
+    use adbandit::sweep::SweepSpec;
     let sc = Scenario::builtin("broad_leak").unwrap();
     let grid = Grid::new(
         vec![sc.clone()],
@@ -407,26 +420,7 @@ fn search_term_records_add_up_to_keyword_days_and_merge_byte_identically() {
             "strategies":[{"name":"static"},{"name":"oracle"}]}"#,
     )
     .unwrap();
-    let sweep = Sweep::new(&spec, std::path::Path::new(".")).unwrap();
-    let base = std::env::temp_dir().join(format!("adbandit-terms-{}", std::process::id()));
-    let shards = base.join("shards");
-    for i in 0..2 {
-        let o = ShardOptions {
-            threads: 1,
-            progress: false,
-            sync: false,
-        };
-        run_shard(&sweep, Shard::new(i, 2).unwrap(), &shards, &o).unwrap();
-    }
-    let merged = merge(&[&shards]).unwrap();
-    let direct = adbandit::compare::report::Comparison {
-        options: sweep.options(),
-        summary: summarise(&results, "static"),
-        results,
-    };
-    let (a, b) = (base.join("direct"), base.join("merged"));
-    report::write_all(&a, &direct).unwrap();
-    report::write_all(&b, &merged.comparison()).unwrap();
+    let (base, a, b) = write_direct_and_merged(&spec, results, "terms");
     let (x, y) = (
         std::fs::read(a.join("search_terms.jsonl")).unwrap(),
         std::fs::read(b.join("search_terms.jsonl")).unwrap(),

@@ -254,6 +254,42 @@ struct KwHour {
     aov: f64,
 }
 
+impl KwHour {
+    /// A unit of `n` auctions at effective bid `eff`, before any is run.
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        k: usize,
+        q: Option<usize>,
+        stream: bool,
+        n: u64,
+        eff: i64,
+        rng: SimRng,
+        ctr: [f64; MAX_SLOTS],
+        cvr: f64,
+        f: f64,
+        aov: f64,
+    ) -> Self {
+        KwHour {
+            k,
+            q,
+            stream,
+            n,
+            eff,
+            rng,
+            imp: 0,
+            clicks: 0,
+            conv: 0,
+            cost: 0,
+            revenue: 0.0,
+            entered: 0,
+            ctr,
+            cvr,
+            f,
+            aov,
+        }
+    }
+}
+
 /// A simulated marketplace for one scenario, fidelity and seed.
 ///
 /// Randomness: keyword `k` in hour `h` of day `d` draws from
@@ -564,24 +600,18 @@ impl Market {
             for (s, c) in ctr.iter_mut().enumerate().take(slots) {
                 *c = self.truth.ctr_kd(k, &kd, None, s);
             }
-            self.buf.push(KwHour {
+            self.buf.push(KwHour::new(
                 k,
-                q: None,
-                stream: false,
+                None,
+                false,
                 n,
                 eff,
                 rng,
-                imp: 0,
-                clicks: 0,
-                conv: 0,
-                cost: 0,
-                revenue: 0.0,
-                entered: 0,
                 ctr,
-                cvr: self.truth.cvr_kd(k, &kd, None),
-                f: kd.factors.competitor_bid,
-                aov: self.truth.models[k].aov * kd.factors.aov,
-            });
+                self.truth.cvr_kd(k, &kd, None),
+                kd.factors.competitor_bid,
+                self.truth.models[k].aov * kd.factors.aov,
+            ));
         }
         if self.buf.is_empty() {
             return Ok(());
@@ -685,24 +715,18 @@ impl Market {
                 w_click += w * c0;
                 w_conv += w * c0 * truth.cvr_kd(k, &kd, Some(qm.cvr_scale));
             }
-            self.buf.push(KwHour {
+            self.buf.push(KwHour::new(
                 k,
-                q: None,
-                stream: true,
+                None,
+                true,
                 n,
                 eff,
                 rng,
-                imp: 0,
-                clicks: 0,
-                conv: 0,
-                cost: 0,
-                revenue: 0.0,
-                entered: 0,
                 ctr,
-                cvr: if w_click > 0.0 { w_conv / w_click } else { 0.0 },
-                f: kd.factors.competitor_bid,
-                aov: truth.models[k].aov * kd.factors.aov,
-            });
+                if w_click > 0.0 { w_conv / w_click } else { 0.0 },
+                kd.factors.competitor_bid,
+                truth.models[k].aov * kd.factors.aov,
+            ));
             return;
         }
         let (mut left, mut share_left) = (n, open_share);
@@ -726,24 +750,18 @@ impl Market {
                 *c = truth.ctr_kd(k, &kd, Some(qm.ctr_scale), s);
             }
             let local = (qi - range.start) as u64;
-            self.buf.push(KwHour {
+            self.buf.push(KwHour::new(
                 k,
-                q: Some(qi),
-                stream: false,
-                n: nq,
+                Some(qi),
+                false,
+                nq,
                 eff,
-                rng: rng::stream(self.seed, &[d, h, k as u64, 2 + local]),
-                imp: 0,
-                clicks: 0,
-                conv: 0,
-                cost: 0,
-                revenue: 0.0,
-                entered: 0,
+                rng::stream(self.seed, &[d, h, k as u64, 2 + local]),
                 ctr,
-                cvr: truth.cvr_kd(k, &kd, Some(qm.cvr_scale)),
-                f: kd.factors.competitor_bid,
-                aov: truth.models[k].aov * kd.factors.aov,
-            });
+                truth.cvr_kd(k, &kd, Some(qm.cvr_scale)),
+                kd.factors.competitor_bid,
+                truth.models[k].aov * kd.factors.aov,
+            ));
         }
     }
 
