@@ -1,4 +1,9 @@
-//! `Engine::decide` on large accounts: 100 plans x 10,000 keywords and 1,000 x 100,000.
+//! `Engine::decide` on large accounts: 1k, 10k and 100k keywords (10, 100 and 1,000 plans of
+//! 100 keywords), and 1M keywords (1,000 plans of 1,000) when `ADBANDIT_BENCH_1M=1` is set
+//! (it needs about 2 GB and a minute). `decide_threads` runs the 100k (and 1M) account in
+//! rayon pools of 1 and 2 threads. Peak memory: `cargo run --release --example decide_memory`.
+//!
+//! Run: `cargo bench --bench decide` (add `ADBANDIT_BENCH_1M=1` for the 1M figures).
 
 use std::hint::black_box;
 
@@ -7,7 +12,7 @@ use adbandit::rng::stream;
 use adbandit::{
     Account, Date, Keyword, KeywordId, MatchType, Money, Plan, PlanId, Report, ReportRow, Stats,
 };
-use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use rand::RngExt;
 
 fn account(plans: usize, per_plan: usize) -> Account {
@@ -77,26 +82,61 @@ fn engine(plans: usize, per_plan: usize) -> (Engine, Date) {
     (e, day)
 }
 
+/// The account sizes: (plans, keywords per plan).
+fn sizes() -> Vec<(usize, usize)> {
+    let mut v = vec![(10, 100), (100, 100), (1000, 100)];
+    if std::env::var_os("ADBANDIT_BENCH_1M").is_some() {
+        v.push((1000, 1000));
+    }
+    v
+}
+
+/// Times one decision on a fresh clone of `e` (the clone and the drops are not timed).
+fn time_decide(b: &mut criterion::Bencher<'_>, e: &Engine, day: Date) {
+    b.iter_batched(
+        || e.clone(),
+        |mut e| {
+            let d = e.decide(day.add_days(1)).unwrap();
+            black_box((e, d))
+        },
+        criterion::BatchSize::LargeInput,
+    )
+}
+
 fn bench_decide(c: &mut Criterion) {
     let mut g = c.benchmark_group("decide");
     g.sample_size(10);
-    for (plans, per_plan) in [(100, 100), (1000, 100)] {
+    for (plans, per_plan) in sizes() {
         let (e, day) = engine(plans, per_plan);
-        let id = BenchmarkId::new("plans_x_keywords", format!("{plans}x{}", plans * per_plan));
-        g.bench_function(id, |b| {
-            b.iter_batched(
-                || e.clone(),
-                |mut e| {
-                    // Return the engine too, so its drop is not timed.
-                    let d = e.decide(day.add_days(1)).unwrap();
-                    black_box((e, d))
-                },
-                criterion::BatchSize::LargeInput,
-            )
-        });
+        let n = plans * per_plan;
+        // Elements = keywords: criterion prints the time per keyword.
+        g.throughput(Throughput::Elements(n as u64));
+        let id = BenchmarkId::new("plans_x_keywords", format!("{plans}x{n}"));
+        g.bench_function(id, |b| time_decide(b, &e, day));
     }
     g.finish();
 }
 
-criterion_group!(benches, bench_decide);
+/// The same decision in rayon pools of 1 and 2 threads (the ratio is the parallel speed-up;
+/// on a shared 2-core machine it is only meaningful when the other core is idle).
+fn bench_threads(c: &mut Criterion) {
+    let mut g = c.benchmark_group("decide_threads");
+    g.sample_size(10);
+    for (plans, per_plan) in sizes().into_iter().filter(|s| s.0 * s.1 >= 100_000) {
+        let (e, day) = engine(plans, per_plan);
+        let n = plans * per_plan;
+        g.throughput(Throughput::Elements(n as u64));
+        for threads in [1, 2] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            let id = BenchmarkId::new(format!("threads_{threads}"), n);
+            g.bench_function(id, |b| pool.install(|| time_decide(b, &e, day)));
+        }
+    }
+    g.finish();
+}
+
+criterion_group!(benches, bench_decide, bench_threads);
 criterion_main!(benches);

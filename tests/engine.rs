@@ -65,38 +65,47 @@ fn two_plans(objective: Objective) -> Account {
 
 #[test]
 fn better_plan_gains_budget_over_a_few_decisions() {
-    let mut e = Engine::new(two_plans(Objective::MaxRevenue), EngineConfig::default(), 7).unwrap();
-    let mut budget_a = Vec::new();
-    for d in 0..6 {
-        let date = day0().add_days(d);
-        // Plan a: CTR 5%, ROI about 8; plan b: CTR 2%, ROI about 1.5. Both spend their budget.
-        let ba = e
-            .account()
-            .plan(&PlanId::new("a"))
-            .unwrap()
-            .daily_budget
-            .units();
-        let bb = e
-            .account()
-            .plan(&PlanId::new("b"))
-            .unwrap()
-            .daily_budget
-            .units();
-        let r = Report::new(vec![
-            row(date, "a", "a1", 2000, 100, 8, ba / 2.0, 4.0 * ba),
-            row(date, "a", "a2", 2000, 100, 8, ba / 2.0, 4.0 * ba),
-            row(date, "b", "b1", 2500, 50, 1, bb / 2.0, 0.75 * bb),
-            row(date, "b", "b2", 2500, 50, 1, bb / 2.0, 0.75 * bb),
-        ])
+    // Plan a: CTR 5%, ROI about 8; plan b: CTR 2%, ROI about 1.5. Both spend their budget.
+    // Over several seeds (the first decision's draws differ by seed): a's budget is raised
+    // on the first decision, is never cut by more than a little afterwards (the plan draws
+    // are held for a week, so day-to-day moves follow the evidence, which only favours a),
+    // and ends well above the even split. Not strictly monotone: once a's budget nears its
+    // traffic capacity the allocation settles and moves by a percent or two either way.
+    for seed in [7, 1, 2, 3, 4] {
+        let mut e = Engine::new(
+            two_plans(Objective::MaxRevenue),
+            EngineConfig::default(),
+            seed,
+        )
         .unwrap();
-        e.observe(&r).unwrap();
-        let dec = e.decide(date.add_days(1)).unwrap();
-        assert!(dec.budget_sum() <= dec.total_budget);
-        budget_a.push(dec.budget_of(&PlanId::new("a")).unwrap().to);
+        let mut budget_a = Vec::new();
+        for d in 0..6 {
+            let date = day0().add_days(d);
+            let budget = |e: &Engine, p: &str| {
+                e.account()
+                    .plan(&PlanId::new(p))
+                    .unwrap()
+                    .daily_budget
+                    .units()
+            };
+            let (ba, bb) = (budget(&e, "a"), budget(&e, "b"));
+            let r = Report::new(vec![
+                row(date, "a", "a1", 2000, 100, 8, ba / 2.0, 4.0 * ba),
+                row(date, "a", "a2", 2000, 100, 8, ba / 2.0, 4.0 * ba),
+                row(date, "b", "b1", 2500, 50, 1, bb / 2.0, 0.75 * bb),
+                row(date, "b", "b2", 2500, 50, 1, bb / 2.0, 0.75 * bb),
+            ])
+            .unwrap();
+            e.observe(&r).unwrap();
+            let dec = e.decide(date.add_days(1)).unwrap();
+            assert!(dec.budget_sum() <= dec.total_budget);
+            budget_a.push(dec.budget_of(&PlanId::new("a")).unwrap().to.units());
+        }
+        let msg = format!("seed {seed}: {budget_a:?}");
+        assert!(budget_a[0] > 100.0, "{msg}");
+        assert!(budget_a.windows(2).all(|w| w[1] >= 0.95 * w[0]), "{msg}");
+        assert!(budget_a[5] >= budget_a[0] && budget_a[5] > 150.0, "{msg}");
     }
-    // +30% steps compound; well above the even split by the end.
-    assert!(budget_a.windows(2).all(|w| w[1] >= w[0]), "{budget_a:?}");
-    assert!(budget_a.last().unwrap().units() > 150.0, "{budget_a:?}");
 }
 
 #[test]
@@ -667,9 +676,10 @@ fn engine_is_send_and_sync() {
 #[test]
 fn uncertain_keywords_are_explored_and_certain_ones_are_not() {
     // Keyword a1 has a month of data, a2 three clicks: the policy's draw for a2 strays from
-    // its mean, a1's hardly does.
+    // its mean, a1's hardly does. a2's one-sided deviation is 0 in about two seeds of three
+    // and up to 3 in the rest (expected 0.24), so it takes many seeds to average.
     let (mut sparse, mut dense) = (0.0, 0.0);
-    let seeds = 20;
+    let seeds = 100;
     for seed in 0..seeds {
         let mut e = Engine::new(
             two_plans(Objective::TargetRoi { roi: 2.0 }),
@@ -893,10 +903,15 @@ fn the_v1_fixture_snapshot_restores_and_decides_identically() {
     let mut e: Engine = Engine::restore(EngineSnapshot::from_json(&json).unwrap()).unwrap();
     let got = serde_json::to_value(e.decide(day0().add_days(4)).unwrap()).unwrap();
     assert_eq!(decision_key(&got), decision_key(&want));
-    // The same history replayed by this build gives the same decision too.
+    // The same history replayed by this build decides identically through its own snapshot.
+    // (It no longer equals the v1 decision: issue 18's Beta sampler draws the first three
+    // decisions differently, so the replayed state differs; the expected decision above was
+    // re-pinned for the same reason.)
     let mut fresh = fixture_engine();
+    let mut restored: Engine = Engine::restore(fresh.snapshot()).unwrap();
     let again = serde_json::to_value(fresh.decide(day0().add_days(4)).unwrap()).unwrap();
-    assert_eq!(decision_key(&again), decision_key(&want));
+    let via = serde_json::to_value(restored.decide(day0().add_days(4)).unwrap()).unwrap();
+    assert_eq!(decision_key(&again), decision_key(&via));
 }
 
 // ---- launches ------------------------------------------------------------------------------

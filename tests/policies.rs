@@ -26,7 +26,7 @@ fn run(
 ) -> Vec<f64> {
     let k = probs(0).len();
     let mut arms = Arms::with_arms(ArmsConfig::new(BetaPrior::UNIFORM, forgetting).unwrap(), k);
-    policy.arms_changed(&arms);
+    policy.arms_changed(arms.view());
     let mut policy_rng = stream(seed, &[1]);
     let mut env_rng = stream(seed, &[2]);
     let mut scores = vec![0.0; k];
@@ -42,7 +42,7 @@ fn run(
             best = p.iter().cloned().fold(0.0, f64::max);
         }
         policy.score(
-            &arms,
+            arms.view(),
             Reward::Rate,
             t as u64 + 1,
             &mut policy_rng,
@@ -58,7 +58,7 @@ fn run(
         if let BuiltinPolicy::Exp3(_) = policy {
             policy
                 .learn(
-                    &arms,
+                    arms.view(),
                     &[ArmFeedback {
                         arm: i,
                         reward: f64::from(u8::from(r)),
@@ -269,21 +269,27 @@ fn exp3_within_textbook_bound() {
             .fold(0.0, f64::max);
         let mut regret = 0.0;
         for seed in 0..SEEDS {
-            let arms = Arms::with_arms(
+            let mut arms = Arms::with_arms(
                 ArmsConfig::new(BetaPrior::UNIFORM, Forgetting::Never).unwrap(),
                 k,
             );
             let mut p = Exp3::tuned(k, horizon as u64).unwrap();
-            p.arms_changed(&arms);
+            p.arms_changed(arms.view());
             let mut rng = stream(seed, &[7]);
             let mut scores = vec![0.0; k];
             let mut gain = 0.0;
             for t in 0..horizon {
-                p.score(&arms, Reward::Rate, t as u64 + 1, &mut rng, &mut scores);
+                p.score(
+                    arms.view(),
+                    Reward::Rate,
+                    t as u64 + 1,
+                    &mut rng,
+                    &mut scores,
+                );
                 let i = argmax(&scores).unwrap();
                 let x = reward(t, i);
                 gain += x;
-                p.learn(&arms, &[ArmFeedback { arm: i, reward: x }])
+                p.learn(arms.view(), &[ArmFeedback { arm: i, reward: x }])
                     .unwrap();
             }
             regret += g_max - gain;

@@ -122,4 +122,8 @@ const PINNED_SIM_DAY: (u64, u64, i64) = (21_592, 258, 200_431_385);
 // moves differently (before: [70_000_000, 103_102_167, 126_897_833], plan p0 held by the
 // 30% step). Old configs and snapshots, which lack the new fields, decide as before (the v1
 // fixture test in tests/engine.rs).
-const PINNED_BUDGETS: [i64; 3] = [69_304_009, 103_450_163, 127_245_828];
+// Re-pinned by issue 18 (branch `speed`): a Beta posterior with both shapes >= 50 is now
+// drawn from one normal through the Cornish–Fisher expansion instead of two gamma draws, so
+// the plans' draws (strong fitted priors) are different numbers from the same seed (issue
+// 14's pin: [69_304_009, 103_450_163, 127_245_828]).
+const PINNED_BUDGETS: [i64; 3] = [99_908_672, 106_736_391, 93_354_937];

@@ -53,6 +53,6 @@ pub use posterior::{
     BetaPosterior, BetaPrior, DEFAULT_ORDER_SHAPE, OrderValuePosterior, OrderValuePrior,
     OrderValueSampler,
 };
-pub use sampling::{BetaSampler, GammaSampler};
+pub use sampling::{BETA_EXPANSION_MIN_SHAPE, BetaSampler, GammaSampler};
 pub use shrinkage::ShrinkageConfig;
-pub use view::{PosteriorTable, PosteriorView, Reward};
+pub use view::{BetaSamplers, PosteriorTable, PosteriorView, Reward};

@@ -7,11 +7,14 @@
 //! trial counts. [`PosteriorTable`] is the view of a list of fitted estimates (what the engine
 //! scores); `Arms` implements the view over its own counts.
 
+use std::sync::OnceLock;
+
 use serde::{Deserialize, Serialize};
 
 use crate::estimate::hierarchy::ArmEstimate;
 use crate::estimate::posterior::{BetaPosterior, OrderValuePosterior, OrderValueSampler};
 use crate::estimate::sampling::BetaSampler;
+use crate::rng::SimRng;
 
 /// What an arm's score estimates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
@@ -67,7 +70,7 @@ pub trait PosteriorView {
     /// Effective trials of `reward` summed over all arms.
     fn total_trials(&self, reward: Reward) -> f64;
     /// Cached samplers of the Beta posterior behind `reward` (the CVR's for value rewards).
-    fn beta_samplers(&self, reward: Reward) -> &[BetaSampler];
+    fn beta_samplers(&self, reward: Reward) -> BetaSamplers<'_>;
     /// The Beta posterior behind `reward` of arm `ix` (the CVR's for value rewards).
     /// Panics if `ix` is out of range.
     fn beta_posterior(&self, reward: Reward, ix: usize) -> BetaPosterior;
@@ -77,6 +80,79 @@ pub trait PosteriorView {
     fn aov_posterior(&self, ix: usize) -> OrderValuePosterior;
     /// `1 / cpc` per arm.
     fn inv_cpc(&self) -> &[f64];
+}
+
+/// The Beta samplers behind a reward, one per arm, as a view hands them out: built for every
+/// arm, or built on an arm's first draw after its posterior changed (what
+/// [`policy::Arms`](crate::policy::Arms) hands out, so an update rebuilds no sampler unless
+/// the arm is drawn: UCB never pays for one).
+#[derive(Debug, Clone, Copy)]
+pub enum BetaSamplers<'a> {
+    /// Built for every arm.
+    Ready(&'a [BetaSampler]),
+    /// Built from the posteriors on first use, then kept until the posterior changes.
+    Lazy {
+        /// The posteriors, one per arm.
+        posteriors: &'a [BetaPosterior],
+        /// The samplers built so far.
+        cells: &'a [OnceLock<BetaSampler>],
+    },
+}
+
+impl BetaSamplers<'_> {
+    /// Number of arms.
+    pub fn len(&self) -> usize {
+        match self {
+            BetaSamplers::Ready(s) => s.len(),
+            BetaSamplers::Lazy { cells, .. } => cells.len(),
+        }
+    }
+    /// True if there are no arms.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// Arm `i`'s sampler. Panics if `i` is out of range.
+    #[inline]
+    pub fn get(&self, i: usize) -> BetaSampler {
+        match self {
+            BetaSamplers::Ready(s) => s[i],
+            BetaSamplers::Lazy { posteriors, cells } => {
+                *cells[i].get_or_init(|| posteriors[i].sampler())
+            }
+        }
+    }
+    /// One draw of arm `i`'s posterior. Panics if `i` is out of range.
+    #[inline]
+    pub fn sample(&self, i: usize, rng: &mut SimRng) -> f64 {
+        match self {
+            BetaSamplers::Ready(s) => s[i].sample(rng),
+            BetaSamplers::Lazy { posteriors, cells } => {
+                cells[i].get_or_init(|| posteriors[i].sampler()).sample(rng)
+            }
+        }
+    }
+
+    /// One draw per active arm into `out` (`-inf` for retired arms), in arm order.
+    #[inline]
+    pub fn sample_active(&self, active: &[bool], rng: &mut SimRng, out: &mut [f64]) {
+        // One match for the whole loop, not one per arm.
+        match self {
+            BetaSamplers::Ready(s) => {
+                for ((o, a), s) in out.iter_mut().zip(active).zip(*s) {
+                    *o = if *a { s.sample(rng) } else { f64::NEG_INFINITY };
+                }
+            }
+            BetaSamplers::Lazy { posteriors, cells } => {
+                for (i, (o, a)) in out.iter_mut().zip(active).enumerate() {
+                    *o = if *a {
+                        cells[i].get_or_init(|| posteriors[i].sampler()).sample(rng)
+                    } else {
+                        f64::NEG_INFINITY
+                    };
+                }
+            }
+        }
+    }
 }
 
 /// The [`PosteriorView`] of a list of fitted [`ArmEstimate`]s (e.g. the engine's plans or
@@ -199,11 +275,11 @@ impl PosteriorView for PosteriorTable {
             _ => self.total_clicks,
         }
     }
-    fn beta_samplers(&self, reward: Reward) -> &[BetaSampler] {
-        match reward {
+    fn beta_samplers(&self, reward: Reward) -> BetaSamplers<'_> {
+        BetaSamplers::Ready(match reward {
             Reward::Rate | Reward::Ctr => &self.ctr_sampler,
             _ => &self.cvr_sampler,
-        }
+        })
     }
     fn beta_posterior(&self, reward: Reward, ix: usize) -> BetaPosterior {
         match reward {

@@ -42,7 +42,7 @@
 //! let mut rng = stream(42, &[]);
 //! let (mut scores, mut chosen) = (vec![0.0; arms.len()], Vec::new());
 //! for round in 1..=200 {
-//!     policy.score(&arms, Reward::Rate, round, &mut rng, &mut scores);
+//!     policy.score(arms.view(), Reward::Rate, round, &mut rng, &mut scores);
 //!     top_m(&scores, 2, &mut chosen); // play two arms at once
 //!     for &i in &chosen {
 //!         let p = [0.02, 0.05, 0.03, 0.01][i]; // the unknown CTRs
@@ -73,7 +73,7 @@ pub mod softmax;
 pub mod thompson;
 pub mod ucb;
 
-pub use arms::{ArmCounts, ArmIx, ArmPosteriors, Arms, ArmsConfig, Reward};
+pub use arms::{ArmCounts, ArmIx, ArmPosteriors, Arms, ArmsConfig, ArmsView, Reward};
 pub use bayes_ucb::BayesUcb;
 pub use builtin::BuiltinPolicy;
 pub use eps_greedy::EpsilonGreedy;
@@ -283,10 +283,10 @@ mod tests {
         let mut rng = stream(5, &[]);
         let mut out = vec![0.0; 5];
         for mut p in all() {
-            p.arms_changed(&arms);
+            p.arms_changed(arms.view());
             for reward in [Reward::Rate, Reward::ValuePerClick, Reward::Roi] {
                 for round in [1, 2, 1000] {
-                    p.score(&arms, reward, round, &mut rng, &mut out);
+                    p.score(arms.view(), reward, round, &mut rng, &mut out);
                     assert!(out[3].is_infinite() && out[3] < 0.0, "{}", p.name());
                     assert!(out.iter().all(|x| !x.is_nan()), "{}: {out:?}", p.name());
                     let c = argmax(&out).unwrap();
@@ -298,14 +298,15 @@ mod tests {
 
     #[test]
     fn builtin_serde_round_trips_with_state() {
-        let arms = Arms::with_arms(
+        let mut arms = Arms::with_arms(
             ArmsConfig::new(BetaPrior::UNIFORM, Forgetting::Never).unwrap(),
             3,
         );
+        let arms = arms.view();
         for mut p in all() {
-            p.arms_changed(&arms);
+            p.arms_changed(arms);
             p.learn(
-                &arms,
+                arms,
                 &[ArmFeedback {
                     arm: 1,
                     reward: 1.0,
@@ -337,14 +338,15 @@ mod tests {
 
     #[test]
     fn exp3_rejects_bad_feedback() {
-        let arms = Arms::with_arms(
+        let mut arms = Arms::with_arms(
             ArmsConfig::new(BetaPrior::UNIFORM, Forgetting::Never).unwrap(),
             2,
         );
+        let arms = arms.view();
         let mut e = Exp3::new(0.2).unwrap();
         assert!(
             e.learn(
-                &arms,
+                arms,
                 &[ArmFeedback {
                     arm: 5,
                     reward: 0.5
@@ -354,7 +356,7 @@ mod tests {
         );
         assert!(
             e.learn(
-                &arms,
+                arms,
                 &[ArmFeedback {
                     arm: 0,
                     reward: f64::NAN
@@ -364,7 +366,7 @@ mod tests {
         );
         assert!(
             e.learn(
-                &arms,
+                arms,
                 &[ArmFeedback {
                     arm: 0,
                     reward: 2.0
@@ -394,13 +396,21 @@ mod tests {
         let mut s = Vec::new();
         let mut wins = 0;
         for r in 1..=200 {
-            if choose_one(&Thompson::new(), &arms, Reward::Roi, r, &mut rng, &mut s) == Some(1) {
+            if choose_one(
+                &Thompson::new(),
+                arms.view(),
+                Reward::Roi,
+                r,
+                &mut rng,
+                &mut s,
+            ) == Some(1)
+            {
                 wins += 1;
             }
         }
         assert!(wins > 190, "{wins}");
         // Draws are on the right scale: ROI about 5 for arm 1.
-        let roi = arms.means(Reward::Roi)[1];
+        let roi = arms.view().means(Reward::Roi)[1];
         assert!((roi - 5.0).abs() < 0.3, "{roi}");
     }
 }

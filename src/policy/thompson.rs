@@ -21,7 +21,7 @@ use crate::rng::SimRng;
 /// arms.update(2, 900.0, 1000.0)?;
 /// let mut rng = adbandit::rng::stream(1, &[]);
 /// let mut scores = Vec::new();
-/// assert_eq!(choose_one(&Thompson::new(), &arms, Reward::Rate, 1, &mut rng, &mut scores), Some(2));
+/// assert_eq!(choose_one(&Thompson::new(), arms.view(), Reward::Rate, 1, &mut rng, &mut scores), Some(2));
 /// # Ok::<(), adbandit::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
@@ -54,10 +54,7 @@ impl Policy for Thompson {
         let active = arms.active();
         match reward {
             Reward::Rate | Reward::Ctr | Reward::Cvr => {
-                let s = arms.beta_samplers(reward);
-                for ((o, a), s) in out.iter_mut().zip(active).zip(s) {
-                    *o = if *a { s.sample(rng) } else { f64::NEG_INFINITY };
-                }
+                arms.beta_samplers(reward).sample_active(active, rng, out);
             }
             Reward::ValuePerClick | Reward::Roi => {
                 let (cvr, aov, inv_cpc) = (
@@ -68,7 +65,7 @@ impl Policy for Thompson {
                 let roi = reward == Reward::Roi;
                 for (i, (o, a)) in out.iter_mut().zip(active).enumerate() {
                     *o = if *a {
-                        let v = cvr[i].sample(rng) * aov[i].sample(rng);
+                        let v = cvr.sample(i, rng) * aov[i].sample(rng);
                         if roi { v * inv_cpc[i] } else { v }
                     } else {
                         f64::NEG_INFINITY
