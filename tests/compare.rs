@@ -583,3 +583,97 @@ fn the_oracle_blocks_leaking_queries_and_a_strategy_adding_negatives_does_not_be
     );
     assert_eq!(irrelevant("static_negatives"), 0);
 }
+
+/// An engine strategy whose creative rotation is thrown away: every plan's creatives are
+/// served evenly (the platform's "rotate evenly"), all else as the engine decides.
+struct EvenRotation(Box<dyn adbandit::compare::Strategy>);
+
+impl adbandit::compare::Strategy for EvenRotation {
+    fn start_day(
+        &mut self,
+        day: u32,
+        date: adbandit::Date,
+        yesterday: Option<&adbandit::model::Report>,
+    ) -> adbandit::Result<adbandit::sim::Controls> {
+        let mut c = self.0.start_day(day, date, yesterday)?;
+        c.plan_creative_weights = Vec::new();
+        Ok(c)
+    }
+
+    fn before_hour(
+        &mut self,
+        hour: u8,
+        spent: &[adbandit::Money],
+        controls: &mut adbandit::sim::Controls,
+    ) -> adbandit::Result<()> {
+        self.0.before_hour(hour, spent, controls)
+    }
+
+    fn decision(&self) -> Option<&adbandit::engine::Decision> {
+        self.0.decision()
+    }
+}
+
+#[test]
+fn the_engines_creative_rotation_beats_an_even_split_on_clicks() {
+    use adbandit::compare::{StrategyEntry, paired};
+    let sc = Scenario::builtin("creative_test").unwrap();
+    let mut entries = BuiltinStrategy::entries(&["thompson"]).unwrap();
+    entries.push(StrategyEntry::custom(
+        "thompson_even",
+        serde_json::json!({"kind": "thompson", "rotation": "even"}),
+        |sc: &Scenario, seed| {
+            let inner = BuiltinStrategy::by_name("thompson")?.build(sc, seed)?;
+            Ok(Box::new(EvenRotation(inner)) as Box<dyn adbandit::compare::Strategy>)
+        },
+    ));
+    let results = Grid::new(vec![sc.clone()], entries, 20)
+        .run(&RunOptions {
+            days: Some(10),
+            ..opts(2)
+        })
+        .unwrap();
+    let clicks = |r: &adbandit::compare::JobResult| r.metrics.clicks as f64;
+    let d = paired(
+        &results,
+        "creative_test",
+        "thompson",
+        "thompson_even",
+        clicks,
+    )
+    .unwrap();
+    println!(
+        "clicks, rotation - even split: {:.0} [{:.0}, {:.0}] over {} seeds",
+        d.mean, d.lo, d.hi, d.n
+    );
+    assert_eq!(d.n, 20);
+    assert!(d.lo > 0.0, "{d:?}");
+    // The rotation moves the traffic to the better creatives, and its regret against always
+    // serving the best is a fraction of the even split's.
+    let of = |name: &'static str| results.iter().filter(move |r| r.job.strategy == name);
+    let regret = |name: &'static str| of(name).map(|r| r.creative_regret_clicks()).sum::<f64>();
+    let (r_engine, r_even) = (regret("thompson"), regret("thompson_even"));
+    println!("regret of rotation (clicks): engine {r_engine:.0}, even {r_even:.0}");
+    assert!(r_engine < 0.5 * r_even, "{r_engine} vs {r_even}");
+    for r in of("thompson") {
+        let shares = r.creative_shares();
+        let b = shares
+            .iter()
+            .find(|s| s.1.as_str() == "c1-img-b")
+            .map(|s| s.2)
+            .unwrap();
+        assert!(b > 0.6, "seed {}: image B's share {b}", r.job.seed);
+        let total: f64 = shares
+            .iter()
+            .filter(|s| s.0.as_str() == "c1")
+            .map(|s| s.2)
+            .sum();
+        assert!((total - 1.0).abs() < 1e-9);
+    }
+    for r in of("thompson_even") {
+        for s in r.creative_shares() {
+            let n = if s.0.as_str() == "c1" { 2.0 } else { 3.0 };
+            assert!((s.2 - 1.0 / n).abs() < 0.02, "{s:?}");
+        }
+    }
+}

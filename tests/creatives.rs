@@ -104,3 +104,255 @@ fn adaptive_rotation_spends_less_on_the_loser_and_picks_as_well_as_an_even_split
         "{adaptive_right}"
     );
 }
+
+// ---- The creative test inside the engine ------------------------------------------------
+
+mod engine {
+    use adbandit::engine::{Decision, Engine, EngineConfig, EngineSnapshot, ReasonCode};
+    use adbandit::model::{Creative, CreativeId, CreativeRow};
+    use adbandit::rng::stream;
+    use adbandit::{
+        Account, Date, Error, Keyword, KeywordId, MatchType, Money, Plan, PlanId, Report,
+        ReportRow, Stats, Status,
+    };
+    use rand::RngExt;
+    use rand_distr::Binomial;
+
+    fn y(x: f64) -> Money {
+        Money::from_units_f64(x).unwrap()
+    }
+
+    fn day0() -> Date {
+        Date::from_ymd(2026, 10, 1).unwrap()
+    }
+
+    /// Plan `a` rotates two main images; plan `b` has no creatives.
+    fn account() -> Account {
+        let a = Plan::new("a", "Dresses", y(300.0), y(0.1), y(5.0))
+            .with_keyword(Keyword::new("a1", "red dress", MatchType::Exact, y(1.0)))
+            .with_creative(Creative::new("img1", "main image 1"))
+            .with_creative(Creative::new("img2", "main image 2").with_asset("img2.jpg"));
+        let b = Plan::new("b", "Shoes", y(300.0), y(0.1), y(5.0)).with_keyword(Keyword::new(
+            "b1",
+            "red shoes",
+            MatchType::Exact,
+            y(1.0),
+        ));
+        Account::new("Shop", "CNY", vec![a, b]).unwrap()
+    }
+
+    fn creative_row(date: Date, creative: &str, imp: u64, clicks: u64) -> CreativeRow {
+        CreativeRow {
+            date,
+            plan: PlanId::new("a"),
+            creative: CreativeId::new(creative),
+            stats: Stats::new(imp, clicks, clicks / 20, y(clicks as f64 * 0.8), y(0.0)).unwrap(),
+        }
+    }
+
+    /// One day's report: keyword rows for both plans and ad rows for plan a, its 4,000
+    /// impressions split by `weights` (img1 CTR 2%, img2 CTR 2.6%).
+    fn day_report(date: Date, weights: [f64; 2], seed: u64) -> Report {
+        let mut rng = stream(seed, &[u64::from(date.days() as u32)]);
+        let n0 = (4_000.0 * weights[0]).round() as u64;
+        let mut rows = Vec::new();
+        let mut total = 0;
+        for (id, n, ctr) in [("img1", n0, 0.02), ("img2", 4_000 - n0, 0.026)] {
+            let c = rng.sample(Binomial::new(n, ctr).unwrap());
+            total += c;
+            rows.push(creative_row(date, id, n, c));
+        }
+        let kw = |plan: &str, kw: &str, clicks: u64| ReportRow {
+            date,
+            hour: None,
+            days: 1,
+            plan: PlanId::new(plan),
+            keyword: Some(KeywordId::new(kw)),
+            stats: Stats::new(
+                4_000,
+                clicks,
+                clicks / 20,
+                y(clicks as f64 * 0.8),
+                y(clicks as f64 * 2.0),
+            )
+            .unwrap(),
+        };
+        Report::new(vec![kw("a", "a1", total), kw("b", "b1", 200)])
+            .unwrap()
+            .with_creatives(rows)
+            .unwrap()
+    }
+
+    fn weights_of(d: &Decision) -> [f64; 2] {
+        let t = d.creatives_of(&PlanId::new("a")).unwrap();
+        [
+            t.weight_of(&CreativeId::new("img1")),
+            t.weight_of(&CreativeId::new("img2")),
+        ]
+    }
+
+    fn serves_only_b(d: &Decision) -> bool {
+        let w = weights_of(d);
+        w[0].abs() < 1e-12 && (w[1] - 1.0).abs() < 1e-12
+    }
+
+    /// Runs `days` days serving the engine's rotation; returns the decisions.
+    fn run(e: &mut Engine, days: i32, seed: u64) -> Vec<Decision> {
+        let mut out = Vec::new();
+        let mut w = [0.5, 0.5];
+        for d in 0..days {
+            let date = day0().add_days(d);
+            e.observe(&day_report(date, w, seed)).unwrap();
+            let dec = e.decide(date.add_days(1)).unwrap();
+            if dec.creatives_of(&PlanId::new("a")).is_some() {
+                w = weights_of(&dec);
+            }
+            out.push(dec);
+        }
+        out
+    }
+
+    #[test]
+    fn the_engine_rotates_declares_the_winner_and_pauses_the_loser() {
+        let mut e = Engine::new(account(), EngineConfig::default(), 11).unwrap();
+        let ds = run(&mut e, 20, 5);
+        // Only plan a has creatives.
+        assert!(
+            ds.iter().all(|d| d.creatives.len() == 1),
+            "{:?}",
+            ds[0].creatives
+        );
+        let first = &ds[0];
+        let w = weights_of(first);
+        assert!((w[0] + w[1] - 1.0).abs() < 1e-9, "{w:?}");
+        let t = first.creatives_of(&PlanId::new("a")).unwrap();
+        assert!(t.winner.is_none());
+        assert_eq!(t.reason.code, ReasonCode::CreativeRotation);
+        assert!(
+            t.reason.message().contains("No winner yet"),
+            "{}",
+            t.reason.message()
+        );
+        // The better image takes more of the traffic before the test is decided.
+        assert!(w[1] > w[0], "{w:?}");
+        let won = ds
+            .iter()
+            .position(|d| !d.creative_pauses.is_empty())
+            .expect("a winner within 20 days of 4,000 impressions");
+        let d = &ds[won];
+        assert_eq!(d.creative_pauses.len(), 1);
+        let p = &d.creative_pauses[0];
+        assert_eq!(p.creative.as_str(), "img1");
+        assert_eq!(p.reason.code, ReasonCode::PauseCreativeLost);
+        let t = d.creatives_of(&PlanId::new("a")).unwrap();
+        assert_eq!(t.winner.as_ref().map(CreativeId::as_str), Some("img2"));
+        assert_eq!(t.reason.code, ReasonCode::CreativeWinner);
+        assert!(serves_only_b(d), "{:?}", weights_of(d));
+        // Applied: the loser is paused in the engine's account, and later decisions serve
+        // the winner alone.
+        let status = |id: &str| {
+            e.account().plans()[0]
+                .creatives
+                .iter()
+                .find(|c| c.id.as_str() == id)
+                .unwrap()
+                .status
+        };
+        assert_eq!(status("img1"), Status::Paused);
+        assert_eq!(status("img2"), Status::Active);
+        for later in &ds[won + 1..] {
+            assert!(serves_only_b(later), "{:?}", weights_of(later));
+            assert!(later.creative_pauses.is_empty());
+        }
+    }
+
+    #[test]
+    fn same_seed_same_rotation_and_a_snapshot_resumes_it() {
+        let json = |ds: &[Decision]| serde_json::to_string(ds).unwrap();
+        let mut a = Engine::new(account(), EngineConfig::default(), 3).unwrap();
+        let mut b = Engine::new(account(), EngineConfig::default(), 3).unwrap();
+        let da = run(&mut a, 4, 9);
+        let db = run(&mut b, 2, 9);
+        let snap = b.snapshot().to_json().unwrap();
+        assert!(
+            snap.contains("\"creatives\":{\"evidence\""),
+            "creative evidence is saved"
+        );
+        let mut c: Engine = Engine::restore(EngineSnapshot::from_json(&snap).unwrap()).unwrap();
+        // Continue from day 2 with the rotation the last decision set.
+        let mut w = weights_of(&db[1]);
+        let mut rest = db;
+        for d in 2..4 {
+            let date = day0().add_days(d);
+            c.observe(&day_report(date, w, 9)).unwrap();
+            let dec = c.decide(date.add_days(1)).unwrap();
+            w = weights_of(&dec);
+            rest.push(dec);
+        }
+        assert_eq!(json(&da), json(&rest));
+    }
+
+    #[test]
+    fn a_snapshot_without_creative_evidence_loads_and_a_report_counts_once() {
+        // Written before any ad-level row: no "creatives" in the state (as in every snapshot
+        // written before creatives existed).
+        let e = Engine::new(account(), EngineConfig::default(), 1).unwrap();
+        let snap = e.snapshot().to_json().unwrap();
+        assert!(!snap.contains("\"creatives\":{"), "{snap}");
+        let mut restored: Engine =
+            Engine::restore(EngineSnapshot::from_json(&snap).unwrap()).unwrap();
+        let r = day_report(day0(), [0.5, 0.5], 1);
+        restored.observe(&r).unwrap();
+        let mut twice = Engine::new(account(), EngineConfig::default(), 1).unwrap();
+        twice.observe(&r).unwrap();
+        twice.observe(&r).unwrap();
+        let a = restored.decide(day0().add_days(1)).unwrap();
+        let b = twice.decide(day0().add_days(1)).unwrap();
+        assert_eq!(a, b);
+        // A report with the ad rows survives JSON.
+        let back: Report = serde_json::from_str(&serde_json::to_string(&r).unwrap()).unwrap();
+        assert_eq!(back, r);
+        assert_eq!(back.creatives().len(), 2);
+    }
+
+    #[test]
+    fn bad_ad_rows_are_refused_and_leave_the_engine_unchanged() {
+        let mut e = Engine::new(account(), EngineConfig::default(), 1).unwrap();
+        let before = e.snapshot().to_json().unwrap();
+        let unknown = Report::default()
+            .with_creatives([creative_row(day0(), "nope", 10, 1)])
+            .unwrap();
+        assert!(matches!(
+            e.observe(&unknown),
+            Err(Error::UnknownId {
+                kind: "creative",
+                ..
+            })
+        ));
+        let wrong_plan = Report::default()
+            .with_creatives([CreativeRow {
+                plan: PlanId::new("b"),
+                ..creative_row(day0(), "img1", 10, 1)
+            }])
+            .unwrap();
+        assert!(matches!(
+            e.observe(&wrong_plan),
+            Err(Error::Inconsistent { .. })
+        ));
+        // A good keyword row with a bad ad row: the whole report is refused.
+        let mixed = day_report(day0(), [0.5, 0.5], 1)
+            .with_creatives([creative_row(day0(), "nope", 10, 1)])
+            .unwrap();
+        assert!(e.observe(&mixed).is_err());
+        assert_eq!(e.snapshot().to_json().unwrap(), before);
+        // Duplicate ad rows of one day are summed (segments such as device).
+        let r = Report::default()
+            .with_creatives([
+                creative_row(day0(), "img1", 10, 1),
+                creative_row(day0(), "img1", 20, 2),
+            ])
+            .unwrap();
+        assert_eq!(r.creatives().len(), 1);
+        assert_eq!(r.creatives()[0].stats.impressions(), 30);
+    }
+}

@@ -828,3 +828,172 @@ fn period_rows_round_trip_through_the_canonical_csv() {
     let back = ingest::read_bytes(&out, "c.csv", &Options::default()).unwrap();
     assert_eq!(back.report, r.report);
 }
+
+// ---- Ad-level (creative) reports and channels --------------------------------------------
+
+mod ads {
+    use super::*;
+    use adbandit::engine::{Engine, EngineConfig};
+    use adbandit::model::CreativeId;
+
+    fn defaults() -> AccountDefaults {
+        AccountDefaults {
+            name: "Shop".into(),
+            currency: "CNY".into(),
+            daily_budget: Money::from_units(100).unwrap(),
+            bid: Money::from_units(1).unwrap(),
+            min_bid: Money::from_micros(100_000),
+            max_bid: Money::from_units(10).unwrap(),
+        }
+    }
+
+    fn creative_stats(got: &ingest::Ingested, date: Date, id: &str) -> Option<adbandit::Stats> {
+        got.report
+            .creatives()
+            .iter()
+            .find(|c| c.date == date && c.creative.as_str() == id)
+            .map(|c| c.stats)
+    }
+
+    #[test]
+    fn google_ads_report_gives_creative_rows_and_no_plan_rows() {
+        let got = ingest::read_path(fixture("google_ads.csv"), &Options::default()).unwrap();
+        assert_eq!(got.layout, Layout::GoogleAdsAds);
+        assert!(got.totals[0].matched, "{:?}", got.warnings);
+        // The ads' traffic is the keyword report's too: it is not counted again for plans.
+        assert!(got.report.rows().is_empty());
+        assert!(!got.report.is_empty());
+        assert_eq!(got.report.creatives().len(), 5);
+        let s = creative_stats(&got, d(2026, 11, 1), "7002").unwrap();
+        assert_eq!(
+            (s.impressions(), s.clicks(), s.conversions()),
+            (2_000, 64, 3)
+        );
+        assert_eq!(s.cost(), m(32_000_000));
+        // One ad in two ad groups of a campaign is one creative: its segments are summed.
+        let shoes = creative_stats(&got, d(2026, 11, 1), "8001").unwrap();
+        assert_eq!((shoes.impressions(), shoes.clicks()), (1_000, 15));
+        let names: Vec<(&str, &str, &str)> = got
+            .creatives
+            .iter()
+            .map(|c| (c.id.as_str(), c.plan.as_str(), c.name.as_str()))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                ("7001", "Dresses", "Summer dresses 30% off"),
+                ("7002", "Dresses", "New summer collection"),
+                ("8001", "Shoes", "Running shoes sale"),
+            ]
+        );
+        // The account has the creatives, and the engine learns from the file.
+        let account = got.to_account(&defaults()).unwrap();
+        let dresses = account.plan(&PlanId::new("Dresses")).unwrap();
+        assert_eq!(dresses.creatives.len(), 2);
+        let mut e = Engine::new(account, EngineConfig::default(), 1).unwrap();
+        e.observe(&got.report).unwrap();
+        let dec = e.decide(d(2026, 11, 3)).unwrap();
+        let t = dec.creatives_of(&PlanId::new("Dresses")).unwrap();
+        // Ad 7002 has the better CTR on both days.
+        assert!(
+            t.weight_of(&CreativeId::new("7002")) > t.weight_of(&CreativeId::new("7001")),
+            "{t:?}"
+        );
+    }
+
+    #[test]
+    fn taobao_and_amazon_creative_reports() {
+        let tb = ingest::read_path(fixture("taobao_creative.csv"), &Options::default()).unwrap();
+        assert_eq!(tb.layout, Layout::TaobaoCreative);
+        assert_eq!(tb.report.creatives().len(), 4);
+        let s = creative_stats(&tb, d(2026, 11, 2), "c-102").unwrap();
+        assert_eq!(
+            (s.impressions(), s.clicks(), s.conversions()),
+            (9_500, 350, 8)
+        );
+        assert_eq!(s.revenue(), m(1_200_000_000));
+        assert_eq!(tb.creatives[0].name, "连衣裙 夏季新款 显瘦");
+        assert_eq!(tb.creatives[0].plan.as_str(), "女装连衣裙");
+
+        let az = ingest::read_path(
+            fixture("amazon_sp_advertised_product.csv"),
+            &Options::default(),
+        )
+        .unwrap();
+        assert_eq!(az.layout, Layout::AmazonSpAdvertisedProduct);
+        let ids: Vec<&str> = az.creatives.iter().map(|c| c.id.as_str()).collect();
+        assert_eq!(ids, ["B0KNIFE001", "B0KNIFE002"]);
+        assert_eq!(az.creatives[0].name, "KN-01");
+        let s = creative_stats(&az, d(2026, 11, 1), "B0KNIFE002").unwrap();
+        assert_eq!((s.clicks(), s.conversions()), (45, 3));
+    }
+
+    #[test]
+    fn a_mapping_reads_any_ad_report_and_channels_come_from_a_column_or_the_option() {
+        let mapping = ColumnMapping::from_json(
+            &std::fs::read_to_string(fixture("mapped_ads_mapping.json")).unwrap(),
+        )
+        .unwrap();
+        let opts = Options {
+            mapping: Some(mapping),
+            ..Options::default()
+        };
+        let got = ingest::read_path(fixture("mapped_ads.csv"), &opts).unwrap();
+        assert_eq!(got.layout, Layout::Mapped);
+        assert_eq!(got.report.creatives().len(), 3);
+        let channel = |g: &ingest::Ingested, plan: &str| {
+            g.plans
+                .iter()
+                .find(|p| p.id.as_str() == plan)
+                .and_then(|p| p.channel.clone())
+        };
+        assert_eq!(channel(&got, "Booth 1").as_deref(), Some("display"));
+        assert_eq!(channel(&got, "Search 1").as_deref(), Some("search_engine"));
+        let account = got.to_account(&defaults()).unwrap();
+        assert_eq!(
+            account
+                .plan(&PlanId::new("Booth 1"))
+                .unwrap()
+                .channel_name(),
+            "display"
+        );
+        // A file without a channel column takes the option's channel for all its plans.
+        let tb = ingest::read_path(
+            fixture("taobao_creative.csv"),
+            &Options {
+                channel: Some("marketplace_search".into()),
+                ..Options::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            channel(&tb, "女装连衣裙").as_deref(),
+            Some("marketplace_search")
+        );
+        // Without either, plans are in the default channel.
+        let plain = ingest::read_path(
+            fixture("taobao_plan.csv"),
+            &Options {
+                date: Some(d(2026, 11, 1)),
+                ..Options::default()
+            },
+        )
+        .unwrap();
+        assert!(plain.plans.iter().all(|p| p.channel.is_none()));
+    }
+
+    #[test]
+    fn a_bad_ad_row_names_its_column() {
+        let csv = "Campaign,Ad ID,Day,Impr.,Clicks,Cost\nDresses,7001,2026-11-01,100,5,$1.00\nShoes,7001,2026-11-01,100,5,$1.00\n";
+        let e = ingest::read_bytes(csv.as_bytes(), "ads.csv", &Options::default()).unwrap_err();
+        let text = e.to_string();
+        assert!(text.contains("7001") && text.contains("Shoes"), "{text}");
+        let lenient = Options {
+            mode: Mode::Lenient,
+            ..Options::default()
+        };
+        let got = ingest::read_bytes(csv.as_bytes(), "ads.csv", &lenient).unwrap();
+        assert_eq!(got.skipped.len(), 1);
+        assert_eq!(got.report.creatives().len(), 1);
+    }
+}

@@ -101,6 +101,10 @@ pub(crate) struct ReadArgs {
     /// money is never shown in a currency nobody stated.
     #[arg(long, value_name = "CODE", value_parser = parse_currency)]
     pub currency: Option<String>,
+    /// The channel of the file's plans (marketplace search, display, a search engine), for
+    /// a file without a channel column: one file per channel.
+    #[arg(long, value_name = "NAME")]
+    pub channel: Option<String>,
 }
 
 /// `2026-11-01..2026-11-30` (or `..=`): both days included.
@@ -186,6 +190,9 @@ pub(crate) enum FormatArg {
     AmazonSearchTerms,
     TaobaoPlan,
     TaobaoKeyword,
+    GoogleAds,
+    AmazonAdvertisedProduct,
+    TaobaoCreative,
     Canonical,
 }
 
@@ -200,6 +207,9 @@ impl FormatArg {
             FormatArg::AmazonSearchTerms => Layout::AmazonSpSearchTerms,
             FormatArg::TaobaoPlan => Layout::TaobaoPlan,
             FormatArg::TaobaoKeyword => Layout::TaobaoKeyword,
+            FormatArg::GoogleAds => Layout::GoogleAdsAds,
+            FormatArg::AmazonAdvertisedProduct => Layout::AmazonSpAdvertisedProduct,
+            FormatArg::TaobaoCreative => Layout::TaobaoCreative,
             FormatArg::Canonical => Layout::Canonical,
         };
         Format::Layout(l)
@@ -224,6 +234,7 @@ impl ReadArgs {
                 Mode::Standard
             },
             period: self.period,
+            channel: self.channel.clone().filter(|c| !c.trim().is_empty()),
             ..Options::default()
         })
     }

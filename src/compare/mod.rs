@@ -33,8 +33,8 @@ pub mod summary;
 pub mod verdict;
 
 pub use runner::{
-    DayMetrics, DecisionKind, DecisionRecord, Detail, Grid, HourProfile, Job, JobResult,
-    KeywordDay, PlanDay, RunMetrics, RunOptions, SearchTermDay,
+    CreativeDay, DayMetrics, DecisionKind, DecisionRecord, Detail, Grid, HourProfile, Job,
+    JobResult, KeywordDay, PlanDay, RunMetrics, RunOptions, SearchTermDay,
 };
 pub use seeds::SeedSet;
 pub use strategy::{

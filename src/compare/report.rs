@@ -355,6 +355,16 @@ pub fn search_terms_jsonl(results: &[JobResult]) -> Result<String> {
     jsonl(results, |r| &r.search_terms)
 }
 
+/// The creative-days of every run as JSON Lines (one
+/// [`CreativeDay`](crate::compare::CreativeDay) per line: shares, counts and the regret of
+/// rotation), as [`plan_days_jsonl`].
+///
+/// # Errors
+/// [`Error::Serde`].
+pub fn creative_days_jsonl(results: &[JobResult]) -> Result<String> {
+    jsonl(results, |r| &r.creative_days)
+}
+
 /// The engine strategies' decisions as JSON Lines (one [`DecisionRecord`] per line), as
 /// [`plan_days_jsonl`].
 ///
@@ -366,7 +376,8 @@ pub fn decisions_jsonl(results: &[JobResult]) -> Result<String> {
 
 /// Writes `results.json`, `runs.csv`, `daily.csv` and `summary.csv` into `dir`, and, when
 /// the runs kept them ([`crate::compare::Detail`]), `plan_days.jsonl`, `decisions.jsonl`,
-/// `keyword_days.jsonl` and `search_terms.jsonl`. The per-day records are written to those files only, not into
+/// `keyword_days.jsonl`, `search_terms.jsonl` and (scenarios with creatives)
+/// `creative_days.jsonl`. The per-day records are written to those files only, not into
 /// `results.json` (they can be many).
 ///
 /// # Errors
@@ -374,7 +385,7 @@ pub fn decisions_jsonl(results: &[JobResult]) -> Result<String> {
 pub fn write_all(dir: &Path, comparison: &Comparison) -> Result<()> {
     let rs = &comparison.results;
     type Writer = fn(&[JobResult]) -> Result<String>;
-    let files: [(&str, bool, Writer); 4] = [
+    let files: [(&str, bool, Writer); 5] = [
         (
             "plan_days.jsonl",
             rs.iter().any(|r| !r.plan_days.is_empty()),
@@ -396,6 +407,11 @@ pub fn write_all(dir: &Path, comparison: &Comparison) -> Result<()> {
             rs.iter().any(|r| !r.search_terms.is_empty()),
             search_terms_jsonl,
         ),
+        (
+            "creative_days.jsonl",
+            rs.iter().any(|r| !r.creative_days.is_empty()),
+            creative_days_jsonl,
+        ),
     ];
     for (name, wanted, write) in files {
         if wanted {
@@ -408,6 +424,7 @@ pub fn write_all(dir: &Path, comparison: &Comparison) -> Result<()> {
         r.keyword_days = Vec::new();
         r.decisions = Vec::new();
         r.search_terms = Vec::new();
+        r.creative_days = Vec::new();
     }
     write_file(&dir.join("results.json"), lean.to_json()?.as_bytes())?;
     write_file(

@@ -21,7 +21,7 @@ use crate::cancel::Cancel;
 use crate::compare::strategy::StrategyEntry;
 use crate::engine::{Decision, Reason};
 use crate::error::{Error, Result};
-use crate::model::{KeywordId, PlanId, Stats};
+use crate::model::{CreativeId, KeywordId, PlanId, Stats};
 use crate::money::Money;
 use crate::rng::{self, domain};
 use crate::sim::{Fidelity, Granularity, Market, OracleObjective, Scenario, budget_oracle};
@@ -274,6 +274,35 @@ pub struct SearchTermDay {
     pub revenue: Money,
 }
 
+/// One creative on one day (kept for every run on a scenario whose plans have creatives):
+/// its share of its plan's impressions and what it bought, and the regret of the rotation
+/// against serving the plan's truly best creative (by CTR) to the same impressions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CreativeDay {
+    /// Day index.
+    pub day: u32,
+    /// The plan.
+    pub plan: PlanId,
+    /// The creative.
+    pub creative: CreativeId,
+    /// Whether it is the plan's truly best creative by CTR.
+    pub best: bool,
+    /// Its share of the plan's impressions that day.
+    pub share: f64,
+    /// Impressions.
+    pub impressions: u64,
+    /// Clicks.
+    pub clicks: u64,
+    /// Conversions (orders).
+    pub conversions: u64,
+    /// Revenue.
+    pub revenue: Money,
+    /// Clicks its impressions would have had more with the best creative, in expectation:
+    /// `clicks x (m_best / m - 1)` for CTR multipliers `m` (0 for the best itself). A
+    /// plan-day's regret of rotation is the sum over its creatives.
+    pub regret_clicks: f64,
+}
+
 /// What an engine decision record is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -382,12 +411,38 @@ pub struct JobResult {
     /// in markets with a query stream; else empty).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub search_terms: Vec<SearchTermDay>,
+    /// One entry per creative per day that it was shown (scenarios with creatives; else
+    /// empty).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub creative_days: Vec<CreativeDay>,
 }
 
 impl JobResult {
     /// The plan-days of `plan`, in day order.
     pub fn plan_days_of<'a>(&'a self, plan: &'a PlanId) -> impl Iterator<Item = &'a PlanDay> {
         self.plan_days.iter().filter(move |d| &d.plan == plan)
+    }
+
+    /// The run's regret of rotation in clicks: over every plan-day, the clicks serving the
+    /// truly best creative would have added (see [`CreativeDay::regret_clicks`]).
+    pub fn creative_regret_clicks(&self) -> f64 {
+        self.creative_days.iter().map(|d| d.regret_clicks).sum()
+    }
+
+    /// Each creative's share of its plan's impressions over the run.
+    pub fn creative_shares(&self) -> Vec<(PlanId, CreativeId, f64)> {
+        let mut imp: BTreeMap<(PlanId, CreativeId), u64> = BTreeMap::new();
+        let mut plan: BTreeMap<PlanId, u64> = BTreeMap::new();
+        for d in &self.creative_days {
+            *imp.entry((d.plan.clone(), d.creative.clone())).or_default() += d.impressions;
+            *plan.entry(d.plan.clone()).or_default() += d.impressions;
+        }
+        imp.into_iter()
+            .map(|((p, c), n)| {
+                let total = plan.get(&p).copied().unwrap_or(0).max(1);
+                (p, c, n as f64 / total as f64)
+            })
+            .collect()
     }
 }
 
@@ -733,6 +788,7 @@ fn simulate(
     let mut keyword_days = Vec::new();
     let mut decisions = Vec::new();
     let mut search_terms = Vec::new();
+    let mut creative_days = Vec::new();
     for day in 0..job.days {
         cancel.check()?;
         let date = sc.date(day);
@@ -804,6 +860,7 @@ fn simulate(
                 revenue: r.stats.revenue(),
             }));
         }
+        creative_days.extend(creative_day_records(sc, day, &outcomes)?);
         let report = crate::sim::outcomes_to_report(account, date, &outcomes, opts.granularity)?;
         let total = report.total()?;
         let budget = Money::checked_sum(budgets.iter().copied())?;
@@ -862,7 +919,55 @@ fn simulate(
         keyword_days,
         decisions,
         search_terms,
+        creative_days,
     })
+}
+
+/// The creatives' records of one day (none for plans without creatives).
+fn creative_day_records(
+    sc: &Scenario,
+    day: u32,
+    outcomes: &[crate::sim::HourOutcome],
+) -> Result<Vec<CreativeDay>> {
+    let account = sc.account();
+    let truth = sc.truth();
+    let mut out = Vec::new();
+    for (p, plan) in account.plans().iter().enumerate() {
+        if plan.creatives.is_empty() {
+            continue;
+        }
+        let mut st = vec![Stats::default(); plan.creatives.len()];
+        for o in outcomes {
+            for c in o.creatives.iter().filter(|c| c.plan == p) {
+                if let Some(s) = st.get_mut(c.creative) {
+                    *s = s.checked_add(&c.stats)?;
+                }
+            }
+        }
+        let total: u64 = st.iter().map(Stats::impressions).sum();
+        let mult = truth.creative_multipliers(p);
+        let best = truth.best_creative(p, true);
+        let m_best = best.and_then(|b| mult.get(b)).map_or(1.0, |m| m.0);
+        for (j, (c, s)) in plan.creatives.iter().zip(&st).enumerate() {
+            if s.impressions() == 0 {
+                continue;
+            }
+            let m = mult.get(j).map_or(1.0, |m| m.0);
+            out.push(CreativeDay {
+                day,
+                plan: plan.id.clone(),
+                creative: c.id.clone(),
+                best: best == Some(j),
+                share: s.impressions() as f64 / total.max(1) as f64,
+                impressions: s.impressions(),
+                clicks: s.clicks(),
+                conversions: s.conversions(),
+                revenue: s.revenue(),
+                regret_clicks: s.clicks() as f64 * (m_best / m - 1.0),
+            });
+        }
+    }
+    Ok(out)
 }
 
 /// Sum of keyword stats over a day's hours, per keyword.

@@ -853,6 +853,22 @@ impl Strategy for EngineStrategy {
                 *b = d.spend_cap.min(*b).max(Money::ZERO);
             }
         }
+        // The creative tests' rotations, in the controls' account's creative order.
+        if !decision.creatives.is_empty() {
+            let plans = full.unwrap_or(self.engine.account()).plans();
+            if controls.plan_creative_weights.len() != plans.len() {
+                controls.plan_creative_weights = vec![Vec::new(); plans.len()];
+            }
+            for t in &decision.creatives {
+                if let Some(i) = index(&t.plan) {
+                    controls.plan_creative_weights[i] = plans[i]
+                        .creatives
+                        .iter()
+                        .map(|c| t.weight_of(&c.id))
+                        .collect();
+                }
+            }
+        }
         self.pacers.clear();
         if self.pacing {
             for p in self.engine.account().plans() {

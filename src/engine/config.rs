@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::creative::CreativeTestConfig;
 use crate::engine::calendar::CalendarEvent;
 use crate::error::{Error, Result};
 use crate::estimate::{Forgetting, ShrinkageConfig};
@@ -174,6 +175,15 @@ pub struct EngineConfig {
     /// conversion window is 30 days), hence the default of 30.
     #[serde(default = "default_restatement_days")]
     pub restatement_days: u32,
+    /// How each plan's creatives are tested against each other (rotation weights, winner,
+    /// pauses of the losers; see [`crate::creative`]). Written only when not the default,
+    /// so configs and snapshots without creatives serialise as before.
+    #[serde(default, skip_serializing_if = "is_default_creative_test")]
+    pub creative_test: CreativeTestConfig,
+}
+
+fn is_default_creative_test(c: &CreativeTestConfig) -> bool {
+    *c == CreativeTestConfig::default()
 }
 
 impl Default for EngineConfig {
@@ -210,6 +220,7 @@ impl Default for EngineConfig {
             traffic_curve: TrafficCurve::ECOMMERCE,
             events: Vec::new(),
             restatement_days: DEFAULT_RESTATEMENT_DAYS,
+            creative_test: CreativeTestConfig::default(),
         }
     }
 }
@@ -313,6 +324,7 @@ impl EngineConfig {
         }
         in_range("budget_dual_rate", self.budget_dual_rate, 0.0, 10.0)?;
         in_range("budget_dual_max", self.budget_dual_max, 1.0, 4.0)?;
+        self.creative_test.validate()?;
         if self.restatement_days > 400 {
             return Err(Error::parameter(
                 "restatement_days",

@@ -2,7 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{Date, KeywordId, PlanId};
+use crate::creative::CreativeReport;
+use crate::model::{CreativeId, Date, KeywordId, PlanId};
 use crate::money::Money;
 
 /// Machine-readable reason for a change.
@@ -54,6 +55,12 @@ pub enum ReasonCode {
     /// A bid raise held back: the keyword misses its target with high probability
     /// (set by the report analysis).
     BidHeldMissesTarget,
+    /// A plan's creatives rotate by probability matching: no winner yet.
+    CreativeRotation,
+    /// A creative won its plan's test: it is served alone.
+    CreativeWinner,
+    /// Creative paused: another creative of its plan won the test.
+    PauseCreativeLost,
 }
 
 /// The numbers behind a reason (absent ones are `None`, never NaN).
@@ -260,6 +267,54 @@ pub struct Flag {
     pub reason: Reason,
 }
 
+/// One creative's share of its plan's impressions from this decision on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CreativeWeight {
+    /// The creative.
+    pub creative: CreativeId,
+    /// Its share (a plan's shares sum to 1).
+    pub weight: f64,
+}
+
+/// A plan's creative test: the rotation to serve, the winner once there is one, and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CreativeDecision {
+    /// The plan.
+    pub plan: PlanId,
+    /// The active creatives' impression shares, in the plan's order (the winner alone at 1
+    /// once declared).
+    pub weights: Vec<CreativeWeight>,
+    /// The winner, once declared.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub winner: Option<CreativeId>,
+    /// [`ReasonCode::CreativeWinner`] or [`ReasonCode::CreativeRotation`], with the verdict
+    /// (or the evidence still needed) in the sentence.
+    pub reason: Reason,
+    /// The test in full: each creative's posteriors, P(best), expected loss and weight.
+    pub test: CreativeReport,
+}
+
+impl CreativeDecision {
+    /// The share of `creative` (0 for one not in the rotation).
+    pub fn weight_of(&self, creative: &CreativeId) -> f64 {
+        self.weights
+            .iter()
+            .find(|w| &w.creative == creative)
+            .map_or(0.0, |w| w.weight)
+    }
+}
+
+/// A creative to pause: it lost its plan's test.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CreativePause {
+    /// The creative.
+    pub creative: CreativeId,
+    /// Its plan.
+    pub plan: PlanId,
+    /// Why ([`ReasonCode::PauseCreativeLost`]).
+    pub reason: Reason,
+}
+
 /// One decision: every plan's budget, every active keyword's bid, pauses and flags.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Decision {
@@ -277,6 +332,13 @@ pub struct Decision {
     pub pauses: Vec<PauseDecision>,
     /// Things to look at.
     pub flags: Vec<Flag>,
+    /// Per plan with active creatives, its creative test (absent for accounts without
+    /// creatives, so their decisions read and serialise as before).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub creatives: Vec<CreativeDecision>,
+    /// Creatives to pause (the losers of a decided test).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub creative_pauses: Vec<CreativePause>,
 }
 
 impl Decision {
@@ -288,6 +350,11 @@ impl Decision {
     /// The budget decided for `plan`.
     pub fn budget_of(&self, plan: &PlanId) -> Option<&BudgetDecision> {
         self.budgets.iter().find(|b| &b.plan == plan)
+    }
+
+    /// The creative test of `plan`, if it has active creatives.
+    pub fn creatives_of(&self, plan: &PlanId) -> Option<&CreativeDecision> {
+        self.creatives.iter().find(|c| &c.plan == plan)
     }
 
     /// The bid decided for `keyword`.

@@ -9,7 +9,7 @@ use crate::engine::snapshot::{ENGINE_FORMAT_VERSION, EngineSnapshot};
 use crate::engine::state::EngineState;
 use crate::error::{Error, Result};
 use crate::estimate::{AccountEstimates, Counts, Evidence, PosteriorTable};
-use crate::model::{Account, Date, Keyword, KeywordId, Plan, PlanId, Status};
+use crate::model::{Account, CreativeId, Date, Keyword, KeywordId, Plan, PlanId, Status};
 use crate::money::Money;
 use crate::pacing::Pacer;
 use crate::policy::{BuiltinPolicy, Policy};
@@ -153,6 +153,15 @@ impl<P: Policy> Engine<P> {
         self.state.account.set_keyword_status(keyword, status)
     }
 
+    /// Pauses or resumes a creative (the operator's call; a resumed creative rejoins its
+    /// plan's test with the evidence it has).
+    ///
+    /// # Errors
+    /// As [`Account::set_creative_status`].
+    pub fn set_creative_status(&mut self, creative: &CreativeId, status: Status) -> Result<()> {
+        self.state.account.set_creative_status(creative, status)
+    }
+
     /// Adds a keyword to a plan; it starts at its plan's estimated rates.
     ///
     /// # Errors
@@ -289,6 +298,8 @@ impl<P: Policy> Engine<P> {
             factors,
         );
         flags.extend(bids.flags);
+        // 5b. Creative tests per plan (their own streams under the round seed).
+        let creatives = self.state.creative_stage(round_seed)?;
         // 6. Apply. Every amount was produced within the account's limits, so these cannot
         //    fail; the `?` only guards the invariant.
         for b in &budgets {
@@ -302,6 +313,11 @@ impl<P: Policy> Engine<P> {
                 .account
                 .set_keyword_status(&p.keyword, Status::Paused)?;
         }
+        for p in &creatives.pauses {
+            self.state
+                .account
+                .set_creative_status(&p.creative, Status::Paused)?;
+        }
         self.state.round = round;
         self.state.last_decision = Some(date);
         Ok(Decision {
@@ -312,6 +328,8 @@ impl<P: Policy> Engine<P> {
             bids: bids.bids,
             pauses: bids.pauses,
             flags,
+            creatives: creatives.tests,
+            creative_pauses: creatives.pauses,
         })
     }
 
@@ -390,7 +408,8 @@ impl<P: Policy> Engine<P> {
                 supported: ENGINE_FORMAT_VERSION,
             });
         }
-        let state = s.state;
+        let mut state = s.state;
+        state.migrate();
         state.validate()?;
         check_policy(&state.policy)?;
         let keyword_offset = keyword_offsets(&state.account);

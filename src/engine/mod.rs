@@ -30,6 +30,7 @@ mod budgets;
 pub mod calendar;
 mod change;
 pub mod config;
+mod creatives;
 pub mod decision;
 mod engine_impl;
 mod ledger;
@@ -46,7 +47,8 @@ mod what_if;
 pub use calendar::{CalendarEvent, DayFactors, factors_on};
 pub use config::{BudgetMode, DAYS_PER_MONTH, EngineConfig, PlanLimits, RuleConfig};
 pub use decision::{
-    BidDecision, BudgetDecision, Decision, Flag, PauseDecision, Reason, ReasonCode, ReasonMetrics,
+    BidDecision, BudgetDecision, CreativeDecision, CreativePause, CreativeWeight, Decision, Flag,
+    PauseDecision, Reason, ReasonCode, ReasonMetrics,
 };
 pub use engine_impl::Engine;
 pub use snapshot::{ENGINE_FORMAT_VERSION, EngineSnapshot};

@@ -157,7 +157,64 @@ impl<P: Policy> Engine<P> {
                 stats: row.stats,
             });
         }
+        // Ad-level rows: only the creative tests learn from them (the keyword rows already
+        // count the same traffic for the plan's rates and spend).
+        let mut creative_rows = Vec::with_capacity(report.creatives().len());
+        let cseen = &self.state.creatives.seen;
+        for (n, row) in report.creatives().iter().enumerate() {
+            let i = self.state.account.require_plan(&row.plan)?;
+            let (pi, j) = self
+                .state
+                .account
+                .creative_pos(&row.creative)
+                .ok_or_else(|| Error::UnknownId {
+                    kind: "creative",
+                    id: row.creative.to_string(),
+                })?;
+            if pi != i {
+                return Err(Error::Inconsistent {
+                    field: format!("report.creatives[{n}]"),
+                    reason: format!(
+                        "creative {} belongs to plan {}, not {}",
+                        row.creative,
+                        self.state.account.plans()[pi].id,
+                        row.plan
+                    ),
+                });
+            }
+            let day = row.date.days();
+            let key = (day, i as u32, j as u32);
+            let old = cseen.rows.get(&key).copied();
+            if old == Some(row.stats) {
+                continue;
+            }
+            let events = &self.state.config.events;
+            let learned = |s: &Stats| learned_counts(s, events, row.date);
+            creative_rows.push((
+                i,
+                j,
+                i64::from(day),
+                old.as_ref().map(learned),
+                learned(&row.stats),
+                key,
+                row.stats,
+            ));
+        }
         // 2. Apply: nothing below can fail.
+        for (i, j, period, old, new, key, stats) in creative_rows {
+            let ev = &mut self.state.creatives.evidence[i][j];
+            match &old {
+                Some(old) => ev.replace(period, old, &new),
+                None => ev.add(period, &new),
+            }
+            if remember_rows(self.state.config.restatement_days) {
+                self.state.creatives.seen.rows.insert(key, stats);
+            }
+        }
+        self.state
+            .creatives
+            .seen
+            .prune(self.state.config.restatement_days);
         let remember = self.state.config.restatement_days > 0;
         for r in resolved {
             let ev = match r.keyword {
@@ -192,6 +249,10 @@ struct Resolved {
     new: Counts,
     key: SeenKey,
     stats: Stats,
+}
+
+fn remember_rows(restatement_days: u32) -> bool {
+    restatement_days > 0
 }
 
 /// `total - old + new` for money in micros, `None` on overflow.

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::engine::config::EngineConfig;
 use crate::error::{Error, Result};
-use crate::estimate::Evidence;
+use crate::estimate::{Evidence, Forgetting};
 use crate::model::{Account, Date, Plan, Stats};
 use crate::money::Money;
 use crate::rng::SimRng;
@@ -49,6 +49,98 @@ pub(crate) struct EngineState<P> {
     pub(crate) round: u64,
     /// The date of the last decision.
     pub(crate) last_decision: Option<Date>,
+    /// Each plan's creatives' evidence, from ad-level rows. Absent in snapshots written
+    /// before creatives existed: filled with no evidence on restore.
+    #[serde(default, skip_serializing_if = "CreativeStore::is_empty")]
+    pub(crate) creatives: CreativeStore,
+}
+
+/// Per plan, per creative (indexed like the plan's `creatives`), the evidence of ad-level
+/// rows, and the rows seen in the last `restatement_days` (a restated row replaces them).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CreativeStore {
+    /// Creative `j` of plan `i`.
+    pub(crate) evidence: Vec<Vec<Evidence>>,
+    /// Rows seen, by (day number, plan, creative).
+    #[serde(default)]
+    pub(crate) seen: CreativeSeen,
+}
+
+impl CreativeStore {
+    /// Fresh evidence for every creative of `account`.
+    pub(crate) fn new(account: &Account, f: Forgetting) -> Self {
+        CreativeStore {
+            evidence: account
+                .plans()
+                .iter()
+                .map(|p| p.creatives.iter().map(|_| Evidence::new(f)).collect())
+                .collect(),
+            seen: CreativeSeen::default(),
+        }
+    }
+
+    /// Whether no creative has evidence or a remembered row (then nothing is written, so an
+    /// account without creatives snapshots exactly as before).
+    pub(crate) fn is_empty(&self) -> bool {
+        self.seen.rows.is_empty() && self.evidence.iter().flatten().all(|e| e.latest().is_none())
+    }
+}
+
+/// Key of a remembered creative row: (day number, plan, creative).
+pub(crate) type CreativeKey = (i32, u32, u32);
+
+/// Creative rows already observed, by key, with their figures.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(from = "Vec<CreativeSeenRow>", into = "Vec<CreativeSeenRow>")]
+pub(crate) struct CreativeSeen {
+    pub(crate) rows: BTreeMap<CreativeKey, Stats>,
+}
+
+/// One remembered creative row, as serialised.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CreativeSeenRow {
+    date: i32,
+    plan: u32,
+    creative: u32,
+    stats: Stats,
+}
+
+impl From<Vec<CreativeSeenRow>> for CreativeSeen {
+    fn from(rows: Vec<CreativeSeenRow>) -> Self {
+        CreativeSeen {
+            rows: rows
+                .into_iter()
+                .map(|r| ((r.date, r.plan, r.creative), r.stats))
+                .collect(),
+        }
+    }
+}
+
+impl From<CreativeSeen> for Vec<CreativeSeenRow> {
+    fn from(s: CreativeSeen) -> Self {
+        s.rows
+            .into_iter()
+            .map(|((date, plan, creative), stats)| CreativeSeenRow {
+                date,
+                plan,
+                creative,
+                stats,
+            })
+            .collect()
+    }
+}
+
+impl CreativeSeen {
+    /// Forgets rows older than `days` before the latest day remembered.
+    pub(crate) fn prune(&mut self, days: u32) {
+        let Some(latest) = self.rows.keys().next_back().map(|k| k.0) else {
+            return;
+        };
+        let cutoff = latest.saturating_sub(i32::try_from(days).unwrap_or(i32::MAX));
+        self.rows = self.rows.split_off(&(cutoff.saturating_add(1), 0, 0));
+    }
 }
 
 /// The evidence per plan (plan-level rows) and per keyword, indexed like the account.
@@ -299,6 +391,7 @@ impl<P> EngineState<P> {
             ledgers: Ledgers::default(),
             round: 0,
             last_decision: None,
+            creatives: CreativeStore::new(&account, f),
             account,
             config,
             policy,
@@ -321,6 +414,11 @@ impl<P> EngineState<P> {
             .push(p.keywords.iter().map(|_| Evidence::new(f)).collect());
         self.draws.ratios.push(vec![(1.0, 1.0); p.keywords.len()]);
         self.traffic.push(PlanTraffic::cold(p));
+        if self.creatives.evidence.len() + 1 == self.traffic.len() {
+            self.creatives
+                .evidence
+                .push(p.creatives.iter().map(|_| Evidence::new(f)).collect());
+        }
         // A launched plan bids on its means until the next plan redraw, at dual 1.
         if self.draws.plans.len() + 1 == self.traffic.len() {
             self.draws.plans.push([1.0; 3]);
@@ -357,6 +455,20 @@ impl<P> EngineState<P> {
             .iter_mut()
             .flatten()
             .for_each(|e| e.advance_to(period));
+        self.creatives
+            .evidence
+            .iter_mut()
+            .flatten()
+            .for_each(|e| e.advance_to(period));
+    }
+
+    /// Brings a state restored from an older snapshot up to date: a snapshot written before
+    /// creatives existed has no creative evidence (none learned yet).
+    pub(crate) fn migrate(&mut self) {
+        if self.creatives.evidence.is_empty() {
+            self.creatives.evidence =
+                CreativeStore::new(&self.account, self.config.forgetting).evidence;
+        }
     }
 
     /// Checks that every per-plan and per-keyword part has the account's shape, and that
@@ -425,6 +537,22 @@ impl<P> EngineState<P> {
             if !ok {
                 return Err(mismatch("ledgers.seen"));
             }
+        }
+        let creatives_ok = self.creatives.evidence.len() == n
+            && plans
+                .iter()
+                .zip(&self.creatives.evidence)
+                .all(|(p, e)| p.creatives.len() == e.len())
+            && self.creatives.seen.rows.keys().all(|&(_, i, j)| {
+                plans
+                    .get(i as usize)
+                    .is_some_and(|p| (j as usize) < p.creatives.len())
+            });
+        if !creatives_ok {
+            return Err(Error::Inconsistent {
+                field: "snapshot.state.creatives".into(),
+                reason: "does not match the account's plans and creatives".into(),
+            });
         }
         if self.total_budget.is_negative() {
             return Err(Error::invalid(

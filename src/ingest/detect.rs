@@ -47,6 +47,14 @@ pub enum Field {
     Budget,
     /// Currency code.
     Currency,
+    /// An ad's (creative's) id (Google's "Ad ID", Amazon's advertised ASIN, 创意ID): the
+    /// [`crate::model::CreativeId`] verbatim. A file with a creative column is an ad-level
+    /// report.
+    CreativeId,
+    /// An ad's (creative's) name or first headline ("Headline 1", "Ad name", 创意标题).
+    Creative,
+    /// The channel the plan buys traffic in (a `channel` / 渠道 column).
+    Channel,
 }
 
 impl Field {
@@ -73,6 +81,9 @@ impl Field {
             Field::Bid => "bid",
             Field::Budget => "budget",
             Field::Currency => "currency",
+            Field::CreativeId => "creative_id",
+            Field::Creative => "creative",
+            Field::Channel => "channel",
         }
     }
 }
@@ -95,6 +106,13 @@ pub enum Layout {
     TaobaoPlan,
     /// Taobao/Tmall keyword promotion keyword report.
     TaobaoKeyword,
+    /// Google Ads "Ads" report (one row per ad: ad id and/or headline).
+    GoogleAdsAds,
+    /// Amazon Sponsored Products advertised product report (the ad is the advertised ASIN
+    /// or SKU).
+    AmazonSpAdvertisedProduct,
+    /// Taobao/Tmall creative report (创意报表: 创意ID / 创意标题).
+    TaobaoCreative,
     /// This crate's canonical CSV (see [`super::write_canonical`]).
     Canonical,
     /// A layout described by a user-supplied [`super::ColumnMapping`].
@@ -202,6 +220,12 @@ pub fn field_of(h: &str) -> Option<Field> {
         | "日限额"
         | "日预算" => Budget,
         "currency" | "currency code" | "币种" => Currency,
+        "ad id" | "ad_id" | "creative id" | "creative_id" | "创意id" | "advertised asin" => {
+            CreativeId
+        }
+        "headline 1" | "headline" | "ad name" | "creative" | "creative name" | "creative_name"
+        | "创意标题" | "创意名称" | "创意" | "advertised sku" => Creative,
+        "channel" | "channel name" | "渠道" | "推广渠道" => Channel,
         _ => return None,
     })
 }
@@ -221,6 +245,22 @@ pub fn detect_layout(headers: &[String], fields: &[Option<Field>]) -> Layout {
         .all(|c| headers.iter().any(|h| h == c));
     if canonical {
         return Layout::Canonical;
+    }
+    // An ad-level report: a creative column and no keyword or search-term breakdown.
+    let ads = (has(Field::CreativeId) || has(Field::Creative))
+        && !has(Field::Keyword)
+        && !has(Field::SearchTerm);
+    if ads {
+        return if has_cjk(headers) {
+            Layout::TaobaoCreative
+        } else if headers
+            .iter()
+            .any(|h| matches!(h.as_str(), "advertised asin" | "advertised sku" | "spend"))
+        {
+            Layout::AmazonSpAdvertisedProduct
+        } else {
+            Layout::GoogleAdsAds
+        };
     }
     if has_cjk(headers) {
         return if has(Field::Keyword) {

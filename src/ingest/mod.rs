@@ -107,7 +107,8 @@ pub use mapping::ColumnMapping;
 use crate::error::{Error, Result};
 use crate::model::matching::tokenize;
 use crate::model::{
-    Account, Date, Keyword, KeywordId, MatchType, Plan, PlanId, Report, ReportRow, Stats,
+    Account, Creative, CreativeId, CreativeRow, Date, Keyword, KeywordId, MatchType, Plan, PlanId,
+    Report, ReportRow, Stats,
 };
 use crate::money::Money;
 
@@ -156,6 +157,10 @@ pub struct Options {
     /// The period (first and last day) of a file without a date column: each row covers it.
     /// Needed for "All time" exports, which state no dates; wins over the title's range.
     pub period: Option<(Date, Date)>,
+    /// The channel of every plan in the file that has no channel column (`--channel`): one
+    /// file per channel, e.g. `marketplace_search` for the Taobao keyword report and
+    /// `search_engine` for the Google one.
+    pub channel: Option<String>,
 }
 
 /// A bad row skipped in lenient mode.
@@ -261,6 +266,23 @@ pub struct PlanInfo {
     pub name: String,
     /// The daily budget, if the file has a budget column.
     pub budget: Option<Money>,
+    /// Its channel: the file's channel column, else [`Options::channel`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<String>,
+    /// Whether `channel` came from the file's column (not the option).
+    #[serde(skip)]
+    channel_from_column: bool,
+}
+
+/// What an ad-level file says about a creative.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreativeInfo {
+    /// The ad id column verbatim, else `"{plan_id}|{name}"` (name with whitespace collapsed).
+    pub id: CreativeId,
+    /// Its plan.
+    pub plan: PlanId,
+    /// Its name or headline (the id when the file has none).
+    pub name: String,
 }
 
 /// What a file says about a keyword.
@@ -329,6 +351,10 @@ pub struct Ingested {
     pub keywords: Vec<KeywordInfo>,
     /// Per-search-term rows (search-terms reports only), sorted.
     pub search_terms: Vec<SearchTermRow>,
+    /// Creatives named in an ad-level file (sorted by id). An ad-level file's counters are
+    /// the report's creative rows ([`Report::creatives`]), one per (day, plan, creative);
+    /// it has no keyword or plan rows (a keyword report counts the same traffic).
+    pub creatives: Vec<CreativeInfo>,
     /// The file's currency: its currency column, else the code or symbol its money cells or
     /// headers are written with (an ambiguous symbol such as `$` is noted in `warnings`).
     pub currency: Option<String>,
@@ -377,7 +403,8 @@ impl Ingested {
         self.columns.contains(&Field::Conversions) || self.columns.contains(&Field::ConversionRate)
     }
 
-    /// An [`Account`] with the plans and keywords the file names, ids as in the report.
+    /// An [`Account`] with the plans, keywords and creatives the file names, ids as in the
+    /// report, channels as read.
     ///
     /// Keywords whose text has no words (e.g. Amazon's `*` auto-targeting) are left out.
     ///
@@ -400,6 +427,16 @@ impl Ingested {
                 d.min_bid,
                 d.max_bid,
             ));
+            if let Some(c) = &p.channel {
+                plans[pos[&p.id]].channel = Some(c.clone());
+            }
+        }
+        for c in &self.creatives {
+            if let Some(&i) = pos.get(&c.plan) {
+                plans[i]
+                    .creatives
+                    .push(Creative::new(c.id.as_str(), c.name.clone()));
+            }
         }
         for k in &self.keywords {
             if tokenize(&k.text).is_empty() {
@@ -509,7 +546,7 @@ fn detect_delimiter(text: &str) -> u8 {
     }
 }
 
-const N_FIELDS: usize = 20;
+const N_FIELDS: usize = 23;
 const ALL_FIELDS: [Field; N_FIELDS] = [
     Field::Date,
     Field::StartDate,
@@ -531,6 +568,9 @@ const ALL_FIELDS: [Field; N_FIELDS] = [
     Field::Bid,
     Field::Budget,
     Field::Currency,
+    Field::CreativeId,
+    Field::Creative,
+    Field::Channel,
 ];
 const NO_HOUR: u8 = u8::MAX;
 const NO_KW: u32 = u32::MAX;
@@ -669,6 +709,10 @@ struct Reader<'a> {
     keywords: Vec<KeywordInfo>,
     acc: HashMap<Key, Acc, FxBuild>,
     terms: HashMap<(Key, String), Acc>,
+    /// Ad-level files: per (key, creative), the counters.
+    cacc: HashMap<(Key, u32), Acc, FxBuild>,
+    creative_by_raw: HashMap<String, u32>,
+    creatives: Vec<CreativeInfo>,
     /// Per key (and search term), the signatures of the segment cells seen (device, ad
     /// group...): a second row with the same key and signature is a duplicate, not a segment.
     segments: HashSet<(Key, u64, u64), FxBuild>,
@@ -1145,6 +1189,9 @@ fn read_text(text: &str, file: &str, encoding: TextEncoding, opts: &Options) -> 
         keywords: Vec::new(),
         acc: HashMap::default(),
         terms: HashMap::new(),
+        cacc: HashMap::default(),
+        creative_by_raw: HashMap::new(),
+        creatives: Vec::new(),
         segments: HashSet::default(),
         segment_cols,
         file_days,
@@ -1595,13 +1642,15 @@ impl Reader<'_> {
             ));
         }
         let term = self.cell(rec, Field::SearchTerm).map(str::trim);
-        // Same key (and search term) and the same segment cells: the row is there twice.
+        let creative = self.creative_of(rec, plan)?;
+        // Same key (and search term or creative) and the same segment cells: the row is
+        // there twice.
         let term_hash = term.map_or(0, |t| {
             use std::hash::{Hash, Hasher};
             let mut h = FxHasher::default();
             t.hash(&mut h);
             h.finish()
-        });
+        }) ^ creative.map_or(0, |c| u64::from(c) + 1);
         let sig = self.segment_signature(rec);
         if !self.segments.insert((key, term_hash, sig)) {
             return Err(RowError {
@@ -1617,8 +1666,18 @@ impl Reader<'_> {
             let e = self.terms.entry((key, term.to_string())).or_default();
             *e = e.add(&delta).unwrap_or(*e);
         }
-        let e = self.acc.entry(key).or_default();
-        *e = e.add(&delta).unwrap_or(*e);
+        match creative {
+            // An ad's row counts only as the creative's: the plan's traffic is the keyword
+            // report's.
+            Some(c) => {
+                let e = self.cacc.entry((key, c)).or_default();
+                *e = e.add(&delta).unwrap_or(*e);
+            }
+            None => {
+                let e = self.acc.entry(key).or_default();
+                *e = e.add(&delta).unwrap_or(*e);
+            }
+        }
         self.data = new_data;
         self.conv_col = self.conv_col.saturating_add(conv);
         self.impressions_added = self.impressions_added.saturating_add(added);
@@ -1675,6 +1734,8 @@ impl Reader<'_> {
                         id: id.clone(),
                         name: name_cell.map_or_else(|| id.to_string(), |n| n.trim().to_string()),
                         budget: None,
+                        channel: self.opts.channel.clone(),
+                        channel_from_column: false,
                     });
                     self.plan_by_id.insert(id, ix);
                     ix
@@ -1683,6 +1744,24 @@ impl Reader<'_> {
             self.plan_by_raw.insert(raw.to_string(), ix);
             ix
         };
+        if let Some(c) = self.cell(rec, Field::Channel).map(str::trim)
+            && !cells::is_missing(c)
+        {
+            // The column wins over the option; a plan in two channels keeps its first.
+            let from_option = self.plans[ix as usize].channel == self.opts.channel;
+            let p = &mut self.plans[ix as usize];
+            if from_option || p.channel.is_none() {
+                p.channel = Some(c.to_string());
+                p.channel_from_column = true;
+            } else if p.channel.as_deref() != Some(c) && p.channel_from_column {
+                let msg = format!(
+                    "plan {} is in two channels ({} and {c}): the first is kept",
+                    p.id,
+                    p.channel.as_deref().unwrap_or("")
+                );
+                self.warn_once("channel", 0, &msg);
+            }
+        }
         if let Some(b) = self.cell(rec, Field::Budget) {
             match cells::parse_decimal(b) {
                 Ok(Some((v, _))) if v >= 0 => {
@@ -1700,6 +1779,46 @@ impl Reader<'_> {
             }
         }
         Ok(ix)
+    }
+
+    /// The row's creative (ad-level files), registered on first sight; `None` for a row of
+    /// a file without creative columns.
+    fn creative_of(&mut self, rec: &csv::StringRecord, plan: u32) -> Result<Option<u32>, RowError> {
+        if self.col[fidx(Field::CreativeId)].is_none() && self.col[fidx(Field::Creative)].is_none()
+        {
+            return Ok(None);
+        }
+        let id_cell = self.id_cell(rec, Field::CreativeId).map(str::trim);
+        let name = self
+            .cell(rec, Field::Creative)
+            .filter(|c| !cells::is_missing(c))
+            .map(|c| c.split_whitespace().collect::<Vec<_>>().join(" "));
+        let plan_id = self.plans[plan as usize].id.clone();
+        let id = match (id_cell, &name) {
+            (Some(i), _) => i.to_string(),
+            (None, Some(n)) => format!("{plan_id}|{n}"),
+            (None, None) => return Err(self.err(Field::CreativeId, "no ad id or name")),
+        };
+        if let Some(&ix) = self.creative_by_raw.get(&id) {
+            if self.creatives[ix as usize].plan != plan_id {
+                return Err(self.err(
+                    Field::CreativeId,
+                    format!(
+                        "ad {id} appears under plan {} and plan {plan_id}",
+                        self.creatives[ix as usize].plan
+                    ),
+                ));
+            }
+            return Ok(Some(ix));
+        }
+        let ix = self.creatives.len() as u32;
+        self.creatives.push(CreativeInfo {
+            id: CreativeId::new(id.clone()),
+            plan: plan_id,
+            name: name.unwrap_or_else(|| id.clone()),
+        });
+        self.creative_by_raw.insert(id, ix);
+        Ok(Some(ix))
     }
 
     fn keyword_of(&mut self, rec: &csv::StringRecord, plan: u32) -> Result<u32, RowError> {
@@ -1832,6 +1951,8 @@ impl Reader<'_> {
             keywords,
             acc,
             terms,
+            cacc,
+            creatives,
             totals,
             data,
             conv_col,
@@ -1970,7 +2091,33 @@ impl Reader<'_> {
             });
             extras.push(extra);
         }
-        let report = Report::new(rows).map_err(fail)?;
+        // Ad-level rows: a period row is spread over its days as report rows are.
+        let mut creative_rows = Vec::with_capacity(cacc.len());
+        for ((k, c), a) in &cacc {
+            let (stats, _) = a.finish().map_err(fail)?;
+            let info = &creatives[*c as usize];
+            let as_row = ReportRow {
+                date: Date::from_days(k.0),
+                hour: None,
+                days: a.span.max(1),
+                plan: plans[k.2 as usize].id.clone(),
+                keyword: None,
+                stats,
+            };
+            for d in as_row.split_days() {
+                creative_rows.push(CreativeRow {
+                    date: d.date,
+                    plan: d.plan,
+                    creative: info.id.clone(),
+                    stats: d.stats,
+                });
+            }
+        }
+        let report = Report::new(rows)
+            .and_then(|r| r.with_creatives(creative_rows))
+            .map_err(fail)?;
+        let mut creatives = creatives;
+        creatives.sort_by(|a, b| a.id.cmp(&b.id));
 
         let mut search_terms = Vec::with_capacity(terms.len());
         for ((k, term), a) in terms {
@@ -2007,6 +2154,7 @@ impl Reader<'_> {
             plans,
             keywords,
             search_terms,
+            creatives,
             currency,
             columns,
             period,

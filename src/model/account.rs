@@ -434,6 +434,8 @@ pub struct Account {
     plan_index: HashMap<PlanId, usize>,
     #[serde(skip)]
     keyword_index: HashMap<KeywordId, KeywordPos>,
+    #[serde(skip)]
+    creative_index: HashMap<CreativeId, (usize, usize)>,
 }
 
 impl Serialize for Account {
@@ -474,7 +476,7 @@ impl Account {
         }
         let mut plan_index = HashMap::with_capacity(plans.len());
         let mut keyword_index = HashMap::new();
-        let mut creative_ids = HashSet::new();
+        let mut creative_index = HashMap::new();
         for (i, p) in plans.iter().enumerate() {
             p.validate(&format!("plans[{i}]"))?;
             if plan_index.insert(p.id.clone(), i).is_some() {
@@ -483,8 +485,8 @@ impl Account {
                     id: p.id.to_string(),
                 });
             }
-            for c in &p.creatives {
-                if !creative_ids.insert(c.id.clone()) {
+            for (j, c) in p.creatives.iter().enumerate() {
+                if creative_index.insert(c.id.clone(), (i, j)).is_some() {
                     return Err(Error::DuplicateId {
                         kind: "creative",
                         id: c.id.to_string(),
@@ -506,6 +508,7 @@ impl Account {
             plans,
             plan_index,
             keyword_index,
+            creative_index,
         })
     }
 
@@ -553,6 +556,10 @@ impl Account {
     /// Where the keyword with `id` sits.
     pub fn keyword_pos(&self, id: &KeywordId) -> Option<KeywordPos> {
         self.keyword_index.get(id).copied()
+    }
+    /// Where the creative with `id` sits: `(plan index, creative index within the plan)`.
+    pub fn creative_pos(&self, id: &CreativeId) -> Option<(usize, usize)> {
+        self.creative_index.get(id).copied()
     }
     /// Number of keywords across all plans.
     pub fn keyword_count(&self) -> usize {
@@ -660,6 +667,19 @@ impl Account {
             .keyword_pos(id)
             .ok_or_else(|| Self::unknown_keyword(id))?;
         self.plans[i].keywords[j].status = status;
+        Ok(())
+    }
+
+    /// Sets a creative's status (the engine pauses a test's losers with it).
+    ///
+    /// # Errors
+    /// [`Error::UnknownId`].
+    pub fn set_creative_status(&mut self, id: &CreativeId, status: Status) -> Result<()> {
+        let (i, j) = self.creative_pos(id).ok_or_else(|| Error::UnknownId {
+            kind: "creative",
+            id: id.to_string(),
+        })?;
+        self.plans[i].creatives[j].status = status;
         Ok(())
     }
 

@@ -15,4 +15,4 @@ pub use account::{
 pub use date::Date;
 pub use objective::Objective;
 pub use schedule::Schedule;
-pub use stats::{Report, ReportRow, Stats};
+pub use stats::{CreativeRow, Report, ReportRow, Stats};

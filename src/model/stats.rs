@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::model::account::{KeywordId, PlanId};
+use crate::model::account::{CreativeId, KeywordId, PlanId};
 use crate::model::date::Date;
 use crate::money::Money;
 
@@ -259,6 +259,25 @@ impl ReportRow {
     }
 }
 
+/// One line of an ad-level (creative) report: one creative's counters for one day.
+///
+/// Creative rows break down the same traffic that the plan's keyword (or plan) rows count,
+/// by the ad served instead of by the keyword. The engine learns from them only which of a
+/// plan's creatives wins (see [`crate::creative`]); the plan's rates and spend come from
+/// the keyword rows, so the same clicks are never counted twice.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreativeRow {
+    /// The day.
+    pub date: Date,
+    /// The creative's plan.
+    pub plan: PlanId,
+    /// The creative.
+    pub creative: CreativeId,
+    /// The counters.
+    pub stats: Stats,
+}
+
 /// Key of a report row: rows with the same key are the same cell and are summed.
 pub type RowKey = (Date, Option<u8>, PlanId, Option<KeywordId>);
 
@@ -271,12 +290,17 @@ pub type RowKey = (Date, Option<u8>, PlanId, Option<KeywordId>);
 #[serde(remote = "Self")]
 pub struct Report {
     rows: Vec<ReportRow>,
+    /// Ad-level rows, sorted by (date, plan, creative); absent in reports without them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    creatives: Vec<CreativeRow>,
 }
 
 impl<'de> Deserialize<'de> for Report {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
         let r = Report::deserialize(d)?;
-        Report::new(r.rows).map_err(serde::de::Error::custom)
+        Report::new(r.rows)
+            .and_then(|x| x.with_creatives(r.creatives))
+            .map_err(serde::de::Error::custom)
     }
 }
 
@@ -307,7 +331,38 @@ impl Report {
                 });
             }
         }
-        Ok(Report { rows })
+        Ok(Report {
+            rows,
+            creatives: Vec::new(),
+        })
+    }
+
+    /// This report with ad-level rows added; rows of one (date, plan, creative), here or
+    /// already in the report, are summed (segments such as device).
+    ///
+    /// # Errors
+    /// [`Error::Overflow`] if a sum overflows.
+    pub fn with_creatives(mut self, rows: impl IntoIterator<Item = CreativeRow>) -> Result<Self> {
+        let mut map: BTreeMap<(Date, PlanId, CreativeId), Stats> = BTreeMap::new();
+        for r in std::mem::take(&mut self.creatives).into_iter().chain(rows) {
+            let e = map.entry((r.date, r.plan, r.creative)).or_default();
+            *e = e.checked_add(&r.stats)?;
+        }
+        self.creatives = map
+            .into_iter()
+            .map(|((date, plan, creative), stats)| CreativeRow {
+                date,
+                plan,
+                creative,
+                stats,
+            })
+            .collect();
+        Ok(self)
+    }
+
+    /// The ad-level rows, sorted by (date, plan, creative).
+    pub fn creatives(&self) -> &[CreativeRow] {
+        &self.creatives
     }
 
     /// A report from rows, summing rows that share a key (segments such as device).
@@ -351,6 +406,7 @@ impl Report {
                     stats,
                 })
                 .collect(),
+            creatives: Vec::new(),
         })
     }
 
@@ -364,7 +420,8 @@ impl Report {
         if self.rows.iter().all(|r| r.days <= 1) {
             return Ok(self.clone());
         }
-        Report::from_rows_summed(self.rows.iter().flat_map(ReportRow::split_days))
+        Report::from_rows_summed(self.rows.iter().flat_map(ReportRow::split_days))?
+            .with_creatives(self.creatives.iter().cloned())
     }
 
     /// Whether some row covers more than one day.
@@ -377,9 +434,9 @@ impl Report {
         &self.rows
     }
 
-    /// Whether the report has no rows.
+    /// Whether the report has no rows (neither keyword nor ad-level ones).
     pub fn is_empty(&self) -> bool {
-        self.rows.is_empty()
+        self.rows.is_empty() && self.creatives.is_empty()
     }
 
     /// This report and `other` added cell by cell.
@@ -387,7 +444,8 @@ impl Report {
     /// # Errors
     /// [`Error::Overflow`] if a sum overflows.
     pub fn checked_add(&self, other: &Report) -> Result<Report> {
-        Report::from_rows_summed(self.rows.iter().chain(other.rows.iter()).cloned())
+        Report::from_rows_summed(self.rows.iter().chain(other.rows.iter()).cloned())?
+            .with_creatives(self.creatives.iter().chain(&other.creatives).cloned())
     }
 
     /// Sum of all rows.

@@ -8,7 +8,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::model::matching::{matches_tokens, tokenize};
-use crate::model::{Account, Date, MatchType, NegativeKeyword, Report, ReportRow, Stats, Status};
+use crate::model::{
+    Account, CreativeRow, Date, MatchType, NegativeKeyword, Report, ReportRow, Stats, Status,
+};
 use crate::money::Money;
 use crate::rng::{self, SimRng};
 use crate::sim::auction::{gsp_price, our_auction};
@@ -46,6 +48,11 @@ pub struct Controls {
     /// for any plan). They block the matching queries of keywords with a query stream.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub plan_negatives: Vec<Vec<NegativeKeyword>>,
+    /// Per plan, the share of its impressions each of its creatives serves (in the account's
+    /// order, summing to 1). Empty (for all plans, or for one plan): an even split over the
+    /// plan's active creatives.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub plan_creative_weights: Vec<Vec<f64>>,
 }
 
 impl Controls {
@@ -65,6 +72,7 @@ impl Controls {
             plan_hour_multiplier: vec![1.0; plans.len()],
             plan_throttle: vec![1.0; plans.len()],
             plan_negatives: Vec::new(),
+            plan_creative_weights: Vec::new(),
         }
     }
 
@@ -95,6 +103,25 @@ impl Controls {
                 }
                 k += 1;
             }
+        }
+        // Creatives the view paused are not served; the others split evenly.
+        if full.plans().iter().any(|p| !p.creatives.is_empty()) {
+            c.plan_creative_weights = full
+                .plans()
+                .iter()
+                .map(|p| {
+                    let on: Vec<bool> = p
+                        .creatives
+                        .iter()
+                        .map(|cr| {
+                            view.creative_pos(&cr.id).is_some_and(|(i, j)| {
+                                view.plans()[i].creatives[j].status == Status::Active
+                            }) && cr.status == Status::Active
+                        })
+                        .collect();
+                    even_weights(&on)
+                })
+                .collect();
         }
         c
     }
@@ -150,6 +177,42 @@ impl Controls {
                         "has no words",
                     ));
                 }
+            }
+        }
+        if !self.plan_creative_weights.is_empty() && self.plan_creative_weights.len() != np {
+            return Err(Error::invalid(
+                "controls.plan_creative_weights",
+                format!("{} entries", self.plan_creative_weights.len()),
+                format!("must be empty or have {np}"),
+            ));
+        }
+        for (i, (w, p)) in self
+            .plan_creative_weights
+            .iter()
+            .zip(account.plans())
+            .enumerate()
+        {
+            if w.is_empty() {
+                continue;
+            }
+            let at = format!("controls.plan_creative_weights[{i}]");
+            if w.len() != p.creatives.len() {
+                return Err(Error::invalid(
+                    at,
+                    format!("{} entries", w.len()),
+                    format!("must be empty or have {}", p.creatives.len()),
+                ));
+            }
+            if let Some((j, &x)) = w
+                .iter()
+                .enumerate()
+                .find(|(_, x)| !(x.is_finite() && (0.0..=1.0).contains(*x)))
+            {
+                return Err(Error::invalid(format!("{at}[{j}]"), x, "must be in [0, 1]"));
+            }
+            let sum: f64 = w.iter().sum();
+            if (sum - 1.0).abs() > 1e-6 {
+                return Err(Error::invalid(at, sum, "must sum to 1"));
             }
         }
         let mut k = 0;
@@ -213,6 +276,39 @@ pub struct HourOutcome {
     /// Counters per search query, for keywords with a query stream (see
     /// [`search_terms`]); empty otherwise.
     pub search_terms: Vec<SearchTermHour>,
+    /// Counters per creative served, for plans with creatives; empty otherwise.
+    pub creatives: Vec<CreativeHour>,
+}
+
+/// One creative's counters in one hour: its share of its plan's traffic.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CreativeHour {
+    /// The plan (account index).
+    pub plan: usize,
+    /// The creative, indexing the plan's `creatives`.
+    pub creative: usize,
+    /// Its counters.
+    pub stats: Stats,
+}
+
+/// An even split over the creatives flagged `on` (all of them when none is).
+fn even_weights(on: &[bool]) -> Vec<f64> {
+    let n = on.iter().filter(|&&b| b).count();
+    if n == 0 {
+        return vec![1.0 / on.len().max(1) as f64; on.len()];
+    }
+    on.iter()
+        .map(|&b| if b { 1.0 / n as f64 } else { 0.0 })
+        .collect()
+}
+
+/// A plan-hour's rotation: each creative's impression share, and the mixture's CTR and CVR
+/// multipliers (CVR weighted by the creatives' shares of clicks).
+#[derive(Debug, Clone)]
+struct CreativeMix {
+    weights: Vec<f64>,
+    ctr: f64,
+    cvr: f64,
 }
 
 /// One search query's counters in one hour.
@@ -529,6 +625,7 @@ impl Market {
             lost_to_budget: vec![0; np],
             exhausted: vec![false; np],
             search_terms: Vec::new(),
+            creatives: Vec::new(),
         };
         for p in 0..np {
             self.run_plan_hour(p, day, hour, controls, &mut out)?;
@@ -616,6 +713,18 @@ impl Market {
         if self.buf.is_empty() {
             return Ok(());
         }
+        // The creative served scales the keyword's CTR (and its clicks' CVR): the plan's
+        // units run at the rotation's mixture, and the plan-hour's counts are split over the
+        // creatives afterwards (below). A plan without creatives is untouched.
+        let mix = self.creative_mix(p, controls);
+        if let Some(m) = &mix {
+            for w in &mut self.buf {
+                for c in w.ctr.iter_mut().take(slots) {
+                    *c = (*c * m.ctr).min(1.0);
+                }
+                w.cvr = (w.cvr * m.cvr).min(1.0);
+            }
+        }
         let mut remaining = budget - spent;
         match self.fidelity {
             Fidelity::Exact => self.exact_plan_hour(p, day, hour, throttle, &mut remaining, out),
@@ -627,7 +736,8 @@ impl Market {
         for i in 0..self.buf.len() {
             if self.buf[i].stream {
                 let k = self.buf[i].k;
-                for (query, auctions, st) in self.split_stream(i, day, hour, controls, p)? {
+                let m = mix.as_ref().map_or((1.0, 1.0), |m| (m.ctr, m.cvr));
+                for (query, auctions, st) in self.split_stream(i, day, hour, controls, p, m)? {
                     out.keywords[k] = out.keywords[k].checked_add(&st)?;
                     out.auctions[k] += auctions;
                     out.search_terms.push(SearchTermHour {
@@ -658,6 +768,123 @@ impl Market {
                     stats: st,
                 });
             }
+        }
+        if let Some(m) = &mix {
+            self.split_creatives(p, day, hour, m, out)?;
+        }
+        Ok(())
+    }
+
+    /// Plan `p`'s rotation this hour, or `None` for a plan without creatives.
+    fn creative_mix(&self, p: usize, controls: &Controls) -> Option<CreativeMix> {
+        let plan = &self.account.plans()[p];
+        if plan.creatives.is_empty() {
+            return None;
+        }
+        let weights = match controls.plan_creative_weights.get(p) {
+            Some(w) if !w.is_empty() => {
+                let sum: f64 = w.iter().sum();
+                w.iter().map(|x| x / sum).collect()
+            }
+            _ => even_weights(
+                &plan
+                    .creatives
+                    .iter()
+                    .map(|c| c.status == Status::Active)
+                    .collect::<Vec<_>>(),
+            ),
+        };
+        let mult = self.truth.creative_multipliers(p);
+        let ctr: f64 = weights.iter().zip(mult).map(|(w, m)| w * m.0).sum();
+        let cvr = if ctr > 0.0 {
+            weights
+                .iter()
+                .zip(mult)
+                .map(|(w, m)| w * m.0 * m.1)
+                .sum::<f64>()
+                / ctr
+        } else {
+            1.0
+        };
+        Some(CreativeMix { weights, ctr, cvr })
+    }
+
+    /// Splits plan `p`'s counts of the hour over its creatives: clicks in proportion to
+    /// share x CTR multiplier, the other impressions to share x (1 - CTR), conversions one
+    /// by one among the clicks not yet converted, weighted by the creative's CVR multiplier
+    /// (so no creative converts more than it was clicked), cost pro rata clicks, revenue pro
+    /// rata conversions. From its own stream, so the auctions' draws are unchanged; the
+    /// same split in both fidelities.
+    fn split_creatives(
+        &self,
+        p: usize,
+        day: u32,
+        hour: u8,
+        m: &CreativeMix,
+        out: &mut HourOutcome,
+    ) -> Result<()> {
+        let mut total = Stats::default();
+        for k in self.truth.plan_keywords(p) {
+            total = total.checked_add(&out.keywords[k])?;
+        }
+        if total.impressions() == 0 {
+            return Ok(());
+        }
+        let mult = self.truth.creative_multipliers(p);
+        let (imp, clicks, conv) = (total.impressions(), total.clicks(), total.conversions());
+        // The keywords' own CTR, from the hour's rate at the mixture.
+        let base = (clicks as f64 / imp as f64 / m.ctr).clamp(0.0, 1.0);
+        let w_click: Vec<f64> = m.weights.iter().zip(mult).map(|(w, x)| w * x.0).collect();
+        let w_other: Vec<f64> = m
+            .weights
+            .iter()
+            .zip(mult)
+            .map(|(w, x)| w * (1.0 - base * x.0).max(0.0))
+            .collect();
+        let mut rng = rng::stream(self.seed, &[u64::from(day), 25, p as u64, u64::from(hour)]);
+        let c_clicks = multinomial(&mut rng, clicks, &w_click);
+        let c_other = multinomial(&mut rng, imp - clicks, &w_other);
+        let mut c_conv = vec![0u64; c_clicks.len()];
+        for _ in 0..conv {
+            let open: Vec<f64> = c_clicks
+                .iter()
+                .zip(&c_conv)
+                .zip(mult)
+                .map(|((&c, &v), x)| (c - v) as f64 * x.1)
+                .collect();
+            let sum: f64 = open.iter().sum();
+            if !(sum > 0.0) {
+                break;
+            }
+            let mut u = unit(rng.next_u64()) * sum;
+            let mut pick = open.iter().rposition(|&o| o > 0.0).unwrap_or(0);
+            for (j, &o) in open.iter().enumerate() {
+                if o > 0.0 && u < o {
+                    pick = j;
+                    break;
+                }
+                u -= o;
+            }
+            c_conv[pick] += 1;
+        }
+        let c_cost = pro_rata(total.cost().micros(), &c_clicks);
+        let c_rev = pro_rata(total.revenue().micros(), &c_conv);
+        for j in 0..c_clicks.len() {
+            let im = c_clicks[j] + c_other[j];
+            if im == 0 {
+                continue;
+            }
+            out.creatives.push(CreativeHour {
+                plan: p,
+                creative: j,
+                stats: Stats::new(
+                    im,
+                    c_clicks[j],
+                    c_conv[j],
+                    Money::from_micros(c_cost[j]),
+                    Money::from_micros(c_rev[j]),
+                )?,
+            });
         }
         Ok(())
     }
@@ -814,6 +1041,7 @@ impl Market {
         hour: u8,
         controls: &Controls,
         p: usize,
+        mix: (f64, f64),
     ) -> Result<Vec<(usize, u64, Stats)>> {
         let (k, n_ent, imp, clicks, cost) = {
             let w = &self.buf[i];
@@ -829,10 +1057,11 @@ impl Market {
         let mut w_vol = Vec::with_capacity(nq);
         for &(qi, share) in open.iter() {
             let qm = &truth.query_models[qi];
-            let c0 = truth.ctr_kd(k, &kd, Some(qm.ctr_scale), 0);
+            // The creatives' mixture scales every query alike (1, 1 without creatives).
+            let c0 = (truth.ctr_kd(k, &kd, Some(qm.ctr_scale), 0) * mix.0).min(1.0);
             w_click.push(share * c0);
             w_other.push(share * (1.0 - c0));
-            w_conv.push(truth.cvr_kd(k, &kd, Some(qm.cvr_scale)));
+            w_conv.push((truth.cvr_kd(k, &kd, Some(qm.cvr_scale)) * mix.1).min(1.0));
             w_vol.push(share);
         }
         let mut rng = rng::stream(self.seed, &[u64::from(day), u64::from(hour), k as u64, 3]);
@@ -1179,10 +1408,31 @@ pub fn outcomes_to_report(
             });
         }
     }
-    match granularity {
-        Granularity::Hourly => Report::new(rows),
-        Granularity::Daily => Report::from_rows_summed(rows),
+    let report = match granularity {
+        Granularity::Hourly => Report::new(rows)?,
+        Granularity::Daily => Report::from_rows_summed(rows)?,
+    };
+    // Ad-level rows, one per creative and day (an ad report has no hours).
+    let plans = account.plans();
+    let mut creative_rows = Vec::new();
+    for o in outcomes {
+        for c in &o.creatives {
+            let Some(cr) = plans.get(c.plan).and_then(|p| p.creatives.get(c.creative)) else {
+                return Err(Error::invalid(
+                    "outcomes.creatives",
+                    format!("plan {} creative {}", c.plan, c.creative),
+                    "not in the account",
+                ));
+            };
+            creative_rows.push(CreativeRow {
+                date,
+                plan: plans[c.plan].id.clone(),
+                creative: cr.id.clone(),
+                stats: c.stats,
+            });
+        }
     }
+    report.with_creatives(creative_rows)
 }
 
 /// One row of a search-term report: what one query of a keyword bought over a day.

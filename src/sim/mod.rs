@@ -88,8 +88,8 @@ pub mod truth;
 pub use crate::model::calendar::{CalendarEvent, DayFactors, Scope, WeekdayProfile};
 pub use auction::{AuctionRules, Bidder, CompetitorLandscape, Placement, run_auction};
 pub use market::{
-    Controls, Fidelity, Granularity, HourOutcome, Market, SearchTermHour, SearchTermRow,
-    outcomes_to_report, search_terms,
+    Controls, CreativeHour, Fidelity, Granularity, HourOutcome, Market, SearchTermHour,
+    SearchTermRow, outcomes_to_report, search_terms,
 };
 pub use oracle::{
     BudgetOracle, OracleDay, OracleObjective, OraclePlan, OraclePlayer, bid_grid, budget_oracle,
@@ -97,6 +97,6 @@ pub use oracle::{
 };
 pub use scenario::{Generator, GeneratorDrift, GeneratorQueries, LaunchChanges, Scenario};
 pub use truth::{
-    AuctionCurve, Competitors, Drift, Event, Expected, KeywordTruth, Launch, MarketSpec,
-    MatchEffect, MatchEffects, QueryTruth, Truth,
+    AuctionCurve, Competitors, CreativeTruth, Drift, Event, Expected, KeywordTruth, Launch,
+    MarketSpec, MatchEffect, MatchEffects, QueryTruth, Truth,
 };

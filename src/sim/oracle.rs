@@ -112,6 +112,7 @@ impl OraclePlan {
             plan_hour_multiplier: vec![1.0; self.plan_budget.len()],
             plan_throttle: vec![1.0; self.plan_budget.len()],
             plan_negatives: Vec::new(),
+            plan_creative_weights: Vec::new(),
         }
     }
 }
@@ -807,6 +808,7 @@ impl OraclePlayer {
             plan_hour_multiplier: vec![1.0; np],
             plan_throttle: vec![1.0; np],
             plan_negatives: Vec::new(),
+            plan_creative_weights: Vec::new(),
         })
     }
 

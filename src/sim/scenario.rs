@@ -19,6 +19,9 @@
 //!                                                    "queries": [{"text", "weight",
 //!                                                    "ctr_factor", "cvr_factor"}])
 //!   "generate": { Generator }                        (optional, see below)
+//!   "creatives": [{"creative": "c1-img-b", "ctr": 1.3, "cvr": 1.0}, ...]
+//!                                                    (optional: the account's creatives'
+//!                                                    CTR and CVR multipliers, 1 if absent)
 //! }
 //! ```
 //! Money fields (`reserve`, `increment`, the account's bids and budgets) are integer micros;
@@ -59,8 +62,8 @@ use crate::model::{Account, Date, Keyword, MatchType, Plan, Schedule};
 use crate::money::Money;
 use crate::rng;
 use crate::sim::truth::{
-    Competitors, Drift, KeywordTruth, MAX_DAYS, MAX_KEYWORD_DAYS, MAX_KEYWORDS, MarketSpec,
-    QueryTruth, Truth,
+    Competitors, CreativeTruth, Drift, KeywordTruth, MAX_DAYS, MAX_KEYWORD_DAYS, MAX_KEYWORDS,
+    MarketSpec, QueryTruth, Truth,
 };
 
 /// A seeded block that expands into plans, keywords and their truths; see the module docs.
@@ -167,6 +170,9 @@ struct ScenarioFile {
     keywords: Vec<KeywordTruth>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     generate: Option<Generator>,
+    /// CTR and CVR multipliers of the account's creatives (optional: none, multipliers 1).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    creatives: Vec<CreativeTruth>,
 }
 
 /// A validated scenario: an account, its market's truth, and a horizon of days.
@@ -208,6 +214,7 @@ impl From<Scenario> for ScenarioFile {
             account: Some((*s.account).clone()),
             keywords: s.truth.keywords().to_vec(),
             generate: None,
+            creatives: s.truth.creatives().to_vec(),
         }
     }
 }
@@ -275,6 +282,7 @@ impl TryFrom<ScenarioFile> for Scenario {
             account = Account::new(name, currency, plans)?;
             truth = Truth::new(&account, r.start_date, r.days, r.market, keywords)?;
         }
+        let truth = truth.with_creatives(&account, r.creatives)?;
         Ok(Scenario {
             name: r.name,
             description: r.description,
@@ -308,7 +316,7 @@ impl Scenario {
     }
 
     /// Names of the built-in scenarios.
-    pub const BUILTIN: [&'static str; 11] = [
+    pub const BUILTIN: [&'static str; 12] = [
         "small",
         "default",
         "double_11",
@@ -320,6 +328,7 @@ impl Scenario {
         "broad_leak",
         "budget_starved",
         "promo_618",
+        "creative_test",
     ];
 
     /// The JSON text of a built-in scenario (what `Scenario::builtin` reads; a starting point
@@ -337,6 +346,7 @@ impl Scenario {
             "broad_leak" => include_str!("../../scenarios/broad_leak.json"),
             "budget_starved" => include_str!("../../scenarios/budget_starved.json"),
             "promo_618" => include_str!("../../scenarios/promo_618.json"),
+            "creative_test" => include_str!("../../scenarios/creative_test.json"),
             _ => return None,
         })
     }

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result, check_non_negative, check_positive, check_probability};
 use crate::model::calendar::{CalendarEvent, DayFactors, WeekdayProfile};
-use crate::model::{Account, Date, KeywordId, MatchType, PlanId, Schedule, Status};
+use crate::model::{Account, CreativeId, Date, KeywordId, MatchType, PlanId, Schedule, Status};
 use crate::money::Money;
 use crate::sim::auction::{CompetitorLandscape, gsp_price};
 
@@ -222,6 +222,37 @@ pub struct QueryTruth {
     /// The query's CVR over the keyword's (1: the same).
     #[serde(default = "onef")]
     pub cvr_factor: f64,
+}
+
+/// Ground truth of one creative: how much its CTR and CVR differ from its plan's keywords'
+/// (the auction's CTR is the keyword's x the multiplier of the creative served). A creative
+/// of the account without an entry has multipliers 1.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreativeTruth {
+    /// The account creative this describes.
+    pub creative: CreativeId,
+    /// CTR multiplier (1: the keyword's own).
+    #[serde(default = "onef")]
+    pub ctr: f64,
+    /// CVR multiplier (1: the keyword's own).
+    #[serde(default = "onef")]
+    pub cvr: f64,
+}
+
+impl CreativeTruth {
+    /// Checks the multipliers; `at` is the path for errors (`creatives[1]`).
+    ///
+    /// # Errors
+    /// [`Error::InvalidValue`] naming the field.
+    pub fn validate(&self, at: &str) -> Result<()> {
+        for (f, v) in [("ctr", self.ctr), ("cvr", self.cvr)] {
+            if !(v.is_finite() && v > 0.0 && v <= 10.0) {
+                return Err(Error::invalid(format!("{at}.{f}"), v, "must be in (0, 10]"));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Most queries one keyword's stream may have.
@@ -572,6 +603,10 @@ pub struct Truth {
     plain_day: u32,
     /// v^(1/m) at the quadrature points, for m = 1..=MAX_RIVALS.
     vpow: Vec<[f64; PRICE_POINTS]>,
+    /// The creatives' truths as given.
+    creatives: Vec<CreativeTruth>,
+    /// Per plan, per account creative: (CTR, CVR) multipliers.
+    creative_mult: Vec<Vec<(f64, f64)>>,
 }
 
 impl Truth {
@@ -722,7 +757,70 @@ impl Truth {
             day_factors,
             plain_day,
             vpow,
+            creatives: Vec::new(),
+            creative_mult: account
+                .plans()
+                .iter()
+                .map(|p| vec![(1.0, 1.0); p.creatives.len()])
+                .collect(),
         })
+    }
+
+    /// The truth with creatives' CTR and CVR multipliers (at most one entry per account
+    /// creative; those without one have multipliers 1).
+    ///
+    /// # Errors
+    /// [`Error::InvalidValue`] for a multiplier out of range, [`Error::UnknownId`] for an
+    /// unknown creative, [`Error::DuplicateId`] for two entries of one creative.
+    pub fn with_creatives(
+        mut self,
+        account: &Account,
+        creatives: Vec<CreativeTruth>,
+    ) -> Result<Self> {
+        let mut mult: Vec<Vec<Option<(f64, f64)>>> = account
+            .plans()
+            .iter()
+            .map(|p| vec![None; p.creatives.len()])
+            .collect();
+        for (n, c) in creatives.iter().enumerate() {
+            c.validate(&format!("creatives[{n}]"))?;
+            let (i, j) = account
+                .creative_pos(&c.creative)
+                .ok_or_else(|| Error::UnknownId {
+                    kind: "creative",
+                    id: c.creative.to_string(),
+                })?;
+            if mult[i][j].replace((c.ctr, c.cvr)).is_some() {
+                return Err(Error::DuplicateId {
+                    kind: "creative truth",
+                    id: c.creative.to_string(),
+                });
+            }
+        }
+        self.creative_mult = mult
+            .into_iter()
+            .map(|p| p.into_iter().map(|m| m.unwrap_or((1.0, 1.0))).collect())
+            .collect();
+        self.creatives = creatives;
+        Ok(self)
+    }
+
+    /// The creatives' truths as given.
+    pub fn creatives(&self) -> &[CreativeTruth] {
+        &self.creatives
+    }
+
+    /// Plan `p`'s creatives' (CTR, CVR) multipliers, in the account's order.
+    pub fn creative_multipliers(&self, p: usize) -> &[(f64, f64)] {
+        self.creative_mult.get(p).map_or(&[], Vec::as_slice)
+    }
+
+    /// The index of plan `p`'s truly best creative by CTR x CVR multiplier (by CTR when
+    /// `clicks_only`), among all its creatives; `None` for a plan without creatives.
+    pub fn best_creative(&self, p: usize, clicks_only: bool) -> Option<usize> {
+        let m = self.creative_multipliers(p);
+        let v = |x: &(f64, f64)| if clicks_only { x.0 } else { x.0 * x.1 };
+        (0..m.len()).max_by(|&a, &b| v(&m[a]).total_cmp(&v(&m[b])).then(b.cmp(&a)))
     }
 
     /// First day of the horizon.
