@@ -475,3 +475,79 @@ fn no_conversions_means_clicks() {
     );
     assert!(a.table(5).contains("best CPC first"));
 }
+
+#[test]
+fn channels_are_pooled_and_the_better_one_earns_more_at_the_margin() {
+    use adbandit::analysis::analyze_report;
+    use adbandit::{Account, Keyword, MatchType, Plan, Report, ReportRow, Stats};
+    let y = |x: f64| Money::from_units_f64(x).unwrap();
+    let plan = |id: &str, channel: &str| {
+        Plan::new(id, id, y(200.0), y(0.1), y(5.0))
+            .with_channel(channel)
+            .with_keyword(Keyword::new(
+                format!("{id}1"),
+                format!("{id} word"),
+                MatchType::Exact,
+                y(1.0),
+            ))
+    };
+    let account = Account::new(
+        "shop",
+        "CNY",
+        vec![
+            plan("A", "search"),
+            plan("B", "search"),
+            plan("C", "display"),
+        ],
+    )
+    .unwrap();
+    // Search returns 4x its cost, display 1.2x, at the same daily spend.
+    let mut rows = Vec::new();
+    for d in 0..14 {
+        let date = Date::from_ymd(2026, 3, 1).unwrap().add_days(d);
+        for (p, conv, rev) in [("A", 20, 800.0), ("B", 15, 600.0), ("C", 6, 240.0)] {
+            rows.push(ReportRow {
+                date,
+                hour: None,
+                days: 1,
+                plan: adbandit::PlanId::new(p),
+                keyword: Some(adbandit::KeywordId::new(format!("{p}1"))),
+                stats: Stats::new(8000, 200, conv, y(200.0), y(rev)).unwrap(),
+            });
+        }
+    }
+    let report = Report::new(rows).unwrap();
+    let a = analyze_report(&account, &report, &AnalysisOptions::default()).unwrap();
+    assert_eq!(a.channels.len(), 2);
+    let (search, display) = (&a.channels[0], &a.channels[1]);
+    assert_eq!(search.row.name, "search");
+    assert_eq!(search.channel_plans.len(), 2);
+    assert_eq!(search.row.level, Level::Channel);
+    // The channels add up to the account.
+    let cost: f64 = a.channels.iter().map(|c| c.row.cost).sum();
+    assert!((cost - a.account.cost).abs() < 1e-6);
+    assert_eq!(
+        a.channels.iter().map(|c| c.row.conversions).sum::<u64>(),
+        a.account.conversions
+    );
+    let share: f64 = a.channels.iter().map(|c| c.share_of_cost).sum();
+    assert!((share - 1.0).abs() < 1e-9);
+    assert!((search.share_of_cost - 2.0 / 3.0).abs() < 1e-9);
+    // ROI with honest intervals, search ranked first.
+    let (rs, rd) = (search.row.roi.unwrap(), display.row.roi.unwrap());
+    assert!(rs.contains(3.5) && rd.contains(1.2), "{rs:?} {rd:?}");
+    assert!(rs.lo > rd.hi);
+    assert_eq!(search.row.rank, 1);
+    // The next unit of budget earns more in search, with its uncertainty.
+    let (ms, md) = (
+        search.marginal_value.unwrap(),
+        display.marginal_value.unwrap(),
+    );
+    assert!(ms.lo <= ms.value && ms.value <= ms.hi && ms.lo > 0.0);
+    assert!(ms.value > md.value * 1.5, "{ms:?} {md:?}");
+    let t = a.table(5);
+    assert!(t.contains("Channels, best ROI first"), "{t}");
+    assert!(t.contains("next unit"));
+    let back: Analysis = serde_json::from_str(&a.to_json().unwrap()).unwrap();
+    assert_eq!(back.channels, a.channels);
+}

@@ -2,8 +2,8 @@
 //! hand-made stats.
 
 use adbandit::engine::{
-    BudgetMode, CalendarEvent, Engine, EngineConfig, EngineSnapshot, PlanLimits, ReasonCode,
-    RuleConfig,
+    BudgetMode, CalendarEvent, ChannelLimits, Engine, EngineConfig, EngineSnapshot, PlanLimits,
+    ReasonCode, RuleConfig,
 };
 use adbandit::policy::{BuiltinPolicy, Policy, PosteriorView, Reward, ScoreKind};
 use adbandit::rng::SimRng;
@@ -482,55 +482,80 @@ fn case() -> impl Strategy<Value = Case> {
             1..4,
         ),
         prop::option::of(0.0f64..2000.0),
+        prop::option::of((0.0f64..0.7, 0.0f64..0.5)),
     )
-        .prop_map(|(plans, floor, bstep, kstep, seed, days, total)| {
-            let plans: Vec<Plan> = plans
-                .into_iter()
-                .enumerate()
-                .map(|(i, (nk, budget, min_bid, span, obj))| {
-                    let mut p = Plan::new(
-                        format!("p{i}"),
-                        format!("Plan {i}"),
-                        y(budget),
-                        y(min_bid),
-                        y(min_bid + span),
-                    )
-                    .with_objective(obj);
-                    for j in 0..nk {
-                        p = p.with_keyword(Keyword::new(
-                            format!("k{i}-{j}"),
-                            format!("word{j} thing{i}"),
-                            MatchType::Broad,
+        .prop_map(
+            |(plans, floor, bstep, kstep, seed, days, total, channels)| {
+                let plans: Vec<Plan> = plans
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, (nk, budget, min_bid, span, obj))| {
+                        let mut p = Plan::new(
+                            format!("p{i}"),
+                            format!("Plan {i}"),
+                            y(budget),
                             y(min_bid),
-                        ));
+                            y(min_bid + span),
+                        )
+                        .with_objective(obj);
+                        if channels.is_some() {
+                            p = p.with_channel(if i % 2 == 0 { "search" } else { "display" });
+                        }
+                        for j in 0..nk {
+                            p = p.with_keyword(Keyword::new(
+                                format!("k{i}-{j}"),
+                                format!("word{j} thing{i}"),
+                                MatchType::Broad,
+                                y(min_bid),
+                            ));
+                        }
+                        p
+                    })
+                    .collect();
+                let account = Account::new("s", "CNY", plans).unwrap();
+                let mut config = EngineConfig {
+                    exploration_floor: floor,
+                    max_budget_step: bstep,
+                    max_bid_step: kstep,
+                    total_daily_budget: total.map(y),
+                    ..EngineConfig::default()
+                };
+                if let Some((max_search, min_display)) = channels {
+                    config.channel_limits.insert(
+                        "search".into(),
+                        ChannelLimits {
+                            max_share: Some(max_search),
+                            ..ChannelLimits::default()
+                        },
+                    );
+                    if account.plans().len() > 1 {
+                        config.channel_limits.insert(
+                            "display".into(),
+                            ChannelLimits {
+                                min_share: Some(min_display),
+                                max_budget: Some(y(900.0)),
+                                ..ChannelLimits::default()
+                            },
+                        );
                     }
-                    p
-                })
-                .collect();
-            let account = Account::new("s", "CNY", plans).unwrap();
-            let mut config = EngineConfig {
-                exploration_floor: floor,
-                max_budget_step: bstep,
-                max_bid_step: kstep,
-                total_daily_budget: total.map(y),
-                ..EngineConfig::default()
-            };
-            if let Some(p) = account.plans().first() {
-                config.plan_limits.insert(
-                    p.id.clone(),
-                    PlanLimits {
-                        min_budget: y(5.0),
-                        max_budget: y(400.0),
-                    },
-                );
-            }
-            Case {
-                account,
-                config,
-                days,
-                seed,
-            }
-        })
+                }
+                if let Some(p) = account.plans().first() {
+                    config.plan_limits.insert(
+                        p.id.clone(),
+                        PlanLimits {
+                            min_budget: y(5.0),
+                            max_budget: y(400.0),
+                        },
+                    );
+                }
+                Case {
+                    account,
+                    config,
+                    days,
+                    seed,
+                }
+            },
+        )
 }
 
 fn report_for(c: &Case, day: usize) -> Report {
@@ -565,13 +590,33 @@ proptest! {
             let before = e.account().clone();
             let dec = e.decide(day0().add_days(d as i32 + 1)).unwrap();
             prop_assert!(dec.budget_sum() <= dec.total_budget, "{} > {}", dec.budget_sum(), dec.total_budget);
+            // Channel limits: the maximum is a hard cap; the minimum holds unless the
+            // channel's plans may not take it (their own maximums or steps) or the total
+            // scaled everyone's minimums down.
+            for (name, l) in &c.config.channel_limits {
+                let (lo, hi) = l.resolve(dec.total_budget);
+                let mine: Vec<_> = dec.budgets.iter().filter(|b| before.plan(&b.plan).unwrap().channel_name() == name).collect();
+                let sum: i64 = mine.iter().map(|b| b.to.micros()).sum();
+                prop_assert!(sum <= hi.micros(), "channel {name}: {sum} > {hi}");
+                let held = mine.iter().all(|b| matches!(b.reason.code,
+                    ReasonCode::BudgetAtMax | ReasonCode::BudgetStepUp | ReasonCode::BudgetTotalCap
+                    | ReasonCode::BudgetPlanPaused | ReasonCode::BudgetAtMin | ReasonCode::BudgetExplorationFloor));
+                // ... or the total is spent to the last micros elsewhere: the minimum yields to it.
+                let total_used = dec.budget_sum().micros() + dec.budgets.len() as i64 >= dec.total_budget.micros();
+                prop_assert!(sum + mine.len() as i64 >= lo.micros() || held || total_used, "channel {name}: {sum} < {lo}: {mine:?}");
+            }
             for b in &dec.budgets {
                 let plan = before.plan(&b.plan).unwrap();
                 prop_assert_eq!(b.from, plan.daily_budget);
                 if let Some(l) = c.config.plan_limits.get(&b.plan) {
                     prop_assert!(b.to <= l.max_budget);
-                    // The minimum holds unless the total cannot cover everyone's minimum.
-                    prop_assert!(b.to >= l.min_budget || b.reason.code == ReasonCode::BudgetTotalCap);
+                    // The minimum holds unless the total, or the plan's channel maximum,
+                    // cannot cover every minimum under it (they are then scaled down together).
+                    prop_assert!(
+                        b.to >= l.min_budget
+                            || matches!(b.reason.code, ReasonCode::BudgetTotalCap | ReasonCode::BudgetAtChannelMax),
+                        "{:?}", b
+                    );
                 }
                 let step = c.config.max_budget_step;
                 let floor = (dec.total_budget.micros() as f64 * c.config.exploration_floor / before.plans().len() as f64).floor();
@@ -579,10 +624,13 @@ proptest! {
                 // operator's minimum asks for more.
                 let up = if b.from.is_zero() { floor } else { (b.from.micros() as f64 * (1.0 + step)).floor() };
                 // The operator's minimum (possibly scaled down to fit the total) may force more.
-                let allowed_above = matches!(b.reason.code, ReasonCode::BudgetAtMin | ReasonCode::BudgetTotalCap);
+                // A minimum scaled down under its channel's maximum is labelled with that maximum.
+                let scaled_min = b.reason.code == ReasonCode::BudgetAtChannelMax && c.config.plan_limits.contains_key(&b.plan);
+                let allowed_above = matches!(b.reason.code, ReasonCode::BudgetAtMin | ReasonCode::BudgetTotalCap) || scaled_min;
+                prop_assert!(b.reason.code != ReasonCode::BudgetAtChannelMin || b.to.micros() as f64 <= up + 1.0, "{:?}", b);
                 prop_assert!(b.to.micros() as f64 <= up + 1.0 || allowed_above, "{:?} up {up}", b);
                 let down = (b.from.micros() as f64 * (1.0 - step)).ceil();
-                let allowed_below = matches!(b.reason.code, ReasonCode::BudgetTotalCap | ReasonCode::BudgetAtMax);
+                let allowed_below = matches!(b.reason.code, ReasonCode::BudgetTotalCap | ReasonCode::BudgetAtMax | ReasonCode::BudgetAtChannelMax);
                 prop_assert!(b.to.micros() as f64 >= down - 1.0 || allowed_below, "{:?} down {down}", b);
                 for v in [b.reason.metrics.score, b.reason.metrics.ctr, b.reason.metrics.cvr, b.reason.metrics.roi].into_iter().flatten() {
                     prop_assert!(v.is_finite());

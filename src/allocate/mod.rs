@@ -4,4 +4,6 @@ pub mod bid;
 pub mod budget;
 
 pub use bid::{BidBinding, BidInputs, BidLimits, BidRule, SpendModel, bid_for, solve_lambda};
-pub use budget::{Allocation, AllocationLimits, Binding, PlanArm, allocate};
+pub use budget::{
+    Allocation, AllocationLimits, Binding, GroupLimits, PlanArm, allocate, allocate_grouped,
+};

@@ -78,6 +78,8 @@ pub enum Level {
     Plan,
     /// A keyword.
     Keyword,
+    /// A channel: every plan buying traffic in it.
+    Channel,
 }
 
 /// Rates as reported (plain ratios; `None` where the denominator is zero).
@@ -135,6 +137,27 @@ pub struct Row {
     pub p_miss_target: Option<f64>,
     /// 1-based rank among rows of its level by the objective's measure ([`Analysis::ranked_by`]).
     pub rank: usize,
+}
+
+/// One channel's contribution: its plans' figures pooled (a [`Row`] of level
+/// [`Level::Channel`] whose `plan` and `name` are the channel's name), and what the next unit
+/// of budget would earn there.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChannelRow {
+    /// The pooled figures and estimates, ranked among channels.
+    #[serde(flatten)]
+    pub row: Row,
+    /// The channel's plans, in account order.
+    pub channel_plans: Vec<PlanId>,
+    /// Share of the account's cost spent in the channel, in [0, 1].
+    pub share_of_cost: f64,
+    /// What the next unit of money earns in the channel at its current spend (its plans'
+    /// average daily cost over the report), in the objective's value (revenue for revenue
+    /// objectives, i.e. the marginal ROI; conversions; clicks): median and credible
+    /// interval over posterior draws of the budget response curves, each draw taking the
+    /// best of the channel's active plans (where the next unit would go). `None` without an
+    /// active plan or dated rows.
+    pub marginal_value: Option<Estimate>,
 }
 
 /// Settings of [`analyze`].
@@ -195,6 +218,10 @@ pub struct Analysis {
     pub plans: Vec<Row>,
     /// Per keyword, in account order.
     pub keywords: Vec<Row>,
+    /// Per channel, in order of first appearance in the account (one row for an account
+    /// whose plans name no channel).
+    #[serde(default)]
+    pub channels: Vec<ChannelRow>,
     /// Indexes into `plans`, best first by [`Analysis::ranked_by`].
     pub plan_ranking: Vec<usize>,
     /// Indexes into `keywords`, best first.
@@ -845,17 +872,31 @@ fn analyze_with(
     let keyword_ranking = judge.rank(&mut keywords);
     let period = report.date_range();
     let mut notes = Vec::new();
-    let recommendation = match (opts.recommend, period) {
-        (true, Some((_, last))) => {
+    let mut engine = match period {
+        Some(_) => {
             let mut cfg = opts.engine.clone();
             cfg.objective = objective;
             let mut engine = Engine::new(account.clone(), cfg, opts.seed)?;
             engine.observe(report)?;
+            Some(engine)
+        }
+        None => None,
+    };
+    let channels = channel_rows(
+        account,
+        &judge,
+        &plan_stats,
+        &est.plans,
+        period,
+        engine.as_ref(),
+    )?;
+    let recommendation = match (opts.recommend, period, engine.as_mut()) {
+        (true, Some((_, last)), Some(engine)) => {
             let mut d = engine.decide(last.add_days(1))?;
             guard(&mut d, account, &plans, &keywords, &judge, &mut notes);
             Some(d)
         }
-        (true, None) => {
+        (true, None, _) => {
             notes.push("empty report: no recommendation".to_owned());
             None
         }
@@ -871,11 +912,98 @@ fn analyze_with(
         account: account_row,
         plans,
         keywords,
+        channels,
         plan_ranking,
         keyword_ranking,
         recommendation,
         notes,
     })
+}
+
+/// The channel rows: pooled figures per channel (weak priors, as the account row), the
+/// share of cost, and the marginal value from the engine's response curves.
+fn channel_rows(
+    account: &Account,
+    judge: &Judge<'_>,
+    plan_stats: &[Stats],
+    plan_est: &[ArmEstimate],
+    period: Option<(Date, Date)>,
+    engine: Option<&Engine>,
+) -> Result<Vec<ChannelRow>> {
+    let plans = account.plans();
+    let (names, group_of) = account.channels();
+    let days = period.map_or(1.0, |(a, b)| f64::from(a.days_until(b).max(0) + 1));
+    let draws = judge.opts.draws;
+    let curves = match engine {
+        Some(e) => Some(e.response_curves(draws)?),
+        None => None,
+    };
+    let total_cost: f64 = plan_stats.iter().map(|s| s.cost().units()).sum();
+    let mut rows = Vec::with_capacity(names.len());
+    for (g, name) in names.iter().enumerate() {
+        let ids: Vec<usize> = (0..plans.len()).filter(|&i| group_of[i] == g).collect();
+        let mut stats = Stats::default();
+        let mut counts = Counts::default();
+        for &i in &ids {
+            stats = stats.checked_add(&plan_stats[i])?;
+            counts.add(&plan_est[i].counts);
+        }
+        let est = ArmEstimate::pooled(counts);
+        let pooled_cpc = if counts.clicks > 0.0 {
+            counts.cost / counts.clicks
+        } else {
+            1.0
+        };
+        let cpc = OrderValuePrior::weak(pooled_cpc).update(counts.clicks, counts.cost);
+        let id = PlanId::new(*name);
+        let row = judge.row(
+            Level::Channel,
+            &id,
+            None,
+            name,
+            &stats,
+            &est,
+            &cpc,
+            &[3, g as u64],
+        )?;
+        let marginal_value = curves.as_ref().and_then(|cs| {
+            let live: Vec<usize> = ids.iter().copied().filter(|&i| cs[i].active).collect();
+            if live.is_empty() {
+                return None;
+            }
+            let mut m: Vec<f64> = (0..draws)
+                .map(|d| {
+                    live.iter()
+                        .map(|&i| cs[i].marginal(d, plan_stats[i].cost().units() / days))
+                        .fold(0.0, f64::max)
+                })
+                .collect();
+            m.sort_by(f64::total_cmp);
+            let at = |p: f64| m[((p * (draws - 1) as f64).round() as usize).min(draws - 1)];
+            let tail = (1.0 - judge.opts.level) / 2.0;
+            Some(Estimate {
+                value: at(0.5),
+                lo: at(tail),
+                hi: at(1.0 - tail),
+            })
+        });
+        rows.push(ChannelRow {
+            row,
+            channel_plans: ids.iter().map(|&i| plans[i].id.clone()).collect(),
+            share_of_cost: if total_cost > 0.0 {
+                stats.cost().units() / total_cost
+            } else {
+                0.0
+            },
+            marginal_value,
+        });
+    }
+    let mut ranked: Vec<Row> = rows.iter().map(|c| c.row.clone()).collect();
+    judge.rank(&mut ranked);
+    for (c, r) in rows.iter_mut().zip(ranked) {
+        c.row.rank = r.rank;
+    }
+    Ok(rows)
 }
 
 /// What the measure and target are called in sentences.
@@ -1258,6 +1386,35 @@ impl Analysis {
         for &i in &self.plan_ranking {
             line(&mut s, &self.plans[i]);
         }
+        // One channel is the account row again: shown only when there is a choice.
+        if self.channels.len() > 1 {
+            let _ = writeln!(s, "\nChannels, best {by} first\n{head}");
+            let mut order: Vec<&ChannelRow> = self.channels.iter().collect();
+            order.sort_by_key(|c| c.row.rank);
+            for c in &order {
+                line(&mut s, &c.row);
+            }
+            let what = match kind(self.objective) {
+                Kind::Revenue => "revenue",
+                Kind::Conversions => "conversions",
+                Kind::Clicks => "clicks",
+            };
+            let _ = writeln!(
+                s,
+                "Share of cost and what the next unit of budget earns ({what} per unit spent, at the channel's current daily spend):"
+            );
+            for c in &order {
+                let m = c.marginal_value.map_or("n/a".to_owned(), |e| {
+                    format!("{:.3} [{:.3}, {:.3}]", e.value, e.lo, e.hi)
+                });
+                let _ = writeln!(
+                    s,
+                    "  {:<width$} {:>5.1}% of cost, next unit: {m}",
+                    clip(&c.row.name, 60),
+                    c.share_of_cost * 100.0
+                );
+            }
+        }
         if !self.keywords.is_empty() && keywords > 0 {
             let n = self.keyword_ranking.len();
             let _ = writeln!(s, "\nKeywords, best {by} first ({n} keywords)\n{head}");
@@ -1364,6 +1521,7 @@ impl Analysis {
                 Level::Account => "account",
                 Level::Plan => "plan",
                 Level::Keyword => "keyword",
+                Level::Channel => "channel",
             };
             let mut rec = vec![
                 lvl.to_owned(),
@@ -1426,6 +1584,7 @@ impl Analysis {
             Level::Keyword => self.keywords.iter().collect(),
             Level::Plan => self.plans.iter().collect(),
             Level::Account => vec![&self.account],
+            Level::Channel => self.channels.iter().map(|c| &c.row).collect(),
         };
         let measure = |r: &Row| -> Estimate {
             match kind(self.objective) {
@@ -1479,6 +1638,7 @@ impl Analysis {
                     Level::Keyword => "keyword",
                     Level::Plan => "plan",
                     Level::Account => "account",
+                    Level::Channel => "channel",
                 },
                 self.level * 100.0,
                 self.objective_note

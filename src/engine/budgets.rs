@@ -2,7 +2,7 @@
 //! capacity make a response curve; [`crate::allocate::budget`] water-fills the total across
 //! them within the operator's limits, step limits and the exploration floor.
 
-use crate::allocate::budget::{Allocation, AllocationLimits, PlanArm, allocate};
+use crate::allocate::budget::{Allocation, AllocationLimits, GroupLimits, PlanArm, water_fill};
 use crate::engine::calendar::DayFactors;
 use crate::engine::decision::BudgetDecision;
 use crate::engine::reasons::budget_reason;
@@ -68,7 +68,20 @@ impl<P> EngineState<P> {
             max_step: self.config.max_budget_step,
             exploration_floor: floor,
         };
-        let alloc = allocate(&arms, &limits);
+        // Channels as allocation groups; an unlisted channel is unbounded.
+        let (names, group_of) = self.account.channels();
+        let groups: Vec<GroupLimits> = names
+            .iter()
+            .map(|n| match self.config.channel_limits.get(*n) {
+                Some(l) => {
+                    let (min, max) = l.resolve(self.total_budget);
+                    GroupLimits { min, max }
+                }
+                None => GroupLimits::UNBOUNDED,
+            })
+            .collect();
+        // One group per plan from the account, bounds resolved in order: nothing to refuse.
+        let alloc = water_fill(&arms, &group_of, &groups, &limits);
         let budgets = plans
             .iter()
             .enumerate()

@@ -40,6 +40,103 @@ pub struct PlanLimits {
     pub max_budget: Money,
 }
 
+/// Limits on one channel's share of the total daily budget (every plan of the channel
+/// together). Amounts and shares may be mixed: the lower end is the larger of `min_budget`
+/// and `min_share` x the total, the upper end the smaller of `max_budget` and `max_share` x
+/// the total. When the two ends cross (a minimum amount above a maximum share of a smaller
+/// total), the maximum wins: it is a cap, like the total. A channel's minimum yields to the
+/// total and to its plans' own maximums. A channel's maximum below the sum of its plans'
+/// minimums scales those minimums down together (reason `BudgetAtChannelMax`), as the total
+/// does (`BudgetTotalCap`).
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChannelLimits {
+    /// Smallest daily budget of the channel.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_budget: Option<Money>,
+    /// Largest daily budget of the channel: a hard cap.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_budget: Option<Money>,
+    /// Smallest share of the total daily budget, in [0, 1].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_share: Option<f64>,
+    /// Largest share of the total daily budget, in [0, 1]: a hard cap.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_share: Option<f64>,
+}
+
+impl ChannelLimits {
+    /// The channel's bounds in micros for a total daily budget of `total`: `(lo, hi)`, with
+    /// `lo <= hi` (see the type's docs for how amounts and shares combine).
+    pub fn resolve(&self, total: Money) -> (Money, Money) {
+        let t = total.micros().max(0) as f64;
+        let share = |s: Option<f64>, up: bool| {
+            s.map(|s| {
+                let m = t * s;
+                Money::from_micros(if up { m.floor() } else { m.ceil() } as i64)
+            })
+        };
+        let hi = [self.max_budget, share(self.max_share, true)]
+            .into_iter()
+            .flatten()
+            .min()
+            .unwrap_or(Money::MAX);
+        let lo = [self.min_budget, share(self.min_share, false)]
+            .into_iter()
+            .flatten()
+            .max()
+            .unwrap_or(Money::ZERO);
+        (lo.min(hi), hi)
+    }
+
+    fn validate(&self, name: &str) -> Result<()> {
+        for (what, v) in [("min_share", self.min_share), ("max_share", self.max_share)] {
+            if let Some(v) = v
+                && !(0.0..=1.0).contains(&v)
+            {
+                return Err(Error::invalid(
+                    format!("config.channel_limits[{name}].{what}"),
+                    v,
+                    "must be in [0, 1]",
+                ));
+            }
+        }
+        for (what, v) in [
+            ("min_budget", self.min_budget),
+            ("max_budget", self.max_budget),
+        ] {
+            if let Some(v) = v
+                && v.is_negative()
+            {
+                return Err(Error::invalid(
+                    format!("config.channel_limits[{name}].{what}"),
+                    v,
+                    "must be >= 0",
+                ));
+            }
+        }
+        if let (Some(lo), Some(hi)) = (self.min_budget, self.max_budget)
+            && lo > hi
+        {
+            return Err(Error::invalid(
+                format!("config.channel_limits[{name}]"),
+                format!("{lo}..{hi}"),
+                "need min_budget <= max_budget",
+            ));
+        }
+        if let (Some(lo), Some(hi)) = (self.min_share, self.max_share)
+            && lo > hi
+        {
+            return Err(Error::invalid(
+                format!("config.channel_limits[{name}]"),
+                format!("{lo}..{hi}"),
+                "need min_share <= max_share",
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// Evidence rules for pausing and flagging.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -103,6 +200,10 @@ pub struct EngineConfig {
     /// Per-plan limits (plans not listed: 0 to the total).
     #[serde(default)]
     pub plan_limits: BTreeMap<PlanId, PlanLimits>,
+    /// Per-channel limits, by channel name ([`crate::model::Plan::channel_name`]; channels
+    /// not listed: no limit). Every name must be a channel of the account.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub channel_limits: BTreeMap<String, ChannelLimits>,
     /// Largest relative budget change per decision (0.3 = +-30%).
     pub max_budget_step: f64,
     /// Exploration floor: a plan still being learned gets at least this share of
@@ -192,6 +293,7 @@ impl Default for EngineConfig {
             objective: Objective::MaxRevenue,
             total_daily_budget: None,
             plan_limits: BTreeMap::new(),
+            channel_limits: BTreeMap::new(),
             // 0.5 rather than 0.3 (issue 14): the first week is spent ramping budgets from
             // the operator's split, and a plan that became the best needs days to grow.
             max_budget_step: 0.5,
@@ -303,6 +405,21 @@ impl EngineConfig {
                 ));
             }
         }
+        for (name, l) in &self.channel_limits {
+            l.validate(name)?;
+        }
+        let min_shares: f64 = self
+            .channel_limits
+            .values()
+            .filter_map(|l| l.min_share)
+            .sum();
+        if min_shares > 1.0 + 1e-9 {
+            return Err(Error::invalid(
+                "config.channel_limits",
+                min_shares,
+                "the channels' minimum shares add up to more than 1",
+            ));
+        }
         in_range("max_budget_step", self.max_budget_step, 0.0, 10.0)?;
         in_range("exploration_floor", self.exploration_floor, 0.0, 1.0)?;
         in_range("learning_clicks", self.learning_clicks, 0.0, 1e12)?;
@@ -381,6 +498,7 @@ mod tests {
         let o = v.as_object_mut().unwrap();
         for k in [
             "plan_limits",
+            "channel_limits",
             "keyword_redraw_days",
             "plan_redraw_days",
             "budget_dual_rate",

@@ -26,6 +26,10 @@ pub enum ReasonCode {
     BudgetTotalCap,
     /// A paused plan gets no budget.
     BudgetPlanPaused,
+    /// Budget held down by its channel's maximum (`EngineConfig::channel_limits`).
+    BudgetAtChannelMax,
+    /// Budget raised by its channel's minimum (`EngineConfig::channel_limits`).
+    BudgetAtChannelMin,
     /// Bid = sampled value per click / target ROI.
     BidTargetRoi,
     /// Bid = sampled CVR x target CPA.

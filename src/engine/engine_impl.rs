@@ -69,7 +69,8 @@ impl<P: Policy> Engine<P> {
     ///
     /// # Errors
     /// [`Error::InvalidParameter`] for an invalid config or a policy whose scores are not on
-    /// the reward's scale (EXP3); [`Error::UnknownId`] for plan limits naming an unknown plan;
+    /// the reward's scale (EXP3); [`Error::UnknownId`] for plan limits naming an unknown plan
+    /// or channel limits naming a channel no plan of the account is in;
     /// [`Error::Overflow`] if the plans' budgets overflow.
     pub fn with_policy(
         account: Account,
@@ -81,6 +82,15 @@ impl<P: Policy> Engine<P> {
         check_policy(&policy)?;
         for id in config.plan_limits.keys() {
             account.require_plan(id)?;
+        }
+        // A limit on a channel no plan is in would silently do nothing: most likely a typo.
+        for name in config.channel_limits.keys() {
+            if !account.plans().iter().any(|p| p.channel_name() == name) {
+                return Err(Error::UnknownId {
+                    kind: "channel",
+                    id: name.clone(),
+                });
+            }
         }
         let total_budget = match config.total_daily_budget {
             Some(t) => t,

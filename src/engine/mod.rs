@@ -34,6 +34,7 @@ mod creatives;
 pub mod decision;
 mod engine_impl;
 mod ledger;
+mod margins;
 mod observe;
 mod reasons;
 mod rules;
@@ -45,11 +46,12 @@ mod value;
 mod what_if;
 
 pub use calendar::{CalendarEvent, DayFactors, factors_on};
-pub use config::{BudgetMode, DAYS_PER_MONTH, EngineConfig, PlanLimits, RuleConfig};
+pub use config::{BudgetMode, ChannelLimits, DAYS_PER_MONTH, EngineConfig, PlanLimits, RuleConfig};
 pub use decision::{
     BidDecision, BudgetDecision, CreativeDecision, CreativePause, CreativeWeight, Decision, Flag,
     PauseDecision, Reason, ReasonCode, ReasonMetrics,
 };
 pub use engine_impl::Engine;
+pub use margins::ResponseCurve;
 pub use snapshot::{ENGINE_FORMAT_VERSION, EngineSnapshot};
 pub use what_if::{Band, WhatIf};

@@ -76,6 +76,16 @@ pub(crate) fn budget_reason(
             "the plans' minimums exceed the total budget, so all were scaled down to the total"
                 .to_string(),
         ),
+        Binding::GroupMax => (
+            ReasonCode::BudgetAtChannelMax,
+            "held by its channel's maximum: the plans of the channel share no more than the operator's limit"
+                .to_string(),
+        ),
+        Binding::GroupMin => (
+            ReasonCode::BudgetAtChannelMin,
+            "raised by its channel's minimum: the plans of the channel must share at least the operator's limit"
+                .to_string(),
+        ),
         Binding::Inactive => (
             ReasonCode::BudgetPlanPaused,
             "the plan is paused".to_string(),

@@ -23,6 +23,23 @@ pub struct ArmEstimate {
 }
 
 impl ArmEstimate {
+    /// Posteriors of an aggregate (the account, a channel) from its pooled counts alone:
+    /// uniform priors on the rates and a weak order-value prior at the pooled mean. A weak
+    /// prior at the pooled rate is as good as any constant and lets a brand-new account
+    /// start somewhere sensible.
+    pub fn pooled(c: Counts) -> Self {
+        ArmEstimate::from_priors(
+            BetaPrior::UNIFORM,
+            BetaPrior::UNIFORM,
+            OrderValuePrior::weak(if c.conversions > 0.0 {
+                c.revenue / c.conversions
+            } else {
+                1.0
+            }),
+            c,
+        )
+    }
+
     fn from_priors(ctr: BetaPrior, cvr: BetaPrior, aov: OrderValuePrior, c: Counts) -> Self {
         ArmEstimate {
             ctr: ctr.update(c.clicks, c.impressions),
@@ -158,18 +175,8 @@ impl AccountEstimates {
         let mut acc = Counts::default();
         plan_totals.iter().for_each(|t| acc.add(t));
 
-        // Account level: a weak prior at the pooled rate is as good as any constant and
-        // lets a brand-new account start somewhere sensible.
-        let account_est = ArmEstimate::from_priors(
-            BetaPrior::UNIFORM,
-            BetaPrior::UNIFORM,
-            OrderValuePrior::weak(if acc.conversions > 0.0 {
-                acc.revenue / acc.conversions
-            } else {
-                1.0
-            }),
-            acc,
-        );
+        // Account level: pooled counts under weak priors.
+        let account_est = ArmEstimate::pooled(acc);
 
         let (ctr_p, cvr_p, aov_p) = level_priors(&plan_totals, &account_est, cfg);
         let plan_est: Vec<ArmEstimate> = plan_totals

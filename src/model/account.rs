@@ -524,6 +524,23 @@ impl Account {
     pub fn plans(&self) -> &[Plan] {
         &self.plans
     }
+    /// The account's channels in order of first appearance, and each plan's index into
+    /// them (one [`DEFAULT_CHANNEL`] for an account whose plans name none).
+    pub fn channels(&self) -> (Vec<&str>, Vec<usize>) {
+        let mut names: Vec<&str> = Vec::new();
+        let of = self
+            .plans
+            .iter()
+            .map(|p| {
+                let n = p.channel_name();
+                names.iter().position(|&m| m == n).unwrap_or_else(|| {
+                    names.push(n);
+                    names.len() - 1
+                })
+            })
+            .collect();
+        (names, of)
+    }
     /// The plan with `id`.
     pub fn plan(&self, id: &PlanId) -> Option<&Plan> {
         self.plan_index.get(id).map(|&i| &self.plans[i])
