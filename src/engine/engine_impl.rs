@@ -225,6 +225,30 @@ impl<P: Policy> Engine<P> {
         }
         fresh.add(period, &c);
         *ev = fresh;
+        // The response model's evidence follows, at today's bid.
+        let bid =
+            self.state.account.plans()[i].keywords[j].bid.units() * self.state.mean_multiplier(i);
+        if let Some(t) = self
+            .state
+            .evidence
+            .bids
+            .get_mut(i)
+            .and_then(|b| b.get_mut(j))
+        {
+            let mut fresh = Evidence::new(t.forgetting());
+            if let Some(l) = t.latest() {
+                fresh.advance_to(l.min(period));
+            }
+            fresh.add(
+                period,
+                &crate::engine::traffic::BidTally {
+                    clicks: c.clicks,
+                    cost: c.cost,
+                    bid_clicks: c.clicks * bid,
+                },
+            );
+            *t = fresh;
+        }
         Ok(())
     }
 

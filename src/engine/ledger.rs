@@ -2,17 +2,40 @@
 //! decision, which turns them into the plans' traffic (capacity, daily spend and clicks) and
 //! flags a budget that ran out early; the month's spend caps over-delivery.
 
+use crate::allocate::response::DayPoint;
 use crate::engine::calendar::factors_on;
 use crate::engine::config::{BudgetMode, DAYS_PER_MONTH};
 use crate::engine::decision::{Flag, Reason, ReasonCode, ReasonMetrics};
-use crate::engine::state::{DayLedger, EngineState};
+use crate::engine::state::{DayLedger, EngineState, WHOLE_DAY};
+use crate::engine::traffic::CURVE_DAYS;
 use crate::model::Date;
+use crate::model::Status;
 use crate::money::Money;
 
 /// A plan whose spend reached this share of its budget was limited by the budget.
 pub(crate) const BUDGET_LIMITED: f64 = 0.95;
 /// Weight of a new day in the capacity and daily-spend averages.
 const DAY_WEIGHT: f64 = 0.3;
+
+/// The share of a budget-limited day's traffic (`shares`, the engine's traffic curve masked
+/// by the plan's schedule) that came before the budget ran out: the hours before the one
+/// that reached 99% of the budget, and half of that one. 1 without hourly spend (a whole-day
+/// report does not say when the budget ran out).
+fn served_share(l: &DayLedger, shares: &[f64; 24]) -> f64 {
+    let Some(hs) = l.hourly_spend.as_ref() else {
+        return 1.0;
+    };
+    let mut cum = 0i64;
+    let mut before = 0.0;
+    for (h, s) in hs.iter().enumerate() {
+        cum = cum.saturating_add(*s);
+        if cum as f64 >= 0.99 * l.budget as f64 {
+            return (before + 0.5 * shares[h]).clamp(0.05, 1.0);
+        }
+        before += shares[h];
+    }
+    1.0
+}
 
 impl<P> EngineState<P> {
     /// Closes the ledgers of days before `date`: updates capacities and daily averages, and
@@ -48,7 +71,20 @@ impl<P> EngineState<P> {
                 } else {
                     spend.max(1.0)
                 };
+                let served = if limited {
+                    served_share(
+                        l,
+                        &self
+                            .config
+                            .traffic_curve
+                            .masked(&self.account.plans()[i].schedule),
+                    )
+                } else {
+                    1.0
+                };
+                let t = &mut self.traffic[i];
                 let w = if t.days == 0 { 1.0 } else { DAY_WEIGHT };
+                t.served = (1.0 - w) * t.served + w * served;
                 t.capacity = (1.0 - w) * t.capacity + w * seen_capacity;
                 t.daily_spend = (1.0 - w) * t.daily_spend + w * spend;
                 t.daily_clicks = (1.0 - w) * t.daily_clicks + w * (l.clicks as f64 / f);
@@ -56,6 +92,7 @@ impl<P> EngineState<P> {
                 t.last_spend = spend;
                 t.last_limited = limited;
                 self.update_dual(i, l.budget, l.spend);
+                self.record_curve_day(i, d, served * f);
                 if Some(d) == latest
                     && let Some(flag) = self.exhausted_flag(i, l)
                 {
@@ -64,6 +101,60 @@ impl<P> EngineState<P> {
             }
         }
         flags
+    }
+
+    /// Adds day `d` (closed, with `exposure` = the share of the day's traffic served x
+    /// the day's traffic factor) to the curves of plan `i`'s active keywords, from the
+    /// day's remembered report rows at the bids in force, and refits them. Nothing without
+    /// remembered rows (`restatement_days` 0).
+    fn record_curve_day(&mut self, i: usize, d: i32, exposure: f64) {
+        if self.curves.len() != self.account.plans().len()
+            || !(exposure > 0.0)
+            || self.config.restatement_days == 0
+        {
+            return;
+        }
+        let m = self.mean_multiplier(i);
+        let p = &self.account.plans()[i];
+        let mut any = false;
+        for (j, k) in p.keywords.iter().enumerate() {
+            if k.status != Status::Active {
+                continue;
+            }
+            let (mut clicks, mut cost) = (0.0, 0.0);
+            let (pi, kj) = (i as u32, j as u32);
+            for (_, st) in self
+                .ledgers
+                .seen
+                .rows
+                .range((d, pi, kj, 0)..=(d, pi, kj, WHOLE_DAY))
+            {
+                clicks += st.clicks() as f64;
+                cost += st.cost().units();
+            }
+            let Some(c) = self.curves.get_mut(i).and_then(|c| c.get_mut(j)) else {
+                continue;
+            };
+            c.days.retain(|x| x.0 != d);
+            c.days.push((
+                d,
+                DayPoint {
+                    eff_bid: k.bid.units() * m,
+                    clicks,
+                    cost,
+                    exposure,
+                    weight: 1.0,
+                },
+            ));
+            c.days.sort_by_key(|x| x.0);
+            if c.days.len() > CURVE_DAYS {
+                c.days.remove(0);
+            }
+            any = true;
+        }
+        if any {
+            self.refit_curves(i, d);
+        }
     }
 
     pub(crate) fn exhausted_flag(&self, i: usize, l: &DayLedger) -> Option<Flag> {

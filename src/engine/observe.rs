@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use crate::engine::calendar::{CalendarEvent, factors_on};
 use crate::engine::engine_impl::Engine;
 use crate::engine::state::{DayLedger, MonthLedger, NO_KEYWORD, SeenKey, WHOLE_DAY};
+use crate::engine::traffic::BidTally;
 use crate::error::{Error, Result};
 use crate::estimate::Counts;
 use crate::model::{Date, Report, Stats};
@@ -224,6 +225,36 @@ impl<P: Policy> Engine<P> {
             match &r.old {
                 Some(old) => ev.replace(r.period, old, &r.new),
                 None => ev.add(r.period, &r.new),
+            }
+            // The response model's evidence: the clicks with the effective bid in force
+            // (the keyword's bid now, which is the one its day ran at, times the hour's
+            // multiplier, or the day's traffic-weighted mean for a whole-day row).
+            if let Some(j) = r.keyword {
+                let plan = &self.state.account.plans()[r.plan];
+                let hour = r.key.3;
+                let m = if hour == WHOLE_DAY {
+                    self.state.mean_multiplier(r.plan)
+                } else {
+                    plan.schedule.multiplier(usize::from(hour))
+                };
+                let bid = plan.keywords[j].bid.units() * m;
+                let tally = |c: &Counts| BidTally {
+                    clicks: c.clicks,
+                    cost: c.cost,
+                    bid_clicks: c.clicks * bid,
+                };
+                if let Some(t) = self
+                    .state
+                    .evidence
+                    .bids
+                    .get_mut(r.plan)
+                    .and_then(|b| b.get_mut(j))
+                {
+                    match &r.old {
+                        Some(old) => t.replace(r.period, &tally(old), &tally(&r.new)),
+                        None => t.add(r.period, &tally(&r.new)),
+                    }
+                }
             }
             if remember {
                 self.state.ledgers.seen.rows.insert(r.key, r.stats);

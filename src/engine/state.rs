@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::engine::config::EngineConfig;
+use crate::engine::traffic::{BidTally, KeywordCurve};
 use crate::error::{Error, Result};
 use crate::estimate::{Evidence, Forgetting};
 use crate::model::{Account, Date, Plan, Stats};
@@ -43,6 +44,11 @@ pub(crate) struct EngineState<P> {
     /// written before it existed: every plan starts at 1.
     #[serde(default)]
     pub(crate) budget_duals: Vec<f64>,
+    /// Per plan, per keyword: its last days at its own bids and the response curve fitted
+    /// to them (`engine::traffic`). Empty in snapshots written before it existed: the
+    /// curves are fitted from the next closed days.
+    #[serde(default)]
+    pub(crate) curves: Vec<Vec<KeywordCurve>>,
     /// Spend ledgers of open days and of the month.
     pub(crate) ledgers: Ledgers,
     /// Decisions made so far.
@@ -151,6 +157,11 @@ pub(crate) struct EvidenceStore {
     pub(crate) plans: Vec<Evidence>,
     /// Keyword `j` of plan `i`.
     pub(crate) keywords: Vec<Vec<Evidence>>,
+    /// Keyword `j` of plan `i`: clicks and cost with the effective bids they were bought at,
+    /// under the same forgetting (the response model's fit, see `engine::traffic`). Empty
+    /// in snapshots written before it existed: the current bid stands in.
+    #[serde(default)]
+    pub(crate) bids: Vec<Vec<Evidence<BidTally>>>,
 }
 
 /// Per keyword, the policy's last draw as a ratio to the posterior mean (CVR, value per
@@ -296,6 +307,14 @@ pub(crate) struct PlanTraffic {
     /// Whether the budget stopped the plan on the latest closed day.
     #[serde(default)]
     pub(crate) last_limited: bool,
+    /// Average share of the day's traffic the plan was in the market for (1 unless the
+    /// budget ran out: hourly spend says when). Daily clicks / this = the demand.
+    #[serde(default = "one")]
+    pub(crate) served: f64,
+}
+
+fn one() -> f64 {
+    1.0
 }
 
 impl PlanTraffic {
@@ -308,6 +327,7 @@ impl PlanTraffic {
             last_limited: false,
             daily_clicks: 0.0,
             days: 0,
+            served: 1.0,
         }
     }
 }
@@ -376,6 +396,10 @@ impl<P> EngineState<P> {
                     .iter()
                     .map(|p| p.keywords.iter().map(|_| Evidence::new(f)).collect())
                     .collect(),
+                bids: plans
+                    .iter()
+                    .map(|p| p.keywords.iter().map(|_| Evidence::new(f)).collect())
+                    .collect(),
             },
             draws: HeldDraws {
                 ratios: plans
@@ -387,6 +411,10 @@ impl<P> EngineState<P> {
                 plan_epoch: None,
             },
             budget_duals: vec![1.0; plans.len()],
+            curves: plans
+                .iter()
+                .map(|p| vec![KeywordCurve::default(); p.keywords.len()])
+                .collect(),
             traffic: plans.iter().map(PlanTraffic::cold).collect(),
             ledgers: Ledgers::default(),
             round: 0,
@@ -412,7 +440,16 @@ impl<P> EngineState<P> {
         self.evidence
             .keywords
             .push(p.keywords.iter().map(|_| Evidence::new(f)).collect());
+        if self.evidence.bids.len() + 1 == self.evidence.keywords.len() {
+            self.evidence
+                .bids
+                .push(p.keywords.iter().map(|_| Evidence::new(f)).collect());
+        }
         self.draws.ratios.push(vec![(1.0, 1.0); p.keywords.len()]);
+        if self.curves.len() == self.traffic.len() {
+            self.curves
+                .push(vec![KeywordCurve::default(); p.keywords.len()]);
+        }
         self.traffic.push(PlanTraffic::cold(p));
         if self.creatives.evidence.len() + 1 == self.traffic.len() {
             self.creatives
@@ -442,6 +479,12 @@ impl<P> EngineState<P> {
             self.draws.ratios.get_mut(i),
         ) {
             ev.push(Evidence::new(f));
+            if let Some(b) = self.evidence.bids.get_mut(i) {
+                b.push(Evidence::new(f));
+            }
+            if let Some(c) = self.curves.get_mut(i) {
+                c.push(KeywordCurve::default());
+            }
             // The new keyword bids on its posterior mean until the next redraw.
             dr.push((1.0, 1.0));
         }
@@ -452,6 +495,10 @@ impl<P> EngineState<P> {
         let ev = &mut self.evidence;
         ev.plans.iter_mut().for_each(|e| e.advance_to(period));
         ev.keywords
+            .iter_mut()
+            .flatten()
+            .for_each(|e| e.advance_to(period));
+        ev.bids
             .iter_mut()
             .flatten()
             .for_each(|e| e.advance_to(period));
@@ -493,12 +540,21 @@ impl<P> EngineState<P> {
             "evidence.keywords",
             self.evidence.keywords.iter().map(Vec::len).collect(),
         )?;
+        if !self.evidence.bids.is_empty() {
+            per_keyword(
+                "evidence.bids",
+                self.evidence.bids.iter().map(Vec::len).collect(),
+            )?;
+        }
         per_keyword(
             "draws.ratios",
             self.draws.ratios.iter().map(Vec::len).collect(),
         )?;
         if self.traffic.len() != n {
             return Err(mismatch("traffic"));
+        }
+        if !self.curves.is_empty() {
+            per_keyword("curves", self.curves.iter().map(Vec::len).collect())?;
         }
         // Empty (an older snapshot) or one per plan.
         if !(self.draws.plans.is_empty() || self.draws.plans.len() == n) {
