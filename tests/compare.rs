@@ -618,7 +618,7 @@ impl adbandit::compare::Strategy for EvenRotation {
 fn the_engines_creative_rotation_beats_an_even_split_on_clicks() {
     use adbandit::compare::{StrategyEntry, paired};
     let sc = Scenario::builtin("creative_test").unwrap();
-    let mut entries = BuiltinStrategy::entries(&["thompson"]).unwrap();
+    let mut entries = BuiltinStrategy::entries(&["thompson", "oracle"]).unwrap();
     entries.push(StrategyEntry::custom(
         "thompson_even",
         serde_json::json!({"kind": "thompson", "rotation": "even"}),
@@ -676,4 +676,18 @@ fn the_engines_creative_rotation_beats_an_even_split_on_clicks() {
             assert!((s.2 - 1.0 / n).abs() < 0.02, "{s:?}");
         }
     }
+    // The oracle serves the truly best creative alone (no regret of rotation), so the
+    // engine's rotation, however good, does not beat it.
+    assert!(regret("oracle").abs() < 1e-9, "{}", regret("oracle"));
+    for r in of("oracle") {
+        let one_hot = |x: f64| x.abs() < 1e-12 || (x - 1.0).abs() < 1e-12;
+        assert!(r.creative_shares().iter().all(|s| one_hot(s.2)));
+    }
+    let revenue = |r: &adbandit::compare::JobResult| r.metrics.revenue.units();
+    let d = paired(&results, "creative_test", "thompson", "oracle", revenue).unwrap();
+    println!(
+        "revenue, thompson - oracle: {:.0} [{:.0}, {:.0}]",
+        d.mean, d.lo, d.hi
+    );
+    assert!(d.hi < 0.0, "{d:?}");
 }

@@ -266,6 +266,109 @@ mod engine {
         }
     }
 
+    /// The verdict reaches the upload files: the loser as a creative status change in the
+    /// change list, an ad row in Google Ads Editor's import, a product-ad row in Amazon's.
+    #[test]
+    fn the_losing_creative_is_paused_in_every_change_file() {
+        use adbandit::apply::{
+            Entity, Field, Value, changes, write_amazon_bulk, write_changes_csv,
+            write_google_ads_editor,
+        };
+        let mut e = Engine::new(account(), EngineConfig::default(), 11).unwrap();
+        let mut w = [0.5, 0.5];
+        let mut found = None;
+        for d in 0..20 {
+            let date = day0().add_days(d);
+            e.observe(&day_report(date, w, 5)).unwrap();
+            let before = e.account().clone();
+            let dec = e.decide(date.add_days(1)).unwrap();
+            w = weights_of(&dec);
+            if !dec.creative_pauses.is_empty() {
+                found = Some((before, dec));
+                break;
+            }
+        }
+        let (before, dec) = found.expect("a winner within 20 days");
+        let list = changes(&before, &dec).unwrap();
+        let ads: Vec<_> = list
+            .iter()
+            .filter(|c| c.entity == Entity::Creative)
+            .collect();
+        assert_eq!(ads.len(), 1, "{list:?}");
+        let c = ads[0];
+        assert_eq!(c.creative.as_ref().map(CreativeId::as_str), Some("img1"));
+        assert_eq!(c.creative_name.as_deref(), Some("main image 1"));
+        assert_eq!(
+            (c.field, c.from, c.to),
+            (
+                Field::Status,
+                Value::Status(Status::Active),
+                Value::Status(Status::Paused)
+            )
+        );
+        assert_eq!(c.code, ReasonCode::PauseCreativeLost);
+        // Creative changes come after the budgets, bids and keyword pauses.
+        assert_eq!(list.last(), Some(c));
+
+        let text = |f: &dyn Fn(&mut Vec<u8>) -> adbandit::Result<()>| {
+            let mut out = Vec::new();
+            f(&mut out).unwrap();
+            String::from_utf8(out).unwrap()
+        };
+        let csv = text(&|o| write_changes_csv(o, &list, "CNY", dec.date));
+        let last = csv.lines().last().unwrap();
+        assert!(
+            csv.lines()
+                .next()
+                .unwrap()
+                .ends_with(",code,reason,creative_id,creative")
+        );
+        assert!(
+            last.contains(",creative,a,Dresses,")
+                && last.contains(",status,enabled,paused,CNY,pause_creative_lost,"),
+            "{last}"
+        );
+        assert!(last.ends_with(",img1,main image 1"), "{last}");
+        let g = text(&|o| write_google_ads_editor(o, &list, "CNY"));
+        assert_eq!(
+            g.lines().next().unwrap(),
+            "Campaign,Ad group,Keyword,Criterion Type,Max CPC,Budget,Status,Ad ID,Headline 1"
+        );
+        assert_eq!(
+            g.lines().last().unwrap(),
+            "Dresses,,,,,,Paused,img1,main image 1"
+        );
+        let a = text(&|o| write_amazon_bulk(o, &list, "CNY"));
+        let row = a.lines().last().unwrap();
+        assert!(
+            row.starts_with("Sponsored Products,Product Ad,Update,"),
+            "{row}"
+        );
+        assert!(row.ends_with(",paused,,,img1,main image 1"), "{row}");
+
+        // A decision naming a creative the account does not have is refused, by name.
+        let mut bad = dec.clone();
+        bad.creative_pauses[0].creative = CreativeId::new("img9");
+        let err = changes(&before, &bad).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::UnknownId {
+                    kind: "creative",
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        // ... and one under the wrong plan is an inconsistency.
+        bad.creative_pauses[0].creative = CreativeId::new("img1");
+        bad.creative_pauses[0].plan = PlanId::new("b");
+        assert!(matches!(
+            changes(&before, &bad).unwrap_err(),
+            Error::Inconsistent { .. }
+        ));
+    }
+
     #[test]
     fn same_seed_same_rotation_and_a_snapshot_resumes_it() {
         let json = |ds: &[Decision]| serde_json::to_string(ds).unwrap();

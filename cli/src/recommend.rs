@@ -252,7 +252,12 @@ pub(crate) fn run(args: &RecommendArgs) -> Outcome {
     let before = engine.account().clone();
     let decision = engine.decide(date)?;
     let mut changes = apply::changes(&before, &decision)?;
-    changes.sort_by_key(|c| matches!(c.entity, Entity::Keyword));
+    // Campaign rows first, then keywords, then creatives (stable: account order within each).
+    changes.sort_by_key(|c| match c.entity {
+        Entity::Campaign => 0,
+        Entity::Keyword => 1,
+        Entity::Creative => 2,
+    });
     let currency = before.currency().to_owned();
 
     let line = serde_json::to_string(&LogLine {
@@ -334,7 +339,7 @@ pub(crate) fn run(args: &RecommendArgs) -> Outcome {
     }
     if changes
         .iter()
-        .any(|c| c.entity == Entity::Keyword && c.ad_group.is_none())
+        .any(|c| c.entity != Entity::Campaign && c.ad_group.is_none())
     {
         eprintln!(
             "note: google_ads_editor.csv leaves `Ad group` empty (reports fold ad groups into \
@@ -397,9 +402,16 @@ fn print_table(
             match c.entity {
                 Entity::Campaign => "campaign",
                 Entity::Keyword => "keyword",
+                Entity::Creative => "creative",
             },
             clip(&c.plan_name, 20),
-            clip(c.keyword_text.as_deref().unwrap_or("-"), 24),
+            clip(
+                c.keyword_text
+                    .as_deref()
+                    .or(c.creative_name.as_deref())
+                    .unwrap_or("-"),
+                24
+            ),
             field,
             v(c.from),
             v(c.to),

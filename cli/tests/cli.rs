@@ -208,7 +208,7 @@ fn recommend_twice_carries_the_state() {
     let day = state.join("changes/2026-11-02");
     let changes = std::fs::read_to_string(day.join("changes.csv")).unwrap();
     assert!(changes.starts_with(
-        "date,entity,plan_id,plan_name,keyword_id,keyword,match_type,field,from,to,currency,code,reason\n"
+        "date,entity,plan_id,plan_name,keyword_id,keyword,match_type,field,from,to,currency,code,reason,creative_id,creative\n"
     ));
     assert!(changes.contains(",CNY,"), "{changes}");
     // Money in the minor unit (two decimals for CNY), names and ids.
@@ -223,7 +223,9 @@ fn recommend_twice_carries_the_state() {
         assert_eq!(frac.len(), 2, "{budget_row}");
     }
     let google = std::fs::read_to_string(day.join("google_ads_editor.csv")).unwrap();
-    assert!(google.starts_with("Campaign,Ad group,Keyword,Criterion Type,Max CPC,Budget,Status\n"));
+    assert!(google.starts_with(
+        "Campaign,Ad group,Keyword,Criterion Type,Max CPC,Budget,Status,Ad ID,Headline 1\n"
+    ));
     let amazon = std::fs::read_to_string(day.join("amazon_bulk.csv")).unwrap();
     assert!(amazon.starts_with("Product,Entity,Operation,Campaign ID,"));
     assert!(amazon.contains("Sponsored Products,Keyword,Update,111,,k1,Dresses"));

@@ -3,21 +3,30 @@
 //!
 //! Operators apply changes in bulk, not through an API, so a decision nobody can upload is a
 //! decision nobody makes. [`changes`] compares the account before a decision with the
-//! decision and keeps what moved: daily budgets, bids, and keywords to pause. Three writers
-//! turn the list into files:
+//! decision and keeps what moved: daily budgets, bids, keywords to pause, and creatives that
+//! lost their test (to pause). Three writers turn the list into files:
 //! - [`write_changes_csv`]: `date, entity, plan_id, plan_name, keyword_id, keyword, match_type,
-//!   field, from, to, currency, code, reason`, one change a row, for people and scripts;
+//!   field, from, to, currency, code, reason, creative_id, creative`, one change a row, for
+//!   people and scripts (the creative columns last, so scripts reading the first thirteen by
+//!   position keep working);
 //! - [`write_google_ads_editor`]: Google Ads Editor's CSV import (Account → Import → From
 //!   file). Its documented headers (Google Ads Editor Help, "CSV file columns",
 //!   <https://support.google.com/google-ads/editor/answer/57747>): `Campaign`, `Ad group`,
 //!   `Keyword`, `Criterion Type` (the match type), `Max CPC`, `Budget`, `Status`; headers in
 //!   English, an empty cell leaves the field unchanged. Campaign rows carry the budget, keyword
-//!   rows the bid or status;
+//!   rows the bid or status, ad rows (a paused creative) `Ad ID` and `Headline 1` (the
+//!   creative's id and name) with the status;
 //! - [`write_amazon_bulk`]: an Amazon Sponsored Products bulk-operations sheet (Amazon Ads
 //!   "Bulk operations", Sponsored Products columns: `Product`, `Entity`, `Operation`,
 //!   `Campaign ID`, `Ad Group ID`, `Keyword ID`, `Campaign Name`, `Ad Group Name`,
 //!   `Keyword Text`, `Match Type`, `State`, `Daily Budget`, `Bid`), one row per entity with
-//!   `Operation = Update`.
+//!   `Operation = Update`; a paused creative is a `Product Ad` row with its `ASIN` and `SKU`
+//!   (the creative's id and name, as the advertised-product report gives them).
+//!
+//! A creative test's rotation weights are not written: the platforms take no per-ad shares
+//! (Google's ad rotation is "optimise" or "rotate evenly"), so the weights stay in the
+//! decision (`Decision::creatives`) and only the test's verdict, pausing the losers, is an
+//! upload.
 //!
 //! What the platform needs and a report may not carry: Google Ads Editor finds a keyword by
 //! campaign, ad group, text and match type, and Amazon updates by ids. The crate's reports fold
@@ -54,7 +63,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::engine::{Decision, ReasonCode};
 use crate::error::{Error, Result};
-use crate::model::{Account, Date, KeywordId, MatchType, PlanId, Status};
+use crate::model::{Account, CreativeId, Date, KeywordId, MatchType, PlanId, Status};
 use crate::money::{MICROS_PER_UNIT, Money, minor_digits};
 
 /// What a change is about.
@@ -65,6 +74,8 @@ pub enum Entity {
     Campaign,
     /// A keyword.
     Keyword,
+    /// A creative (an ad: main image, title, copy).
+    Creative,
 }
 
 /// The field a change sets.
@@ -75,7 +86,7 @@ pub enum Field {
     DailyBudget,
     /// A keyword's bid (max CPC).
     Bid,
-    /// A keyword's status.
+    /// A keyword's or creative's status.
     Status,
 }
 
@@ -106,6 +117,12 @@ pub struct Change {
     pub match_type: Option<MatchType>,
     /// The ad group, where the caller knows it (reports fold ad groups into plans).
     pub ad_group: Option<String>,
+    /// The creative's id (creative changes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub creative: Option<CreativeId>,
+    /// The creative's name (creative changes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub creative_name: Option<String>,
     /// The field set.
     pub field: Field,
     /// Its value before.
@@ -140,11 +157,12 @@ impl Change {
 }
 
 /// The changes a decision makes to `before` (the account the engine decided from): budgets
-/// and bids that moved, and keywords it pauses, in account order (budgets, then bids, then
-/// pauses).
+/// and bids that moved, keywords it pauses and creatives it pauses, in account order
+/// (budgets, then bids, then keyword pauses, then creative pauses).
 ///
 /// # Errors
-/// [`Error::UnknownId`] if the decision names a plan or keyword `before` does not have.
+/// [`Error::UnknownId`] if the decision names a plan, keyword or creative `before` does not
+/// have; [`Error::Inconsistent`] if a paused creative is not in the plan the decision says.
 pub fn changes(before: &Account, decision: &Decision) -> Result<Vec<Change>> {
     let mut out = Vec::new();
     for b in &decision.budgets {
@@ -160,6 +178,8 @@ pub fn changes(before: &Account, decision: &Decision) -> Result<Vec<Change>> {
             keyword_text: None,
             match_type: None,
             ad_group: None,
+            creative: None,
+            creative_name: None,
             field: Field::DailyBudget,
             from: Value::Money(b.from),
             to: Value::Money(b.to),
@@ -179,6 +199,8 @@ pub fn changes(before: &Account, decision: &Decision) -> Result<Vec<Change>> {
             keyword_text: Some(k.text.clone()),
             match_type: Some(k.match_type),
             ad_group: None,
+            creative: None,
+            creative_name: None,
             field,
             from,
             to,
@@ -207,6 +229,44 @@ pub fn changes(before: &Account, decision: &Decision) -> Result<Vec<Change>> {
             p.reason.code,
             p.reason.message(),
         )?);
+    }
+    for c in &decision.creative_pauses {
+        let p = &before.plans()[before.require_plan(&c.plan)?];
+        let Some(cr) = p.creatives.iter().find(|x| x.id == c.creative) else {
+            return Err(
+                if before
+                    .plans()
+                    .iter()
+                    .any(|q| q.creatives.iter().any(|x| x.id == c.creative))
+                {
+                    Error::Inconsistent {
+                        field: "decision.creative_pauses".into(),
+                        reason: format!("creative {} is not in plan {}", c.creative, c.plan),
+                    }
+                } else {
+                    Error::UnknownId {
+                        kind: "creative",
+                        id: c.creative.to_string(),
+                    }
+                },
+            );
+        };
+        out.push(Change {
+            entity: Entity::Creative,
+            plan: p.id.clone(),
+            plan_name: p.name.clone(),
+            keyword: None,
+            keyword_text: None,
+            match_type: None,
+            ad_group: None,
+            creative: Some(cr.id.clone()),
+            creative_name: Some(cr.name.clone()),
+            field: Field::Status,
+            from: Value::Status(Status::Active),
+            to: Value::Status(Status::Paused),
+            code: c.reason.code,
+            reason: c.reason.message(),
+        });
     }
     Ok(out)
 }
@@ -278,7 +338,7 @@ fn finish<W: Write>(w: csv::Writer<W>) -> Result<()> {
 }
 
 /// Header of [`write_changes_csv`].
-pub const CHANGES_COLUMNS: [&str; 13] = [
+pub const CHANGES_COLUMNS: [&str; 15] = [
     "date",
     "entity",
     "plan_id",
@@ -292,6 +352,8 @@ pub const CHANGES_COLUMNS: [&str; 13] = [
     "currency",
     "code",
     "reason",
+    "creative_id",
+    "creative",
 ];
 
 /// The changes as a CSV for people and scripts (see the module docs).
@@ -325,6 +387,11 @@ pub fn write_changes_csv<W: Write>(
             currency.to_owned(),
             snake(&c.code),
             c.reason.clone(),
+            c.creative
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default(),
+            c.creative_name.clone().unwrap_or_default(),
         ])
         .map_err(csv_error)?;
     }
@@ -332,7 +399,7 @@ pub fn write_changes_csv<W: Write>(
 }
 
 /// Header of [`write_google_ads_editor`].
-pub const GOOGLE_ADS_EDITOR_COLUMNS: [&str; 7] = [
+pub const GOOGLE_ADS_EDITOR_COLUMNS: [&str; 9] = [
     "Campaign",
     "Ad group",
     "Keyword",
@@ -340,6 +407,8 @@ pub const GOOGLE_ADS_EDITOR_COLUMNS: [&str; 7] = [
     "Max CPC",
     "Budget",
     "Status",
+    "Ad ID",
+    "Headline 1",
 ];
 
 /// The changes as a Google Ads Editor CSV import (see the module docs for the columns).
@@ -354,11 +423,23 @@ pub fn write_google_ads_editor<W: Write>(out: W, changes: &[Change], currency: &
     w.write_record(GOOGLE_ADS_EDITOR_COLUMNS)
         .map_err(csv_error)?;
     for c in changes {
-        let mut row: [String; 7] = Default::default();
+        let mut row: [String; 9] = Default::default();
         row[0] = c.plan_name.clone();
         match (c.entity, c.to) {
             (Entity::Campaign, Value::Money(m)) => row[5] = format_money(m, d),
             (Entity::Campaign, Value::Status(s)) => row[6] = google_status(s).into(),
+            (Entity::Creative, to) => {
+                row[1] = c.ad_group.clone().unwrap_or_default();
+                row[7] = c
+                    .creative
+                    .as_ref()
+                    .map(ToString::to_string)
+                    .unwrap_or_default();
+                row[8] = c.creative_name.clone().unwrap_or_default();
+                if let Value::Status(s) = to {
+                    row[6] = google_status(s).into();
+                }
+            }
             (Entity::Keyword, to) => {
                 row[1] = c.ad_group.clone().unwrap_or_default();
                 row[2] = c.keyword_text.clone().unwrap_or_default();
@@ -387,7 +468,7 @@ fn google_status(s: Status) -> &'static str {
 }
 
 /// Header of [`write_amazon_bulk`].
-pub const AMAZON_BULK_COLUMNS: [&str; 13] = [
+pub const AMAZON_BULK_COLUMNS: [&str; 15] = [
     "Product",
     "Entity",
     "Operation",
@@ -401,6 +482,8 @@ pub const AMAZON_BULK_COLUMNS: [&str; 13] = [
     "State",
     "Daily Budget",
     "Bid",
+    "ASIN",
+    "SKU",
 ];
 
 /// The changes as an Amazon Sponsored Products bulk-operations sheet, CSV (see the module
@@ -415,7 +498,7 @@ pub fn write_amazon_bulk<W: Write>(out: W, changes: &[Change], currency: &str) -
     let mut w = csv::Writer::from_writer(out);
     w.write_record(AMAZON_BULK_COLUMNS).map_err(csv_error)?;
     for c in changes {
-        let mut row: [String; 13] = Default::default();
+        let mut row: [String; 15] = Default::default();
         row[0] = "Sponsored Products".into();
         row[2] = "Update".into();
         row[3] = c.platform_plan_id().unwrap_or_default().to_owned();
@@ -428,6 +511,16 @@ pub fn write_amazon_bulk<W: Write>(out: W, changes: &[Change], currency: &str) -
                 row[7] = c.ad_group.clone().unwrap_or_default();
                 row[8] = c.keyword_text.clone().unwrap_or_default();
                 row[9] = c.match_type.map(|m| snake(&m)).unwrap_or_default();
+            }
+            Entity::Creative => {
+                row[1] = "Product Ad".into();
+                row[7] = c.ad_group.clone().unwrap_or_default();
+                row[13] = c
+                    .creative
+                    .as_ref()
+                    .map(ToString::to_string)
+                    .unwrap_or_default();
+                row[14] = c.creative_name.clone().unwrap_or_default();
             }
         }
         match (c.field, c.to) {

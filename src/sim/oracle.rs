@@ -92,6 +92,9 @@ pub struct OraclePlan {
     pub lambda: f64,
     /// What was maximised.
     pub objective: OracleObjective,
+    /// Per plan, the rotation it serves: the truly best creative alone (empty for a plan
+    /// without creatives).
+    pub creative_weights: Vec<Vec<f64>>,
 }
 
 impl OraclePlan {
@@ -112,8 +115,22 @@ impl OraclePlan {
             plan_hour_multiplier: vec![1.0; self.plan_budget.len()],
             plan_throttle: vec![1.0; self.plan_budget.len()],
             plan_negatives: Vec::new(),
-            plan_creative_weights: Vec::new(),
+            plan_creative_weights: self.creative_weights.clone(),
         }
+    }
+}
+
+/// Per plan, the rotation serving its truly best creative alone under `objective` (all empty
+/// when no plan has creatives, so the market's controls stay as before).
+fn best_creative_weights(truth: &Truth, plans: usize, objective: OracleObjective) -> Vec<Vec<f64>> {
+    let clicks_only = objective == OracleObjective::Clicks;
+    let w: Vec<Vec<f64>> = (0..plans)
+        .map(|p| truth.best_creative_weights(p, clicks_only))
+        .collect();
+    if w.iter().all(Vec::is_empty) {
+        Vec::new()
+    } else {
+        w
     }
 }
 
@@ -138,7 +155,14 @@ pub fn bid_grid(plan: &Plan, reserve: Money) -> Vec<Money> {
 }
 
 /// Expected totals of keyword `k` at keyword bid `bid` over `days`, schedule applied.
-fn keyword_totals(truth: &Truth, k: usize, bid: Money, days: &Range<u32>, plan: &Plan) -> Expected {
+fn keyword_totals(
+    truth: &Truth,
+    k: usize,
+    bid: Money,
+    days: &Range<u32>,
+    plan: &Plan,
+    creative: (f64, f64),
+) -> Expected {
     let mut total = Expected::default();
     let mut cache: Vec<(i64, u64, AuctionCurve)> = Vec::new();
     for d in days.clone() {
@@ -169,7 +193,11 @@ fn keyword_totals(truth: &Truth, k: usize, bid: Money, days: &Range<u32>, plan: 
                     c
                 }
             };
-            total.add(&truth.expected_from_curve(k, &c, lam, d));
+            total.add(
+                &truth
+                    .expected_from_curve(k, &c, lam, d)
+                    .with_creative(creative),
+            );
         }
     }
     total
@@ -209,9 +237,10 @@ pub fn oracle(
             if plan.status != Status::Active || plan.keywords[j].status != Status::Active {
                 return Vec::new();
             }
+            let creative = truth.best_creative_factors(p, objective == OracleObjective::Clicks);
             bid_grid(plan, reserve)
                 .into_iter()
-                .map(|b| (b, keyword_totals(truth, k, b, &days, plan)))
+                .map(|b| (b, keyword_totals(truth, k, b, &days, plan, creative)))
                 .collect()
         })
         .collect();
@@ -311,6 +340,7 @@ pub fn oracle(
         expected,
         lambda,
         objective,
+        creative_weights: best_creative_weights(truth, np, objective),
     })
 }
 
@@ -475,6 +505,7 @@ impl Layout {
                 let base = queries / truth.open_share(k);
                 let mut opts: Vec<UnitOption> = Vec::new();
                 let mut last_eff = -1;
+                let creative = truth.best_creative_factors(p, objective == OracleObjective::Clicks);
                 let value_of = |e: &Expected| match objective {
                     OracleObjective::Revenue => e.revenue,
                     OracleObjective::Clicks => e.clicks,
@@ -487,7 +518,9 @@ impl Layout {
                     last_eff = eff;
                     let c = truth.curve(k, eff, d);
                     if open.is_empty() {
-                        let e = truth.expected_from_curve(k, &c, queries, d);
+                        let e = truth
+                            .expected_from_curve(k, &c, queries, d)
+                            .with_creative(creative);
                         opts.push(UnitOption {
                             bid,
                             keep: None,
@@ -500,7 +533,9 @@ impl Layout {
                     // With a query stream, every prefix of the open queries by value is an
                     // option: negatives on the rest (a strategy may add them too).
                     for j in 1..=open.len() {
-                        let e = truth.expected_queries(k, &c, base, d, &open[..j]);
+                        let e = truth
+                            .expected_queries(k, &c, base, d, &open[..j])
+                            .with_creative(creative);
                         opts.push(UnitOption {
                             bid,
                             keep: (j < open.len()).then(|| j.min(usize::from(u16::MAX)) as u16),
@@ -808,7 +843,7 @@ impl OraclePlayer {
             plan_hour_multiplier: vec![1.0; np],
             plan_throttle: vec![1.0; np],
             plan_negatives: Vec::new(),
-            plan_creative_weights: Vec::new(),
+            plan_creative_weights: best_creative_weights(truth, np, self.oracle.objective),
         })
     }
 

@@ -516,6 +516,19 @@ pub struct Expected {
 }
 
 impl Expected {
+    /// The outcomes with a creative whose CTR and CVR multipliers are `(ctr, cvr)` served:
+    /// the same impressions, clicks (and their cost) times `ctr`, conversions and revenue
+    /// times `ctr x cvr`.
+    pub fn with_creative(self, (ctr, cvr): (f64, f64)) -> Expected {
+        Expected {
+            clicks: self.clicks * ctr,
+            cost: self.cost * ctr,
+            conversions: self.conversions * ctr * cvr,
+            revenue: self.revenue * ctr * cvr,
+            ..self
+        }
+    }
+
     /// Adds `o` into `self`.
     pub fn add(&mut self, o: &Expected) {
         self.auctions += o.auctions;
@@ -821,6 +834,24 @@ impl Truth {
         let m = self.creative_multipliers(p);
         let v = |x: &(f64, f64)| if clicks_only { x.0 } else { x.0 * x.1 };
         (0..m.len()).max_by(|&a, &b| v(&m[a]).total_cmp(&v(&m[b])).then(b.cmp(&a)))
+    }
+
+    /// The CTR and CVR multipliers of plan `p`'s truly best creative ([`Truth::best_creative`]);
+    /// `(1, 1)` for a plan without creatives.
+    pub fn best_creative_factors(&self, p: usize, clicks_only: bool) -> (f64, f64) {
+        self.best_creative(p, clicks_only)
+            .and_then(|c| self.creative_multipliers(p).get(c).copied())
+            .unwrap_or((1.0, 1.0))
+    }
+
+    /// Rotation weights that serve only plan `p`'s truly best creative (what an oracle
+    /// serves); empty for a plan without creatives.
+    pub fn best_creative_weights(&self, p: usize, clicks_only: bool) -> Vec<f64> {
+        let n = self.creative_multipliers(p).len();
+        let best = self.best_creative(p, clicks_only);
+        (0..n)
+            .map(|c| if Some(c) == best { 1.0 } else { 0.0 })
+            .collect()
     }
 
     /// First day of the horizon.
