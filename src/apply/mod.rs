@@ -290,6 +290,11 @@ pub fn format_money(money: Money, decimals: u32) -> String {
     }
 }
 
+/// An optional id as a cell: empty when absent.
+fn id_cell<T: ToString>(id: Option<&T>) -> String {
+    id.map(ToString::to_string).unwrap_or_default()
+}
+
 fn status_word(s: Status) -> &'static str {
     match s {
         Status::Active => "enabled",
@@ -375,10 +380,7 @@ pub fn write_changes_csv<W: Write>(
             snake(&c.entity),
             c.plan.to_string(),
             c.plan_name.clone(),
-            c.keyword
-                .as_ref()
-                .map(ToString::to_string)
-                .unwrap_or_default(),
+            id_cell(c.keyword.as_ref()),
             c.keyword_text.clone().unwrap_or_default(),
             c.match_type.map(|m| snake(&m)).unwrap_or_default(),
             snake(&c.field),
@@ -387,10 +389,7 @@ pub fn write_changes_csv<W: Write>(
             currency.to_owned(),
             snake(&c.code),
             c.reason.clone(),
-            c.creative
-                .as_ref()
-                .map(ToString::to_string)
-                .unwrap_or_default(),
+            id_cell(c.creative.as_ref()),
             c.creative_name.clone().unwrap_or_default(),
         ])
         .map_err(csv_error)?;
@@ -430,11 +429,7 @@ pub fn write_google_ads_editor<W: Write>(out: W, changes: &[Change], currency: &
             (Entity::Campaign, Value::Status(s)) => row[6] = google_status(s).into(),
             (Entity::Creative, to) => {
                 row[1] = c.ad_group.clone().unwrap_or_default();
-                row[7] = c
-                    .creative
-                    .as_ref()
-                    .map(ToString::to_string)
-                    .unwrap_or_default();
+                row[7] = id_cell(c.creative.as_ref());
                 row[8] = c.creative_name.clone().unwrap_or_default();
                 if let Value::Status(s) = to {
                     row[6] = google_status(s).into();
@@ -515,11 +510,7 @@ pub fn write_amazon_bulk<W: Write>(out: W, changes: &[Change], currency: &str) -
             Entity::Creative => {
                 row[1] = "Product Ad".into();
                 row[7] = c.ad_group.clone().unwrap_or_default();
-                row[13] = c
-                    .creative
-                    .as_ref()
-                    .map(ToString::to_string)
-                    .unwrap_or_default();
+                row[13] = id_cell(c.creative.as_ref());
                 row[14] = c.creative_name.clone().unwrap_or_default();
             }
         }
