@@ -391,10 +391,11 @@ fn diag() {
 /// Issue 14 targets 2 and 5 on `default` (3 seeds, against the engine before the issue):
 /// spend reaches 95% of the budget on at least 90% of the days after the first week, at
 /// most a fifth of the budget moves reverse the day before's by more than 5% (target 15%;
-/// measured 0.14 over 8 seeds), and revenue grows.
+/// measured 0.14 over 8 seeds), and revenue grows, to at least 85% of the budget-aware
+/// oracle's (target 90%, not met: 0.885 over 20 seeds in `compare`; 0.787 before).
 #[test]
 fn the_new_defaults_are_steadier_and_fuller_and_earn_more() {
-    let mut entries = BuiltinStrategy::entries(&["thompson"]).unwrap();
+    let mut entries = BuiltinStrategy::entries(&["thompson", "oracle"]).unwrap();
     entries.push(thompson_with("thompson_before", before_issue14));
     let grid = Grid::new(vec![Scenario::default_scenario()], entries, 3);
     let results = grid.run(&opts(Detail::Plans)).unwrap();
@@ -413,9 +414,11 @@ fn the_new_defaults_are_steadier_and_fuller_and_earn_more() {
     };
     let (r0, f0, v0) = stats("thompson_before");
     let (r1, f1, v1) = stats("thompson");
+    let (_, _, oracle) = stats("oracle");
     println!(
-        "reversals {r1:.2} vs {r0:.2}, full days {f1:.2} vs {f0:.2}, revenue {v1:.0} vs {v0:.0}"
+        "reversals {r1:.2} vs {r0:.2}, full days {f1:.2} vs {f0:.2}, revenue {v1:.0} vs {v0:.0} (oracle {oracle:.0})"
     );
+    assert!(v1 >= 0.85 * oracle, "revenue {v1:.0} vs the oracle's {oracle:.0}");
     assert!(r1 <= 0.2 && r1 < 0.6 * r0, "reversals {r1:.2} vs {r0:.2}");
     assert!(f1 >= 0.9 && f1 > f0 + 0.2, "full days {f1:.2} vs {f0:.2}");
     assert!(v1 >= 1.05 * v0, "revenue {v1:.0} vs {v0:.0}");
