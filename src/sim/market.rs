@@ -415,6 +415,10 @@ pub struct Market {
     /// Per keyword with a query stream: its open queries (truth index, share) under the
     /// strategy's negatives of the time (the `Arc` they were computed for), and their share.
     open_cache: Vec<Option<OpenQueries>>,
+    /// The open queries themselves, flat in the truth's query order: keyword `k`'s are the
+    /// first `len` slots of its query range (its open queries in order), so the hot loop
+    /// reads them next to each other instead of from one allocation per keyword.
+    open_q: Vec<OpenQuery>,
     /// Scratch space of [`Market::split_stream`], reused across keyword-hours.
     split: SplitScratch,
 }
@@ -434,8 +438,37 @@ type NegativeCache = (Vec<NegativeKeyword>, Negatives);
 #[derive(Debug, Clone)]
 struct OpenQueries {
     negatives: Negatives,
-    queries: Vec<(usize, f64)>,
+    /// How many of the keyword's slots in `Market::open_q` are open queries.
+    len: usize,
     share: f64,
+}
+
+/// One open query: its truth index and what the hot loops read of its model.
+#[derive(Debug, Clone, Copy, Default)]
+struct OpenQuery {
+    qi: usize,
+    share: f64,
+    ctr_scale: f64,
+    cvr_scale: f64,
+}
+
+/// `x.round() as i64` (half away from zero, saturating, NaN to 0) without the library call:
+/// the truncation is exact, and so is the fraction left.
+#[inline]
+fn round_i64(x: f64) -> i64 {
+    if !(x.abs() < 4_503_599_627_370_496.0) {
+        // 2^52 and beyond (and NaN): already an integer, or out of range.
+        return x as i64;
+    }
+    let t = x as i64;
+    let frac = x - t as f64;
+    if frac >= 0.5 {
+        t + 1
+    } else if frac <= -0.5 {
+        t - 1
+    } else {
+        t
+    }
 }
 
 fn unit(bits: u64) -> f64 {
@@ -577,6 +610,7 @@ impl Market {
         let truth = scenario.truth_arc();
         let np = scenario.account().plans().len();
         let nk = truth.keyword_count();
+        let nq = truth.query_models.len();
         Market {
             spend: vec![vec![0; np]; truth.days() as usize],
             exhausted_on: vec![None; np],
@@ -589,6 +623,7 @@ impl Market {
             curve_cache: vec![None; nk],
             neg_cache: Vec::new(),
             open_cache: vec![None; nk],
+            open_q: vec![OpenQuery::default(); nq],
             split: SplitScratch::default(),
         }
     }
@@ -701,7 +736,7 @@ impl Market {
             if !controls.keyword_active[k] || plan.keywords[j].status != Status::Active {
                 continue;
             }
-            let eff = (controls.keyword_bid[k].micros() as f64 * mult).round() as i64;
+            let eff = round_i64(controls.keyword_bid[k].micros() as f64 * mult);
             if eff < reserve || eff <= 0 {
                 continue;
             }
@@ -941,6 +976,7 @@ impl Market {
         let Market {
             truth,
             open_cache,
+            open_q,
             buf,
             fidelity,
             ..
@@ -948,8 +984,8 @@ impl Market {
         let Some(oq) = open_cache[k].as_ref() else {
             return;
         };
-        let (open, open_share) = (&oq.queries[..], oq.share);
         let range = truth.models[k].queries.clone();
+        let (open, open_share) = (&open_q[range.start..range.start + oq.len], oq.share);
         let kd = truth.keyword_day(k, day);
         let base = truth.base_queries_kd(k, &kd, hour);
         let lam = base * open_share * throttle;
@@ -973,15 +1009,14 @@ impl Market {
             // against the number of queries: a sparse hour splits into a few query units.
             let mut ctr = [0.0; MAX_SLOTS];
             let (mut w_click, mut w_conv) = (0.0, 0.0);
-            for &(qi, share) in open {
-                let qm = &truth.query_models[qi];
-                let w = share / open_share;
+            for q in open {
+                let w = q.share / open_share;
                 for (s, c) in ctr.iter_mut().enumerate().take(slots) {
-                    *c += w * truth.ctr_kd(k, &kd, Some(qm.ctr_scale), s);
+                    *c += w * truth.ctr_kd(k, &kd, Some(q.ctr_scale), s);
                 }
-                let c0 = truth.ctr_kd(k, &kd, Some(qm.ctr_scale), 0);
+                let c0 = truth.ctr_kd(k, &kd, Some(q.ctr_scale), 0);
                 w_click += w * c0;
-                w_conv += w * c0 * truth.cvr_kd(k, &kd, Some(qm.cvr_scale));
+                w_conv += w * c0 * truth.cvr_kd(k, &kd, Some(q.cvr_scale));
             }
             buf.push(KwHour::new(
                 k,
@@ -999,36 +1034,35 @@ impl Market {
             return;
         }
         let (mut left, mut share_left) = (n, open_share);
-        for (i, &(qi, share)) in open.iter().enumerate() {
+        for (i, q) in open.iter().enumerate() {
             if left == 0 {
                 break;
             }
             let nq = if i + 1 == open.len() {
                 left
             } else {
-                binomial(&mut rng, left, (share / share_left).clamp(0.0, 1.0))
+                binomial(&mut rng, left, (q.share / share_left).clamp(0.0, 1.0))
             };
             left -= nq;
-            share_left -= share;
+            share_left -= q.share;
             if nq == 0 {
                 continue;
             }
-            let qm = &truth.query_models[qi];
             let mut ctr = [0.0; MAX_SLOTS];
             for (s, c) in ctr.iter_mut().enumerate().take(slots) {
-                *c = truth.ctr_kd(k, &kd, Some(qm.ctr_scale), s);
+                *c = truth.ctr_kd(k, &kd, Some(q.ctr_scale), s);
             }
-            let local = (qi - range.start) as u64;
+            let local = (q.qi - range.start) as u64;
             buf.push(KwHour::new(
                 k,
-                Some(qi),
+                Some(q.qi),
                 false,
                 nq,
                 eff,
                 seed,
                 rng::from_seed(rng::extend_seed(seed, 3, 2 + local)),
                 ctr,
-                truth.cvr_kd(k, &kd, Some(qm.cvr_scale)),
+                truth.cvr_kd(k, &kd, Some(q.cvr_scale)),
                 kd.factors.competitor_bid,
                 truth.models[k].aov * kd.factors.aov,
             ));
@@ -1045,19 +1079,27 @@ impl Market {
             return;
         }
         let truth = &self.truth;
-        let queries: Vec<(usize, f64)> = truth.models[k]
-            .queries
-            .clone()
-            .filter(|&qi| {
-                let q = &truth.query_models[qi];
-                !q.blocked && !extra.iter().any(|(n, m)| matches_tokens(n, *m, &q.tokens))
-            })
-            .map(|qi| (qi, truth.query_models[qi].share))
-            .collect();
-        let share: f64 = queries.iter().map(|o| o.1).sum();
+        let range = truth.models[k].queries.clone();
+        let mut len = 0;
+        for qi in range.clone() {
+            let q = &truth.query_models[qi];
+            if !q.blocked && !extra.iter().any(|(n, m)| matches_tokens(n, *m, &q.tokens)) {
+                self.open_q[range.start + len] = OpenQuery {
+                    qi,
+                    share: q.share,
+                    ctr_scale: q.ctr_scale,
+                    cvr_scale: q.cvr_scale,
+                };
+                len += 1;
+            }
+        }
+        let share: f64 = self.open_q[range.start..range.start + len]
+            .iter()
+            .map(|o| o.share)
+            .sum();
         self.open_cache[k] = Some(OpenQueries {
             negatives: Arc::clone(extra),
-            queries,
+            len,
             share,
         });
     }
@@ -1086,13 +1128,15 @@ impl Market {
         let Market {
             truth,
             open_cache,
+            open_q,
             split,
             ..
         } = self;
         let Some(oq) = open_cache[k].as_ref() else {
             return Ok(());
         };
-        let open = &oq.queries[..];
+        let start = truth.models[k].queries.start;
+        let open = &open_q[start..start + oq.len];
         let kd = truth.keyword_day(k, day);
         let nq = open.len();
         split.weights.clear();
@@ -1100,14 +1144,13 @@ impl Market {
         let (w_click, rest) = split.weights.split_at_mut(nq);
         let (w_other, rest) = rest.split_at_mut(nq);
         let (w_conv, w_vol) = rest.split_at_mut(nq);
-        for (j, &(qi, share)) in open.iter().enumerate() {
-            let qm = &truth.query_models[qi];
+        for (j, q) in open.iter().enumerate() {
             // The creatives' mixture scales every query alike (1, 1 without creatives).
-            let c0 = (truth.ctr_kd(k, &kd, Some(qm.ctr_scale), 0) * mix.0).min(1.0);
-            w_click[j] = share * c0;
-            w_other[j] = share * (1.0 - c0);
-            w_conv[j] = (truth.cvr_kd(k, &kd, Some(qm.cvr_scale)) * mix.1).min(1.0);
-            w_vol[j] = share;
+            let c0 = (truth.ctr_kd(k, &kd, Some(q.ctr_scale), 0) * mix.0).min(1.0);
+            w_click[j] = q.share * c0;
+            w_other[j] = q.share * (1.0 - c0);
+            w_conv[j] = (truth.cvr_kd(k, &kd, Some(q.cvr_scale)) * mix.1).min(1.0);
+            w_vol[j] = q.share;
         }
         let mut rng = rng::from_seed(rng::extend_seed(seed, 3, 3));
         split.counts.clear();
@@ -1134,8 +1177,7 @@ impl Market {
             }
         }
         pro_rata_into(cost, q_clicks, q_cost);
-        let start = truth.models[k].queries.start;
-        for (j, &(qi, _)) in open.iter().enumerate() {
+        for (j, &OpenQuery { qi, .. }) in open.iter().enumerate() {
             let im = q_clicks[j] + q_other[j];
             let entered = im + q_none[j];
             if entered == 0 {
@@ -1331,7 +1373,7 @@ impl Market {
                 w.clicks += c_s;
                 cost += c_s as f64 * curve.price[s];
             }
-            w.cost = cost.round() as i64;
+            w.cost = round_i64(cost);
             if w.stream {
                 // Conversions are drawn per query after the split (`split_stream`).
                 continue;
@@ -1604,6 +1646,43 @@ mod tests {
             let lam = f64::from(i) * 1e-5;
             let bound = 1.0 - lam * (1.0 - lam * (0.5 - lam / 6.0)) - 1e-12;
             assert!(bound < (-lam).exp(), "lam {lam}");
+        }
+    }
+
+    #[test]
+    fn round_i64_rounds_as_the_library_does() {
+        let mut xs = vec![
+            0.0,
+            -0.0,
+            0.5,
+            -0.5,
+            1.5,
+            -1.5,
+            2.5,
+            0.499_999_999_999_999_94,
+            -0.499_999_999_999_999_94,
+            4_503_599_627_370_495.5,
+            -4_503_599_627_370_495.5,
+            4_503_599_627_370_496.0,
+            9.3e18,
+            -9.3e18,
+            f64::MAX,
+            f64::MIN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NAN,
+            f64::EPSILON,
+            1e-300,
+        ];
+        let mut r = rng::stream(3, &[]);
+        for _ in 0..100_000 {
+            let x = unit(r.next_u64());
+            xs.push(x * 1e7);
+            xs.push(-x * 3e6);
+            xs.push((x * 64.0).floor() / 2.0);
+        }
+        for x in xs {
+            assert_eq!(round_i64(x), x.round() as i64, "{x}");
         }
     }
 }
