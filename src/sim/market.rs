@@ -421,6 +421,26 @@ pub struct Market {
     open_q: Vec<OpenQuery>,
     /// Scratch space of [`Market::split_stream`], reused across keyword-hours.
     split: SplitScratch,
+    /// Per keyword, what the hot loop reads before it knows whether the hour has traffic.
+    hot: Vec<KwHot>,
+}
+
+/// A keyword's fields that decide its expected queries in an hour, packed together so that
+/// an hour without traffic reads neither the keyword's full model nor the account.
+#[derive(Debug, Clone, Copy)]
+struct KwHot {
+    volume: f64,
+    group: usize,
+    /// Day indexes in which it exists: `live.0 <= day < live.1`.
+    live: (u32, u32),
+    /// First index of its queries in the truth's query models (and in `Market::open_q`).
+    q_start: usize,
+    /// Active in the account.
+    active: bool,
+    /// It has a query stream.
+    queries: bool,
+    /// It drifts.
+    drift: bool,
 }
 
 /// Per-query weights and counts of one stream split (four slices of the open queries'
@@ -611,6 +631,25 @@ impl Market {
         let np = scenario.account().plans().len();
         let nk = truth.keyword_count();
         let nq = truth.query_models.len();
+        let account = scenario.account();
+        let hot = account
+            .plans()
+            .iter()
+            .flat_map(|p| p.keywords.iter())
+            .enumerate()
+            .map(|(k, kw)| {
+                let m = &truth.models[k];
+                KwHot {
+                    volume: m.volume,
+                    group: m.group,
+                    live: m.live,
+                    q_start: m.queries.start,
+                    active: kw.status == Status::Active,
+                    queries: !m.queries.is_empty(),
+                    drift: truth.has_drift(k),
+                }
+            })
+            .collect();
         Market {
             spend: vec![vec![0; np]; truth.days() as usize],
             exhausted_on: vec![None; np],
@@ -625,6 +664,7 @@ impl Market {
             open_cache: vec![None; nk],
             open_q: vec![OpenQuery::default(); nq],
             split: SplitScratch::default(),
+            hot,
         }
     }
 
@@ -732,15 +772,15 @@ impl Market {
         let extra = self.negatives(p, controls);
         self.buf.clear();
         for k in self.truth.plan_keywords(p) {
-            let j = k - self.truth.plan_keywords(p).start;
-            if !controls.keyword_active[k] || plan.keywords[j].status != Status::Active {
+            let hk = self.hot[k];
+            if !controls.keyword_active[k] || !hk.active {
                 continue;
             }
             let eff = round_i64(controls.keyword_bid[k].micros() as f64 * mult);
             if eff < reserve || eff <= 0 {
                 continue;
             }
-            if !self.truth.models[k].queries.is_empty() {
+            if hk.queries {
                 let lam_t = if self.fidelity == Fidelity::Fast {
                     throttle
                 } else {
@@ -750,8 +790,8 @@ impl Market {
                 self.push_query_units(p, k, eff, day, hour, seed, lam_t, &extra, exhausted, out);
                 continue;
             }
-            let kd = self.truth.keyword_day(k, day);
-            let lam = self.truth.queries_kd(k, &kd, hour);
+            // Truth::queries_kd of a keyword without a query stream.
+            let lam = self.base_queries(k, &hk, day, hour);
             if !(lam > 0.0) {
                 continue;
             }
@@ -768,6 +808,7 @@ impl Market {
                 out.lost_to_budget[p] += n;
                 continue;
             }
+            let kd = self.truth.keyword_day(k, day);
             let mut ctr = [0.0; MAX_SLOTS];
             for (s, c) in ctr.iter_mut().enumerate().take(slots) {
                 *c = self.truth.ctr_kd(k, &kd, None, s);
@@ -955,6 +996,22 @@ impl Market {
         Ok(())
     }
 
+    /// [`Truth::base_queries_kd`] from the keyword's packed fields: the same value, the
+    /// same operations in the same order, without reading its model.
+    #[inline]
+    fn base_queries(&self, k: usize, hk: &KwHot, day: u32, hour: u8) -> f64 {
+        if !(hk.live.0 <= day && day < hk.live.1) {
+            return 0.0;
+        }
+        let f = self.truth.group_factors(hk.group, day);
+        let dv = if hk.drift {
+            self.truth.drift(k, day).0
+        } else {
+            1.0
+        };
+        hk.volume * self.truth.hour_share(hour) * f.traffic * dv
+    }
+
     /// Keyword `k`'s query stream this hour: the auctions of its open queries (not blocked
     /// by the plan's negatives or the strategy's), split from one Poisson draw, one unit per
     /// query with its own rates and random stream.
@@ -973,6 +1030,8 @@ impl Market {
         out: &mut HourOutcome,
     ) {
         self.ensure_open(k, extra);
+        let hk = self.hot[k];
+        let base = self.base_queries(k, &hk, day, hour);
         let Market {
             truth,
             open_cache,
@@ -984,10 +1043,8 @@ impl Market {
         let Some(oq) = open_cache[k].as_ref() else {
             return;
         };
-        let range = truth.models[k].queries.clone();
-        let (open, open_share) = (&open_q[range.start..range.start + oq.len], oq.share);
-        let kd = truth.keyword_day(k, day);
-        let base = truth.base_queries_kd(k, &kd, hour);
+        let start = hk.q_start;
+        let (open, open_share) = (&open_q[start..start + oq.len], oq.share);
         let lam = base * open_share * throttle;
         if !(lam > 0.0) {
             return;
@@ -1001,6 +1058,7 @@ impl Market {
             out.lost_to_budget[p] += n;
             return;
         }
+        let kd = truth.keyword_day(k, day);
         let slots = truth.slots();
         if *fidelity == Fidelity::Fast && n > 2 * open.len() as u64 {
             // One unit for the open stream: the mix's CTR per slot and CVR (so impressions,
@@ -1052,7 +1110,7 @@ impl Market {
             for (s, c) in ctr.iter_mut().enumerate().take(slots) {
                 *c = truth.ctr_kd(k, &kd, Some(q.ctr_scale), s);
             }
-            let local = (q.qi - range.start) as u64;
+            let local = (q.qi - start) as u64;
             buf.push(KwHour::new(
                 k,
                 Some(q.qi),
