@@ -9,6 +9,21 @@
 //! advertisements at LinkedIn"; Xu et al. 2015, "Smart pacing"). An hour that over-spends
 //! leaves less to spread and lowers the rate; one that under-spends raises it.
 //!
+//! **Bids before throttles.** With a bid-scale range ([`PacingConfig::min_bid_scale`] to
+//! [`PacingConfig::max_bid_scale`], `[0.5, 1.5]` by default), the pacer corrects by scaling the
+//! plan's bids first and throttles only once the bids are at the bottom of the range: an
+//! over-spending plan drops its dearest clicks (a lower bid loses the auctions it would have
+//! paid most for) where a throttle drops cheap and dear clicks alike, and an under-spending
+//! plan raises its bids, which a throttle already at 1 cannot do (the budget-aware oracle
+//! paces the same way, re-solving each plan's bid multiplier before every hour). Spend is
+//! taken to grow like the square of the bid scale (clicks and price per click both grow
+//! with it), so a correction of the spend by `r` moves the scale by `sqrt(r)`. An under-
+//! spending plan first opens its throttle back to 1, then raises its bids; an over-spending
+//! one first lowers its bids, then throttles. The range `[1, 1]` is the throttle-only
+//! pacer. Apply the scale to each keyword's bid and clamp it to the plan's bid limits (the
+//! simulator does); a service that can only set one multiplier per plan caps the scale so
+//! that its highest bid stays within the maximum ([`Pacer::with_max_scale`]).
+//!
 //! The hard cap is not the pacer's job: the server refuses a click whose price exceeds the
 //! remaining budget (the simulator does), so spend never passes the cap whatever the forecast.
 
@@ -119,15 +134,31 @@ pub struct PacingConfig {
     pub gain: f64,
     /// Lowest throttle rate, in (0, 1].
     pub min_throttle: f64,
+    /// Lowest scale the pacer puts on the plan's bids, in (0, 1] (see the module docs).
+    /// [`PacingConfig::default`] uses 0.5; a file without the field gets 1 (throttle only,
+    /// the pacer before the field existed).
+    #[serde(default = "one")]
+    pub min_bid_scale: f64,
+    /// Highest scale the pacer puts on the plan's bids, in [1, 4]. [`PacingConfig::default`]
+    /// uses 1.5; a file without the field gets 1.
+    #[serde(default = "one")]
+    pub max_bid_scale: f64,
 }
 
-crate::estimate::validated_serde!(PacingConfig, |c| PacingConfig::new(c.gain, c.min_throttle));
+fn one() -> f64 {
+    1.0
+}
+
+crate::estimate::validated_serde!(PacingConfig, |c| PacingConfig::new(c.gain, c.min_throttle)?
+    .with_bid_scale(c.min_bid_scale, c.max_bid_scale));
 
 impl Default for PacingConfig {
     fn default() -> Self {
         PacingConfig {
             gain: 0.7,
             min_throttle: 0.02,
+            min_bid_scale: 0.5,
+            max_bid_scale: 1.5,
         }
     }
 }
@@ -148,7 +179,31 @@ impl PacingConfig {
                 "must be in (0, 1]",
             ));
         }
-        Ok(PacingConfig { gain, min_throttle })
+        Ok(PacingConfig {
+            gain,
+            min_throttle,
+            min_bid_scale: 1.0,
+            max_bid_scale: 1.0,
+        })
+    }
+
+    /// The same settings with bids scaled within `[min, max]` before any throttling (see
+    /// the module docs; `[1, 1]` throttles only).
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] unless `min` is in (0, 1] and `max` in [1, 4].
+    pub fn with_bid_scale(self, min: f64, max: f64) -> Result<Self> {
+        if !(min > 0.0 && min <= 1.0) {
+            return Err(Error::parameter("min_bid_scale", min, "must be in (0, 1]"));
+        }
+        if !(1.0..=4.0).contains(&max) {
+            return Err(Error::parameter("max_bid_scale", max, "must be in [1, 4]"));
+        }
+        Ok(PacingConfig {
+            min_bid_scale: min,
+            max_bid_scale: max,
+            ..self
+        })
     }
 }
 
@@ -161,6 +216,10 @@ pub struct HourControl {
     pub bid_multiplier: f64,
     /// Spend the pacer is aiming for in this hour.
     pub desired_spend: Money,
+    /// Scale on the plan's bids for the hour, on top of the schedule's multiplier (1 with
+    /// a throttle-only pacer).
+    #[serde(default = "one")]
+    pub bid_scale: f64,
 }
 
 /// Paces one plan's day. Serialisable, so a service can persist it between hours.
@@ -182,6 +241,20 @@ pub struct Pacer {
     cfg: PacingConfig,
     rate: f64,
     last: Option<(u8, Money, f64)>, // (hour, spent before it, desired spend in it)
+    /// The bid scale now, and the largest the caller allows (bids at the plan's maximum).
+    #[serde(default = "one")]
+    scale: f64,
+    #[serde(default = "infinite")]
+    scale_cap: f64,
+    /// Spend seen so far today, and its sum weighted by the bid scale it was bought at.
+    #[serde(default)]
+    scaled_spend: f64,
+    #[serde(default)]
+    seen_spend: f64,
+}
+
+fn infinite() -> f64 {
+    f64::INFINITY
 }
 
 impl Pacer {
@@ -216,7 +289,55 @@ impl Pacer {
             cfg,
             rate: initial_throttle.clamp(cfg.min_throttle, 1.0),
             last: None,
+            scale: 1.0,
+            scale_cap: f64::INFINITY,
+            scaled_spend: 0.0,
+            seen_spend: 0.0,
         })
+    }
+
+    /// The same pacer with its bid scale capped at `cap` (e.g. the plan's maximum bid over
+    /// its highest keyword bid, so that scaling never bids past the maximum). A cap below
+    /// 1 lowers the scale at once.
+    pub fn with_max_scale(mut self, cap: f64) -> Self {
+        if cap > 0.0 {
+            self.scale_cap = cap;
+            self.scale = self.scale.min(self.max_scale());
+        }
+        self
+    }
+
+    /// The highest scale the pacer may use now.
+    fn max_scale(&self) -> f64 {
+        self.cfg.max_bid_scale.min(self.scale_cap)
+    }
+
+    /// Applies a wanted change of the hour's spend by `ratio`: bids first, the throttle
+    /// last when cutting; the throttle first, bids last when opening up (see the module
+    /// docs).
+    fn correct(&mut self, ratio: f64) {
+        let mut log_r = ratio.ln() * self.cfg.gain;
+        let (min_s, max_s) = (
+            self.cfg.min_bid_scale.min(self.max_scale()),
+            self.max_scale(),
+        );
+        if log_r < 0.0 {
+            // Spend goes like scale^2: the scale absorbs what it can down to its minimum.
+            let room = 2.0 * (min_s / self.scale).ln().min(0.0);
+            let used = log_r.max(room);
+            self.scale *= (used / 2.0).exp();
+            log_r -= used;
+            self.rate *= log_r.exp();
+        } else {
+            let room = -self.rate.ln();
+            let used = log_r.min(room);
+            self.rate *= used.exp();
+            log_r -= used;
+            let room = 2.0 * (max_s / self.scale).ln().max(0.0);
+            self.scale *= (log_r.min(room) / 2.0).exp();
+        }
+        self.rate = self.rate.clamp(self.cfg.min_throttle, 1.0);
+        self.scale = self.scale.clamp(min_s, max_s.max(min_s));
     }
 
     /// Planned cumulative spend by the end of `hour`.
@@ -231,6 +352,8 @@ impl Pacer {
         let h = usize::from(hour.min(23));
         if let Some((_, spent_before, desired)) = self.last {
             let actual = spent_so_far.saturating_sub(spent_before).micros() as f64;
+            self.seen_spend += actual.max(0.0);
+            self.scaled_spend += actual.max(0.0) * self.scale;
             let ratio = if actual > 0.0 {
                 desired / actual
             } else if desired > 0.0 {
@@ -239,8 +362,13 @@ impl Pacer {
                 1.0
             };
             if ratio.is_finite() && ratio > 0.0 {
-                self.rate =
-                    (self.rate * ratio.powf(self.cfg.gain)).clamp(self.cfg.min_throttle, 1.0);
+                if self.cfg.min_bid_scale < 1.0 || self.cfg.max_bid_scale > 1.0 {
+                    self.correct(ratio);
+                } else {
+                    // The throttle-only pacer, as it always computed.
+                    self.rate =
+                        (self.rate * ratio.powf(self.cfg.gain)).clamp(self.cfg.min_throttle, 1.0);
+                }
             }
         }
         let remaining = self.budget.saturating_sub(spent_so_far).micros().max(0) as f64;
@@ -256,6 +384,31 @@ impl Pacer {
             throttle: if active { self.rate } else { 0.0 },
             bid_multiplier: self.multipliers[h],
             desired_spend: Money::from_micros(desired.floor() as i64),
+            bid_scale: self.scale,
+        }
+    }
+
+    /// The current bid scale.
+    pub fn bid_scale(&self) -> f64 {
+        self.scale
+    }
+
+    /// The day's spend-weighted mean bid scale, given what the plan spent in the whole day
+    /// (the spend after the last [`Pacer::control`] call counts at the last scale); 1 if
+    /// nothing was spent. What [`crate::engine::Engine::record_bid_scale`] takes.
+    pub fn mean_bid_scale(&self, spent_today: Money) -> f64 {
+        let tail = match self.last {
+            Some((_, before, _)) => spent_today.saturating_sub(before).micros().max(0) as f64,
+            None => 0.0,
+        };
+        let (w, s) = (
+            self.seen_spend + tail,
+            self.scaled_spend + tail * self.scale,
+        );
+        if w > 0.0 && (s / w).is_finite() {
+            s / w
+        } else {
+            1.0
         }
     }
 

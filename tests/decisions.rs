@@ -153,8 +153,9 @@ fn thompson_config() -> EngineConfig {
 }
 
 /// The `thompson` strategy's config before issue 14 changed the defaults: a fresh plan draw
-/// every day, no budget-use dual, budget steps of 30%, and max-revenue keywords paused below
-/// break-even.
+/// every day, no budget-use dual, budget steps of 30%, max-revenue keywords paused below
+/// break-even, budgets split by the plans' sampled average return, optimistic keyword
+/// draws (up to 4x the mean) and a throttle-only pacer.
 fn before_issue14() -> EngineConfig {
     let mut c = thompson_config();
     c.plan_redraw_days = 1;
@@ -162,6 +163,10 @@ fn before_issue14() -> EngineConfig {
     c.budget_dual_max = 1.5;
     c.max_budget_step = 0.3;
     c.rules.pause_below_break_even = true;
+    c.budgets_from_bids = false;
+    c.budget_smoothing = 0.0;
+    c.keyword_draw_cap = 4.0;
+    c.pacing = c.pacing.with_bid_scale(1.0, 1.0).unwrap();
     c
 }
 
@@ -383,8 +388,12 @@ fn diag() {
 /// before, on `default`: fewer budget moves reverse, more days spend the budget, no day
 /// overspends, and revenue does not fall (measured over 8 seeds on ten markets: within
 /// -3.6..+3.5 points of the oracle of the old defaults, mean +0.4; notes/decisions.md).
+/// Issue 14 targets 2 and 5 on `default` (3 seeds, against the engine before the issue):
+/// spend reaches 95% of the budget on at least 90% of the days after the first week, at
+/// most a fifth of the budget moves reverse the day before's by more than 5% (target 15%;
+/// measured 0.14 over 8 seeds), and revenue grows.
 #[test]
-fn the_new_defaults_are_steadier_and_fuller_without_losing_revenue() {
+fn the_new_defaults_are_steadier_and_fuller_and_earn_more() {
     let mut entries = BuiltinStrategy::entries(&["thompson"]).unwrap();
     entries.push(thompson_with("thompson_before", before_issue14));
     let grid = Grid::new(vec![Scenario::default_scenario()], entries, 3);
@@ -407,9 +416,9 @@ fn the_new_defaults_are_steadier_and_fuller_without_losing_revenue() {
     println!(
         "reversals {r1:.2} vs {r0:.2}, full days {f1:.2} vs {f0:.2}, revenue {v1:.0} vs {v0:.0}"
     );
-    assert!(r1 < 0.8 * r0, "reversals {r1:.2} vs {r0:.2}");
-    assert!(f1 > f0 + 0.2, "full days {f1:.2} vs {f0:.2}");
-    assert!(v1 >= 0.99 * v0, "revenue {v1:.0} vs {v0:.0}");
+    assert!(r1 <= 0.2 && r1 < 0.6 * r0, "reversals {r1:.2} vs {r0:.2}");
+    assert!(f1 >= 0.9 && f1 > f0 + 0.2, "full days {f1:.2} vs {f0:.2}");
+    assert!(v1 >= 1.05 * v0, "revenue {v1:.0} vs {v0:.0}");
 }
 
 /// Each seed's plan budgets by day for `plan` in `r`.

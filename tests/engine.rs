@@ -269,7 +269,13 @@ fn a_user_written_policy_runs_in_the_engine_and_a_ranking_one_is_refused() {
     };
     let mut e = Engine::with_policy(
         two_plans(Objective::MaxRevenue),
-        EngineConfig::default(),
+        // Budgets that follow the plans' scores, so the user's policy decides them (with
+        // the default, budgets follow the bids on posterior means).
+        EngineConfig {
+            budgets_from_bids: false,
+            keyword_draw_cap: 4.0,
+            ..EngineConfig::default()
+        },
         policy,
         1,
     )
@@ -725,13 +731,19 @@ fn engine_is_send_and_sync() {
 fn uncertain_keywords_are_explored_and_certain_ones_are_not() {
     // Keyword a1 has a month of data, a2 three clicks: the policy's draw for a2 strays from
     // its mean, a1's hardly does. a2's one-sided deviation is 0 in about two seeds of three
-    // and up to 3 in the rest (expected 0.24), so it takes many seeds to average.
+    // and up to 3 in the rest (expected 0.24), so it takes many seeds to average. The
+    // default bids on posterior means (`keyword_draw_cap` 1, issue 14): exploration is
+    // switched on here with the cap of the engine before it.
     let (mut sparse, mut dense) = (0.0, 0.0);
     let seeds = 100;
+    let explore = EngineConfig {
+        keyword_draw_cap: 4.0,
+        ..EngineConfig::default()
+    };
     for seed in 0..seeds {
         let mut e = Engine::new(
             two_plans(Objective::TargetRoi { roi: 2.0 }),
-            EngineConfig::default(),
+            explore.clone(),
             seed,
         )
         .unwrap();

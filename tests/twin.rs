@@ -7,7 +7,7 @@ use adbandit::twin::{
     ENGINE_STRATEGIES, HISTORICAL, TwinCompareOptions, TwinOptions, calibrate, compare_on_twin,
     twin_strategies,
 };
-use adbandit::{Error, Report};
+use adbandit::{Error, Money, Report};
 
 const DAYS: u32 = 14;
 
@@ -354,8 +354,21 @@ fn warm_started_engines_start_from_the_report() {
 
     // Day 0: warm engines already move budget to the budget-limited plan with the higher
     // observed ROI, away from the lower one, and cut plans that left budget unspent (to no
-    // less than what they spent). Cold engines know nothing: they keep the total and move
-    // each plan by at most the engine's budget step, on prior draws alone.
+    // less than what they spent) unless their return beats the limited plans': budgets
+    // follow the bids (issue 14), and such a plan's bids rise to buy more of the traffic
+    // its old bids left, so its budget may rise with them. Cold engines know nothing: they
+    // keep the total and move each plan by at most the engine's budget step.
+    let historical_bids = Controls::from_account(account).keyword_bid;
+    let mean_bid = |bids: &[Money], i: usize| {
+        let plans = account.plans();
+        let start: usize = plans[..i].iter().map(|p| p.keywords.len()).sum();
+        let n = plans[i].keywords.len();
+        bids[start..start + n]
+            .iter()
+            .map(|b| b.units())
+            .sum::<f64>()
+            / n.max(1) as f64
+    };
     for warm in [true, false] {
         let entries = twin_strategies(&twin, warm).unwrap();
         assert_eq!(entries.len(), 1 + ENGINE_STRATEGIES.len());
@@ -382,7 +395,11 @@ fn warm_started_engines_start_from_the_report() {
                         |i: usize, r: f64| (b[i].units() - historical[i].units() * r).abs() <= 0.02;
                     let steps_bind = at(best, 1.0 + step) && at(worst, 1.0 - step);
                     for &i in &unspent {
-                        if steps_bind {
+                        if roi[i] > roi[best] {
+                            let (now, before) =
+                                (mean_bid(&c.keyword_bid, i), mean_bid(&historical_bids, i));
+                            assert!(now > before, "{}: bids {now} vs {before}", e.name);
+                        } else if steps_bind {
                             assert!(b[i] <= historical[i], "{}: {b:?}", e.name);
                         } else {
                             assert!(b[i] < historical[i], "{}: {b:?}", e.name);

@@ -126,4 +126,9 @@ const PINNED_SIM_DAY: (u64, u64, i64) = (21_592, 258, 200_431_385);
 // drawn from one normal through the Cornish–Fisher expansion instead of two gamma draws, so
 // the plans' draws (strong fitted priors) are different numbers from the same seed (issue
 // 14's pin: [69_304_009, 103_450_163, 127_245_828]).
-const PINNED_BUDGETS: [i64; 3] = [99_908_672, 106_736_391, 93_354_937];
+// Re-pinned by issue 14 (stop 26): budgets now follow the bids (one account-wide multiplier
+// on the keywords' posterior means, `budgets_from_bids`, `keyword_draw_cap` 1) with half
+// of yesterday's split kept (`budget_smoothing` 0.5), so the plans are funded by what their
+// keywords would spend, in the order of their value per click (issue 18's pin:
+// [99_908_672, 106_736_391, 93_354_937]).
+const PINNED_BUDGETS: [i64; 3] = [88_432_167, 100_767_255, 110_800_578];

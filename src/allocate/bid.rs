@@ -167,10 +167,27 @@ pub fn solve_lambda(
     max_bid: f64,
     budget: f64,
 ) -> f64 {
-    if !(budget > 0.0 && max_bid > 0.0 && min_bid.is_finite() && max_bid.is_finite()) {
+    solve_lambda_bounded(values, models, |_| (min_bid, max_bid), budget)
+}
+
+/// [`solve_lambda`] with bid limits per keyword: `bounds(k)` is keyword `k`'s
+/// `(min_bid, max_bid)` in currency units (keywords of several plans solved together, as the
+/// account-wide multiplier of the engine's budget stage is). A keyword whose bounds are not
+/// finite, or whose maximum is not positive, does not spend.
+pub fn solve_lambda_bounded(
+    values: &[f64],
+    models: &[SpendModel],
+    bounds: impl Fn(usize) -> (f64, f64),
+    budget: f64,
+) -> f64 {
+    if !(budget > 0.0) {
         return 0.0;
     }
-    let lo_bid = min_bid.clamp(0.0, max_bid);
+    // A keyword's usable bounds: min clamped into [0, max].
+    let usable = |k: usize| -> Option<(f64, f64)> {
+        let (lo, hi) = bounds(k);
+        (hi > 0.0 && lo.is_finite() && hi.is_finite()).then(|| (lo.clamp(0.0, hi), hi))
+    };
     // Keywords that can spend: positive value and a usable model.
     struct Kw {
         t_lo: f64,
@@ -190,14 +207,13 @@ pub fn solve_lambda(
         .iter()
         .any(|m| (1.0 + m.elasticity.max(0.0) - e0).abs() > 1e-12)
     {
-        return solve_lambda_bisect(values, models, lo_bid, max_bid, budget);
+        return solve_lambda_bisect(values, models, usable, budget);
     }
     // x^e, with the common e = 2 (elasticity 1) as a multiplication.
     let square = (e0 - 2.0).abs() < 1e-15;
     let pw = |x: f64| if square { x * x } else { x.powf(e0) };
-    let (lo_e, hi_e) = (if lo_bid > 0.0 { pw(lo_bid) } else { 0.0 }, pw(max_bid));
     let mut kws = Vec::with_capacity(values.len());
-    for (&v, m) in values.iter().zip(models) {
+    for (k, (&v, m)) in values.iter().zip(models).enumerate() {
         if !(v > 0.0
             && v.is_finite()
             && m.bid_ref > 0.0
@@ -206,6 +222,10 @@ pub fn solve_lambda(
         {
             continue;
         }
+        let Some((lo_bid, max_bid)) = usable(k) else {
+            continue;
+        };
+        let (lo_e, hi_e) = (if lo_bid > 0.0 { pw(lo_bid) } else { 0.0 }, pw(max_bid));
         let a = m.spend_ref / pw(m.bid_ref);
         kws.push(Kw {
             t_lo: lo_bid / v,
@@ -250,35 +270,56 @@ pub fn solve_lambda(
     top
 }
 
+/// Predicted spend of keywords bidding `value x lambda` within their `bounds` (as in
+/// [`solve_lambda_bounded`]).
+pub fn spend_at_lambda(
+    values: &[f64],
+    models: &[SpendModel],
+    bounds: impl Fn(usize) -> (f64, f64),
+    lambda: f64,
+) -> f64 {
+    values
+        .iter()
+        .zip(models)
+        .enumerate()
+        .map(|(k, (&v, m))| {
+            let (lo, hi) = bounds(k);
+            if v > 0.0 && hi > 0.0 && lo.is_finite() && hi.is_finite() {
+                m.spend((v * lambda).clamp(lo.clamp(0.0, hi), hi))
+            } else {
+                0.0
+            }
+        })
+        .sum()
+}
+
 fn solve_lambda_bisect(
     values: &[f64],
     models: &[SpendModel],
-    min_bid: f64,
-    max_bid: f64,
+    usable: impl Fn(usize) -> Option<(f64, f64)>,
     budget: f64,
 ) -> f64 {
     let spend_at = |lambda: f64| -> f64 {
         values
             .iter()
             .zip(models)
-            .map(|(&v, m)| {
-                if v > 0.0 {
-                    m.spend((v * lambda).clamp(min_bid, max_bid))
-                } else {
-                    0.0
-                }
+            .enumerate()
+            .map(|(k, (&v, m))| match usable(k) {
+                Some((lo, hi)) if v > 0.0 => m.spend((v * lambda).clamp(lo, hi)),
+                _ => 0.0,
             })
             .sum()
     };
-    let v_min = values
+    // The lambda at which every keyword bids its maximum.
+    let top = values
         .iter()
-        .cloned()
-        .filter(|v| *v > 0.0)
-        .fold(f64::INFINITY, f64::min);
-    if !v_min.is_finite() {
+        .enumerate()
+        .filter(|(_, v)| **v > 0.0)
+        .filter_map(|(k, v)| usable(k).map(|(_, hi)| hi / v))
+        .fold(0.0f64, f64::max);
+    if !(top > 0.0 && top.is_finite()) {
         return 0.0;
     }
-    let top = max_bid / v_min;
     if spend_at(top) <= budget {
         return top;
     }
@@ -369,7 +410,7 @@ mod tests {
             .collect();
         for budget in [0.5, 50.0, 300.0, 1000.0, 5000.0, 1e7] {
             let a = solve_lambda(&values, &models, 0.2, 4.0, budget);
-            let b = solve_lambda_bisect(&values, &models, 0.2, 4.0, budget);
+            let b = solve_lambda_bisect(&values, &models, |_| Some((0.2, 4.0)), budget);
             let spend = |l: f64| -> f64 {
                 values
                     .iter()

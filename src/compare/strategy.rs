@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::engine::{CalendarEvent, Decision, Engine, EngineConfig};
 use crate::error::{Error, Result};
 use crate::estimate::Forgetting;
-use crate::model::{Account, Date, Objective, Report, Status};
+use crate::model::{Account, Date, Objective, PlanId, Report, Status};
 use crate::money::Money;
 use crate::pacing::Pacer;
 use crate::policy::{BuiltinPolicy, EpsilonGreedy};
@@ -772,8 +772,8 @@ impl Strategy for ManualRule {
 pub struct EngineStrategy {
     engine: Engine,
     pacing: bool,
-    /// Each paced plan's index in the controls, and its pacer.
-    pacers: Vec<(usize, Pacer)>,
+    /// Each paced plan's index in the controls, its id and its pacer.
+    pacers: Vec<(usize, PlanId, Pacer)>,
     /// With launches: the scenario whose plans and keywords the engine is given as they
     /// launch (its account is the controls' index space).
     scenario: Option<Scenario>,
@@ -817,6 +817,18 @@ impl EngineStrategy {
 impl Strategy for EngineStrategy {
     fn start_day(&mut self, day: u32, date: Date, yesterday: Option<&Report>) -> Result<Controls> {
         if let Some(r) = yesterday {
+            // The bids yesterday's clicks were bought at: the engine's times each pacer's
+            // scale.
+            let day_before = date.add_days(-1);
+            for (_, id, pacer) in &self.pacers {
+                let spent = r
+                    .rows()
+                    .iter()
+                    .filter(|row| row.plan == *id && row.date == day_before)
+                    .try_fold(Money::ZERO, |acc, row| acc.checked_add(row.stats.cost()))?;
+                self.engine
+                    .record_bid_scale(id, day_before, pacer.mean_bid_scale(spent))?;
+            }
             self.engine.observe(r)?;
         }
         if let Some(sc) = &self.scenario {
@@ -873,7 +885,8 @@ impl Strategy for EngineStrategy {
         if self.pacing {
             for p in self.engine.account().plans() {
                 if let Some(i) = index(&p.id) {
-                    self.pacers.push((i, self.engine.pacer(&p.id, date)?));
+                    self.pacers
+                        .push((i, p.id.clone(), self.engine.pacer(&p.id, date)?));
                 }
             }
         }
@@ -886,11 +899,12 @@ impl Strategy for EngineStrategy {
     }
 
     fn before_hour(&mut self, hour: u8, spent: &[Money], controls: &mut Controls) -> Result<()> {
-        for (i, pacer) in self.pacers.iter_mut() {
+        for (i, _, pacer) in self.pacers.iter_mut() {
             let i = *i;
             let c = pacer.control(hour, spent.get(i).copied().unwrap_or(Money::ZERO));
-            // The market applies the schedule itself; the pacer only throttles.
+            // The market applies the schedule itself; the pacer throttles and scales bids.
             controls.plan_throttle[i] = c.throttle.clamp(0.0, 1.0);
+            controls.plan_hour_multiplier[i] = c.bid_scale.clamp(0.0, 10.0);
         }
         Ok(())
     }

@@ -2,14 +2,18 @@
 //! capacity make a response curve; [`crate::allocate::budget`] water-fills the total across
 //! them within the operator's limits, step limits and the exploration floor.
 
+use crate::allocate::bid::{
+    BidInputs, BidRule, SpendModel, raw_bid, solve_lambda_bounded, spend_at_lambda,
+};
 use crate::allocate::budget::{Allocation, AllocationLimits, GroupLimits, PlanArm, water_fill};
+use crate::engine::bids::KeywordScores;
 use crate::engine::calendar::DayFactors;
 use crate::engine::decision::BudgetDecision;
 use crate::engine::reasons::budget_reason;
 use crate::engine::state::EngineState;
 use crate::engine::value::Scored;
 use crate::estimate::AccountEstimates;
-use crate::model::{Date, Status};
+use crate::model::{Date, Objective, Status};
 use crate::money::Money;
 
 /// The plans' scores from the policy, one entry per plan.
@@ -26,9 +30,15 @@ impl<P> EngineState<P> {
         &self,
         est: &AccountEstimates,
         scores: &PlanScores,
+        keyword_scores: &KeywordScores,
+        offsets: &[usize],
         factors: DayFactors,
         date: Date,
     ) -> (Vec<BudgetDecision>, Vec<Allocation>) {
+        let from_bids = self
+            .config
+            .budgets_from_bids
+            .then(|| self.spend_at_common_multiplier(keyword_scores, offsets, factors));
         let plans = self.account.plans();
         let active_plans = plans
             .iter()
@@ -40,6 +50,19 @@ impl<P> EngineState<P> {
                 / active_plans as f64)
                 .floor() as i64,
         );
+        let scores_per_money: Vec<f64> = plans
+            .iter()
+            .enumerate()
+            .map(|(i, _)| {
+                let scored = Scored {
+                    ctr: scores.ctr[i],
+                    cvr: scores.cvr[i],
+                    vpc: scores.vpc[i],
+                };
+                scored.value(self.config.objective, factors.cvr)
+                    * self.impressions_per_money(i, &est.plans[i])
+            })
+            .collect();
         let arms: Vec<PlanArm> = plans
             .iter()
             .enumerate()
@@ -52,12 +75,27 @@ impl<P> EngineState<P> {
                 };
                 let per_imp = scored.value(self.config.objective, factors.cvr);
                 let limits = self.config.plan_limits.get(&p.id);
+                // Budgets from bids: equal values and capacities at the predicted spends make
+                // the water level split the total in proportion to them (see the
+                // allocator's curve), within every limit.
+                let w = self.config.budget_smoothing.clamp(0.0, 0.99);
+                let (value_per_money, capacity) = match &from_bids {
+                    Some((_, spend)) if spend[i] > 0.0 => (
+                        1.0,
+                        (1.0 - w) * spend[i] * 1e6 + w * p.daily_budget.micros() as f64,
+                    ),
+                    Some(_) => (0.0, 1.0),
+                    None => (
+                        per_imp * self.impressions_per_money(i, e),
+                        self.traffic[i].capacity * factors.traffic,
+                    ),
+                };
                 PlanArm {
                     current: p.daily_budget,
                     min: limits.map_or(Money::ZERO, |l| l.min_budget),
                     max: limits.map_or(self.total_budget, |l| l.max_budget),
-                    value_per_money: per_imp * self.impressions_per_money(i, e),
-                    capacity: self.traffic[i].capacity * factors.traffic,
+                    value_per_money,
+                    capacity,
                     learning: e.counts.clicks < self.config.learning_clicks,
                     active: p.status == Status::Active,
                 }
@@ -97,12 +135,84 @@ impl<P> EngineState<P> {
                         &p.name,
                         p.daily_budget,
                         a.budget,
-                        arms[i].value_per_money,
+                        scores_per_money[i],
+                        from_bids.as_ref().map(|(l, _)| *l),
                         &est.plans[i],
                     ),
                 }
             })
             .collect();
         (budgets, alloc)
+    }
+}
+
+impl<P> EngineState<P> {
+    /// The account's common bid multiplier and each plan's predicted spend (currency
+    /// units) at it: every active keyword of a budget-constrained plan bids its sampled
+    /// value (under the account's objective) times the multiplier, within its plan's bid
+    /// limits, and the multiplier is the one at which the predicted spend of all of them,
+    /// with the target-ROI and target-CPA plans' spend at their own bids, meets the total.
+    /// Each keyword's spend model is its plan's ([`EngineState::spend_models`]) divided by
+    /// the plan's budget-use dual, which measures how far the model over-forecast the plan's
+    /// real spend. See [`crate::engine::EngineConfig::budgets_from_bids`].
+    fn spend_at_common_multiplier(
+        &self,
+        scores: &KeywordScores,
+        offsets: &[usize],
+        factors: DayFactors,
+    ) -> (f64, Vec<f64>) {
+        let plans = self.account.plans();
+        let mut spend = vec![0.0; plans.len()];
+        let (mut values, mut models, mut bounds, mut owner) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for (i, p) in plans.iter().enumerate() {
+            if p.status != Status::Active {
+                continue;
+            }
+            let live: Vec<usize> = (0..p.keywords.len())
+                .filter(|&j| p.keywords[j].status == Status::Active)
+                .collect();
+            let dual = self.budget_dual(i).max(1e-6);
+            let (lo, hi) = (p.min_bid.units(), p.max_bid.units());
+            let rule = match p.objective {
+                Objective::TargetRoi { roi } => Some(BidRule::TargetRoi { roi }),
+                Objective::TargetCpa { cpa } => Some(BidRule::TargetCpa { cpa: cpa.units() }),
+                _ => None,
+            };
+            for (&j, m) in live.iter().zip(self.spend_models(i, &live, factors)) {
+                let m = SpendModel {
+                    spend_ref: m.spend_ref / dual,
+                    ..m
+                };
+                let s = Scored::per_click(scores.cvr[offsets[i] + j], scores.vpc[offsets[i] + j]);
+                match rule {
+                    Some(rule) => {
+                        let x = BidInputs {
+                            value_per_click: s.vpc * factors.cvr,
+                            cvr: s.cvr * factors.cvr,
+                            objective_value: s.value(p.objective, factors.cvr),
+                        };
+                        let b = raw_bid(rule, &x);
+                        if b > 0.0 {
+                            spend[i] += m.spend(b.clamp(lo.min(hi), hi));
+                        }
+                    }
+                    None => {
+                        values.push(s.value(self.config.objective, factors.cvr));
+                        models.push(m);
+                        bounds.push((lo, hi));
+                        owner.push(i);
+                    }
+                }
+            }
+        }
+        let fixed: f64 = spend.iter().sum();
+        let free = (self.total_budget.units() - fixed).max(0.0);
+        let lambda = solve_lambda_bounded(&values, &models, |k| bounds[k], free);
+        for k in 0..values.len() {
+            spend[owner[k]] +=
+                spend_at_lambda(&values[k..=k], &models[k..=k], |_| bounds[k], lambda);
+        }
+        (lambda, spend)
     }
 }

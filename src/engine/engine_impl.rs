@@ -188,6 +188,32 @@ impl<P: Policy> Engine<P> {
         Ok(())
     }
 
+    /// Records the mean scale the pacer put on `plan`'s bids on `date` (spend-weighted,
+    /// [`Pacer::mean_bid_scale`]). Call it before observing that day's report: the engine
+    /// then knows the bids the day's clicks were bought at (the account's bids times the
+    /// scale), for its spend model and its response curves. A day without a recorded
+    /// scale counts as 1 (bids as set). Days older than 60 days are forgotten.
+    ///
+    /// # Errors
+    /// [`Error::UnknownId`] for an unknown plan; [`Error::InvalidValue`] for a scale that
+    /// is not in (0, 10] (the simulator's range of hour multipliers).
+    pub fn record_bid_scale(&mut self, plan: &PlanId, date: Date, scale: f64) -> Result<()> {
+        let i = self.state.account.require_plan(plan)?;
+        if !(scale > 0.0 && scale <= 10.0) {
+            return Err(Error::invalid("bid_scale", scale, "must be in (0, 10]"));
+        }
+        let n = self.state.account.plans().len();
+        let day = date.days();
+        let v = self.state.bid_scales.entry(day).or_default();
+        if v.len() < n {
+            v.resize(n, 1.0);
+        }
+        v[i] = scale;
+        let oldest = day.saturating_sub(crate::engine::state::BID_SCALE_DAYS);
+        self.state.bid_scales = self.state.bid_scales.split_off(&oldest);
+        Ok(())
+    }
+
     /// Replaces what the engine has learned about `keyword` by `counts`, dated `date`
     /// (they then forget like any report's). For evidence from outside the reports: a
     /// keyword's history carried over from another account, or, in a simulated test of the
@@ -322,7 +348,14 @@ impl<P: Policy> Engine<P> {
         let keyword_scores =
             self.score_keywords(&est, date, round, &mut stream(round_seed, &[1]))?;
         // 4. Budgets across plans, 5. bids, pauses and keyword flags within each plan.
-        let (budgets, alloc) = self.state.budget_stage(&est, &plan_scores, factors, date);
+        let (budgets, alloc) = self.state.budget_stage(
+            &est,
+            &plan_scores,
+            &keyword_scores,
+            &self.keyword_offset,
+            factors,
+            date,
+        );
         let plan_budgets: Vec<Money> = alloc.iter().map(|a| a.budget).collect();
         let bids = self.state.bid_stage(
             &est,
@@ -378,7 +411,13 @@ impl<P: Policy> Engine<P> {
         let cap = self.state.spend_cap(i, p.daily_budget, date);
         let capacity =
             self.state.traffic[i].capacity * factors_on(&self.state.config.events, date).traffic;
-        let initial = if capacity > 0.0 {
+        let pacing = self.state.config.pacing;
+        let scales = pacing.min_bid_scale < 1.0 || pacing.max_bid_scale > 1.0;
+        // A pacer that scales bids starts at full rate: the bids were set to spend the
+        // budget, and a throttle drops cheap clicks with dear ones.
+        let initial = if scales {
+            1.0
+        } else if capacity > 0.0 {
             cap.micros() as f64 / capacity
         } else {
             1.0
@@ -387,7 +426,7 @@ impl<P: Policy> Engine<P> {
             cap,
             &p.schedule,
             &self.state.config.traffic_curve,
-            self.state.config.pacing,
+            pacing,
             initial,
         )
     }

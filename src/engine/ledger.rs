@@ -56,6 +56,7 @@ impl<P> EngineState<P> {
             let f = factors_on(&self.config.events, Date::from_days(d)).traffic;
             for (i, ledger) in day.iter().enumerate() {
                 let Some(l) = ledger else { continue };
+                let scale = self.bid_scale_on(i, d);
                 // A day without budget shows nothing of the plan's traffic: learning from it
                 // would take the capacity to zero, and a plan at zero capacity could never
                 // be given budget again (measured in `drift`: plans whose value rose later).
@@ -91,6 +92,7 @@ impl<P> EngineState<P> {
                 t.days += 1;
                 t.last_spend = spend;
                 t.last_limited = limited;
+                t.last_scale = scale;
                 self.update_dual(i, l.budget, l.spend);
                 self.record_curve_day(i, d, served * f);
                 if Some(d) == latest
@@ -115,6 +117,7 @@ impl<P> EngineState<P> {
             return;
         }
         let m = self.mean_multiplier(i);
+        let scale = self.bid_scale_on(i, d);
         let p = &self.account.plans()[i];
         let mut any = false;
         for (j, k) in p.keywords.iter().enumerate() {
@@ -139,7 +142,7 @@ impl<P> EngineState<P> {
             c.days.push((
                 d,
                 DayPoint {
-                    eff_bid: k.bid.units() * m,
+                    eff_bid: k.bid.units() * m * scale,
                     clicks,
                     cost,
                     exposure,

@@ -6,10 +6,20 @@
 //!    validated whole first; a bad report is rejected and leaves the engine unchanged.
 //! 2. [`Engine::decide`] fits the hierarchical posteriors (keyword ← plan ← account), asks the
 //!    policy for a score per plan and per keyword (a Thompson draw, an upper bound, ...),
-//!    allocates the total budget across plans by water-filling on the scored response curves
-//!    ([`crate::allocate::budget`]), sets each keyword's bid from its plan's objective
-//!    ([`crate::allocate::bid`]), applies the pause and flag rules, and returns a
-//!    [`Decision`] in which every change carries a [`Reason`].
+//!    splits the total budget across plans ([`crate::allocate::budget`]), sets each keyword's
+//!    bid from its plan's objective ([`crate::allocate::bid`]), applies the pause and flag
+//!    rules, and returns a [`Decision`] in which every change carries a [`Reason`].
+//!
+//!    With the defaults the split follows the bids, as the budget-aware oracle's does
+//!    ([`EngineConfig::budgets_from_bids`]): every keyword bids its posterior value per
+//!    click times one account-wide multiplier, the one at which the keywords' predicted
+//!    spend meets the total, and each plan gets what its keywords are then predicted to
+//!    spend (half of yesterday's split is kept, [`EngineConfig::budget_smoothing`]). The last
+//!    unit of money earns about the same everywhere. Keyword values are posterior means
+//!    ([`EngineConfig::keyword_draw_cap`] 1): optimistic draws were measured to lose under a
+//!    budget. Within the day [`Engine::pacer`] scales the plan's bids before it throttles,
+//!    and [`Engine::record_bid_scale`] tells the engine the scale each day ran at, so its
+//!    spend model knows the bids the clicks were bought at.
 //! 3. [`Engine::snapshot`] / [`Engine::restore`] persist the whole state (including the
 //!    generator), so a restarted service makes exactly the decisions it would have made.
 //!

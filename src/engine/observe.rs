@@ -237,7 +237,8 @@ impl<P: Policy> Engine<P> {
                 } else {
                     plan.schedule.multiplier(usize::from(hour))
                 };
-                let bid = plan.keywords[j].bid.units() * m;
+                let bid =
+                    plan.keywords[j].bid.units() * m * self.state.bid_scale_on(r.plan, r.key.0);
                 let tally = |c: &Counts| BidTally {
                     clicks: c.clicks,
                     cost: c.cost,

@@ -25,12 +25,16 @@ pub(crate) fn metrics(
     }
 }
 
+/// `lambda`: the account's common bid multiplier when budgets follow the bids
+/// ([`crate::engine::EngineConfig::budgets_from_bids`]), `None` when they follow the plans'
+/// sampled value per unit of money.
 pub(crate) fn budget_reason(
     b: Binding,
     name: &str,
     from: Money,
     to: Money,
     score: f64,
+    lambda: Option<f64>,
     e: &ArmEstimate,
 ) -> Reason {
     let dir = if to > from {
@@ -43,9 +47,14 @@ pub(crate) fn budget_reason(
     let (code, why) = match b {
         Binding::Value => (
             ReasonCode::BudgetByValue,
-            format!(
-                "where its marginal value matches the other plans' (sampled value per unit spent at low spend: {score:.3}, falling as it spends toward its traffic capacity)"
-            ),
+            match lambda {
+                Some(l) => format!(
+                    "what its keywords are predicted to spend when every keyword of the account bids its sampled value x {l:.3}, the one multiplier that spends the total: the last unit of money earns about the same in every plan (sampled value per unit spent: {score:.3})"
+                ),
+                None => format!(
+                    "where its marginal value matches the other plans' (sampled value per unit spent at low spend: {score:.3}, falling as it spends toward its traffic capacity)"
+                ),
+            },
         ),
         Binding::Min => (
             ReasonCode::BudgetAtMin,

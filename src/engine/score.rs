@@ -84,8 +84,8 @@ impl<P: Policy> Engine<P> {
     }
 
     /// Keyword values for bids: the posterior mean times the ratio of the policy's draw to
-    /// the mean (floored at 1: optimistic exploration only), redrawn every
-    /// `keyword_redraw_days`. A fresh draw every day, chased by a
+    /// the mean (floored at 1: optimistic exploration only; capped at
+    /// `keyword_draw_cap`, 1 by default: the mean), redrawn every `keyword_redraw_days`. A fresh draw every day, chased by a
     /// step-limited bid, is a random walk that loses auctions and under-spends (measured in
     /// `compare`: Thompson at 65-69% budget use on `drift`); a held draw explores just as
     /// much across keywords, but each keyword keeps a consistent bid long enough to learn from
@@ -124,10 +124,12 @@ impl<P: Policy> Engine<P> {
             // that narrow the posterior, while one lowered by a pessimistic draw loses the
             // auctions that would have taught anything (measured on `drift`, 12 seeds: -2.8%
             // against static bids with two-sided draws, +4.7% with one-sided). The ratio is
-            // capped at 4 so one extreme draw cannot swing a bid more.
+            // capped (at 4 before issue 14, at 1 now: see
+            // `EngineConfig::keyword_draw_cap`) so one extreme draw cannot swing a bid more.
+            let cap = self.state.config.keyword_draw_cap.clamp(1.0, 4.0);
             let ratio = |draw: f64, mean: f64| {
                 if mean > 0.0 {
-                    (draw / mean).clamp(1.0, 4.0)
+                    (draw / mean).clamp(1.0, cap)
                 } else {
                     1.0
                 }

@@ -59,7 +59,16 @@ pub(crate) struct EngineState<P> {
     /// before creatives existed: filled with no evidence on restore.
     #[serde(default, skip_serializing_if = "CreativeStore::is_empty")]
     pub(crate) creatives: CreativeStore,
+    /// Per day number, per plan: the mean scale the pacer put on the plan's bids that day
+    /// ([`crate::engine::Engine::record_bid_scale`]; 1 where none was recorded). Kept for
+    /// [`BID_SCALE_DAYS`] days. Absent in snapshots written before it existed.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub(crate) bid_scales: BTreeMap<i32, Vec<f64>>,
 }
+
+/// Days a recorded bid scale is kept (longer than a curve's history and the default
+/// restatement window, so a restated row finds its day's scale).
+pub(crate) const BID_SCALE_DAYS: i32 = 60;
 
 /// Per plan, per creative (indexed like the plan's `creatives`), the evidence of ad-level
 /// rows, and the rows seen in the last `restatement_days` (a restated row replaces them).
@@ -311,6 +320,10 @@ pub(crate) struct PlanTraffic {
     /// budget ran out: hourly spend says when). Daily clicks / this = the demand.
     #[serde(default = "one")]
     pub(crate) served: f64,
+    /// The mean bid scale the pacer applied on the latest closed day (1 if none was
+    /// recorded): `last_spend` was bought at the bids times this.
+    #[serde(default = "one")]
+    pub(crate) last_scale: f64,
 }
 
 fn one() -> f64 {
@@ -328,6 +341,7 @@ impl PlanTraffic {
             daily_clicks: 0.0,
             days: 0,
             served: 1.0,
+            last_scale: 1.0,
         }
     }
 }
@@ -349,6 +363,15 @@ pub(crate) const DUAL_MAX: f64 = 4.0;
 const DUAL_TARGET: f64 = 0.98;
 
 impl<P> EngineState<P> {
+    /// The mean bid scale recorded for plan `i` on day number `day` (1 if none).
+    pub(crate) fn bid_scale_on(&self, i: usize, day: i32) -> f64 {
+        self.bid_scales
+            .get(&day)
+            .and_then(|v| v.get(i))
+            .copied()
+            .unwrap_or(1.0)
+    }
+
     /// Plan `i`'s budget-use multiplier (1 before any closed day).
     pub(crate) fn budget_dual(&self, i: usize) -> f64 {
         self.budget_duals.get(i).copied().unwrap_or(1.0)
@@ -420,6 +443,7 @@ impl<P> EngineState<P> {
             round: 0,
             last_decision: None,
             creatives: CreativeStore::new(&account, f),
+            bid_scales: BTreeMap::new(),
             account,
             config,
             policy,

@@ -167,7 +167,15 @@ impl<P> EngineState<P> {
                 last
             }
         };
-        let plan_spend = spent / 1e6 * f.traffic;
+        // Yesterday's spend was bought at the bids times the pacer's scale: at the bids
+        // themselves the model expects it divided by the scale's spend response.
+        let scale = if t.days == 0 {
+            1.0
+        } else {
+            t.last_scale.clamp(0.05, 20.0)
+        };
+        let plan_spend =
+            spent / 1e6 * f.traffic / scale.powf(1.0 + self.config.bid_elasticity.max(0.0));
         js.iter()
             .map(|&j| SpendModel {
                 bid_ref: p.keywords[j].bid.units(),

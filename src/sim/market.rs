@@ -41,6 +41,8 @@ pub struct Controls {
     /// Whether each keyword bids.
     pub keyword_active: Vec<bool>,
     /// Pacing bid multiplier per plan for the coming hour (on top of the schedule), default 1.
+    /// Above 1 it raises no keyword's bid past its plan's `max_bid` (the schedule's
+    /// multiplier then applies on top, as the operator set it).
     pub plan_hour_multiplier: Vec<f64>,
     /// Fraction of eligible auctions each plan enters, in [0, 1], default 1.
     pub plan_throttle: Vec<f64>,
@@ -776,7 +778,16 @@ impl Market {
             if !controls.keyword_active[k] || !hk.active {
                 continue;
             }
-            let eff = round_i64(controls.keyword_bid[k].micros() as f64 * mult);
+            let bid = controls.keyword_bid[k].micros() as f64;
+            let pacing = controls.plan_hour_multiplier[p];
+            let eff = if pacing > 1.0 {
+                // A pacer raising bids raises none past the plan's maximum bid (the
+                // platform's cap); the schedule's multiplier applies on top, as set.
+                let raised = (bid * pacing).min(plan.max_bid.micros() as f64).max(bid);
+                round_i64(raised * plan.schedule.multiplier(hour as usize))
+            } else {
+                round_i64(bid * mult)
+            };
             if eff < reserve || eff <= 0 {
                 continue;
             }
