@@ -52,9 +52,23 @@ pub fn mix64(mut z: u64) -> u64 {
 pub fn stream_seed(master: u64, path: &[u64]) -> u64 {
     let mut h = mix64(master ^ 0x6164_6261_6e64_6974); // "adbandit"
     for (i, &p) in path.iter().enumerate() {
-        h = mix64(h ^ mix64(p.wrapping_add((i as u64 + 1).wrapping_mul(0xa076_1d64_78bd_642f))));
+        h = extend_seed(h, i, p);
     }
     h
+}
+
+/// The seed of a path one element longer: `extend_seed(stream_seed(master, path),
+/// path.len(), p) == stream_seed(master, &[path, &[p]].concat())`. Hot loops hash a shared
+/// prefix (day, hour) once and extend it per keyword.
+///
+/// ```
+/// use adbandit::rng::{extend_seed, stream_seed};
+/// let day_hour = stream_seed(42, &[3, 7]);
+/// assert_eq!(extend_seed(day_hour, 2, 11), stream_seed(42, &[3, 7, 11]));
+/// ```
+#[inline]
+pub fn extend_seed(seed: u64, depth: usize, p: u64) -> u64 {
+    mix64(seed ^ mix64(p.wrapping_add((depth as u64 + 1).wrapping_mul(0xa076_1d64_78bd_642f))))
 }
 
 /// A generator for the stream at `path` under `master`.

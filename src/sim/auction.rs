@@ -53,7 +53,7 @@ pub fn gsp_price(
 ) -> i64 {
     let p = match next_score {
         Some(s) => {
-            let keep = (s / quality).ceil();
+            let keep = ceil(s / quality);
             // Saturating: an absurd ratio prices at the bid, which caps it anyway.
             if keep < i64::MAX as f64 / 2.0 {
                 (keep as i64).saturating_add(increment)
@@ -64,6 +64,19 @@ pub fn gsp_price(
         None => reserve,
     };
     p.max(reserve).min(bid_micros)
+}
+
+/// `x.ceil()` without the library call where truncation is exact (|x| < 2^52): the same
+/// value, except that a zero result may carry the other sign (which a cast to an integer
+/// ignores).
+#[inline]
+fn ceil(x: f64) -> f64 {
+    if x.abs() < 4_503_599_627_370_496.0 {
+        let t = x as i64 as f64;
+        if t < x { t + 1.0 } else { t }
+    } else {
+        x.ceil()
+    }
 }
 
 /// Runs one generalised second-price auction.
@@ -250,14 +263,17 @@ pub fn our_auction(
     let mut next = f64::NEG_INFINITY;
     for _ in 0..rivals {
         let c = next_score();
-        if c < floor {
-            continue;
-        }
-        if c >= score {
-            above += 1;
-        } else if c > next {
-            next = c;
-        }
+        // Without branches (the comparisons are coin flips to a predictor): a rival at or
+        // above the floor either beats our score or may be the next score below it.
+        let in_range = c >= floor;
+        let beats = in_range & (c >= score);
+        above += usize::from(beats);
+        let below = if in_range & !beats {
+            c
+        } else {
+            f64::NEG_INFINITY
+        };
+        next = if below > next { below } else { next };
     }
     if above >= slots {
         return None;
@@ -273,6 +289,38 @@ pub fn our_auction(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ceil_is_the_library_ceil_up_to_the_sign_of_zero() {
+        let mut xs = vec![
+            0.0,
+            -0.0,
+            0.5,
+            -0.5,
+            1.0,
+            -1.0,
+            1.000_000_000_000_000_2,
+            4_503_599_627_370_495.5,
+            -4_503_599_627_370_495.5,
+            4_503_599_627_370_496.0,
+            1e300,
+            -1e300,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+        ];
+        use rand::Rng;
+        let mut r = crate::rng::stream(5, &[]);
+        for _ in 0..100_000 {
+            let u = (r.next_u64() >> 11) as f64 / 9_007_199_254_740_992.0;
+            xs.extend([u * 3e7, -u * 1e5, (u * 64.0).floor() / 4.0]);
+        }
+        for x in xs {
+            // Adding +0 maps -0 to +0: equal bits up to the sign of zero.
+            assert_eq!((ceil(x) + 0.0).to_bits(), (x.ceil() + 0.0).to_bits(), "{x}");
+            assert_eq!(ceil(x) as i64, x.ceil() as i64);
+        }
+        assert!(ceil(f64::NAN).is_nan());
+    }
 
     fn y(micros: i64) -> Money {
         Money::from_micros(micros)

@@ -337,6 +337,8 @@ struct KwHour {
     stream: bool,
     n: u64,
     eff: i64,
+    /// Seed of the keyword-hour's stream `[day, hour, k]`: the unit's other streams extend it.
+    seed: u64,
     rng: SimRng,
     imp: u64,
     clicks: u64,
@@ -361,6 +363,7 @@ impl KwHour {
         stream: bool,
         n: u64,
         eff: i64,
+        seed: u64,
         rng: SimRng,
         ctr: [f64; MAX_SLOTS],
         cvr: f64,
@@ -373,6 +376,7 @@ impl KwHour {
             stream,
             n,
             eff,
+            seed,
             rng,
             imp: 0,
             clicks: 0,
@@ -413,6 +417,41 @@ pub struct Market {
     /// Per keyword with a query stream: its open queries (truth index, share) under the
     /// strategy's negatives of the time (the `Arc` they were computed for), and their share.
     open_cache: Vec<Option<OpenQueries>>,
+    /// The open queries themselves, flat in the truth's query order: keyword `k`'s are the
+    /// first `len` slots of its query range (its open queries in order), so the hot loop
+    /// reads them next to each other instead of from one allocation per keyword.
+    open_q: Vec<OpenQuery>,
+    /// Scratch space of [`Market::split_stream`], reused across keyword-hours.
+    split: SplitScratch,
+    /// Per keyword, what the hot loop reads before it knows whether the hour has traffic.
+    hot: Vec<KwHot>,
+}
+
+/// A keyword's fields that decide its expected queries in an hour, packed together so that
+/// an hour without traffic reads neither the keyword's full model nor the account.
+#[derive(Debug, Clone, Copy)]
+struct KwHot {
+    volume: f64,
+    group: usize,
+    /// Day indexes in which it exists: `live.0 <= day < live.1`.
+    live: (u32, u32),
+    /// First index of its queries in the truth's query models (and in `Market::open_q`).
+    q_start: usize,
+    /// Active in the account.
+    active: bool,
+    /// It has a query stream.
+    queries: bool,
+    /// It drifts.
+    drift: bool,
+}
+
+/// Per-query weights and counts of one stream split (four slices of the open queries'
+/// length each), kept between calls so a busy keyword-hour allocates nothing.
+#[derive(Debug, Clone, Default)]
+struct SplitScratch {
+    weights: Vec<f64>,
+    counts: Vec<u64>,
+    micros: Vec<i64>,
 }
 
 type Negatives = Arc<Vec<(Vec<String>, MatchType)>>;
@@ -421,8 +460,37 @@ type NegativeCache = (Vec<NegativeKeyword>, Negatives);
 #[derive(Debug, Clone)]
 struct OpenQueries {
     negatives: Negatives,
-    queries: Arc<[(usize, f64)]>,
+    /// How many of the keyword's slots in `Market::open_q` are open queries.
+    len: usize,
     share: f64,
+}
+
+/// One open query: its truth index and what the hot loops read of its model.
+#[derive(Debug, Clone, Copy, Default)]
+struct OpenQuery {
+    qi: usize,
+    share: f64,
+    ctr_scale: f64,
+    cvr_scale: f64,
+}
+
+/// `x.round() as i64` (half away from zero, saturating, NaN to 0) without the library call:
+/// the truncation is exact, and so is the fraction left.
+#[inline]
+fn round_i64(x: f64) -> i64 {
+    if !(x.abs() < 4_503_599_627_370_496.0) {
+        // 2^52 and beyond (and NaN): already an integer, or out of range.
+        return x as i64;
+    }
+    let t = x as i64;
+    let frac = x - t as f64;
+    if frac >= 0.5 {
+        t + 1
+    } else if frac <= -0.5 {
+        t - 1
+    } else {
+        t
+    }
 }
 
 fn unit(bits: u64) -> f64 {
@@ -436,6 +504,13 @@ fn poisson(rng: &mut SimRng, lam: f64) -> u64 {
     if lam < 12.0 {
         // Inversion: cheap for the sparse keyword-hours that dominate.
         let u = unit(rng.next_u64());
+        // Zero without the exponential when u is clearly below exp(-lam): for lam > 0,
+        // exp(-lam) > 1 - lam + lam^2/2 - lam^3/6 (the Taylor remainder is positive), and
+        // the margin is far above the rounding of either side, so the answer is the one
+        // the inversion below gives.
+        if lam < 1.0 && u < 1.0 - lam * (1.0 - lam * (0.5 - lam / 6.0)) - 1e-12 {
+            return 0;
+        }
         let mut p = (-lam).exp();
         let mut k = 0u64;
         let mut cdf = p;
@@ -476,6 +551,12 @@ fn binomial(rng: &mut SimRng, n: u64, p: f64) -> u64 {
 /// positive weight's bucket when rounding leaves some.
 fn multinomial(rng: &mut SimRng, n: u64, weights: &[f64]) -> Vec<u64> {
     let mut out = vec![0u64; weights.len()];
+    multinomial_into(rng, n, weights, &mut out);
+    out
+}
+
+/// [`multinomial`] into `out` (as long as `weights`, zeroed by the caller).
+fn multinomial_into(rng: &mut SimRng, n: u64, weights: &[f64], out: &mut [u64]) {
     let mut left = n;
     let mut w_left: f64 = weights.iter().map(|w| w.max(0.0)).sum();
     for (j, &w) in weights.iter().enumerate() {
@@ -497,25 +578,30 @@ fn multinomial(rng: &mut SimRng, n: u64, weights: &[f64]) -> Vec<u64> {
     {
         out[j] += left;
     }
-    out
 }
 
 /// `total` (micros) split in proportion to `counts`: floors, the rest to the largest count
 /// (first on ties), so the parts sum to `total` and a zero count gets nothing.
 fn pro_rata(total: i64, counts: &[u64]) -> Vec<i64> {
+    let mut out = vec![0; counts.len()];
+    pro_rata_into(total, counts, &mut out);
+    out
+}
+
+/// [`pro_rata`] into `out` (as long as `counts`).
+fn pro_rata_into(total: i64, counts: &[u64], out: &mut [i64]) {
     let sum: u64 = counts.iter().sum();
     if sum == 0 {
-        return vec![0; counts.len()];
+        out.fill(0);
+        return;
     }
-    let mut out: Vec<i64> = counts
-        .iter()
-        .map(|&c| (i128::from(total) * i128::from(c) / i128::from(sum)) as i64)
-        .collect();
+    for (o, &c) in out.iter_mut().zip(counts) {
+        *o = (i128::from(total) * i128::from(c) / i128::from(sum)) as i64;
+    }
     let rest = total - out.iter().sum::<i64>();
     if let Some(j) = (0..counts.len()).max_by(|&a, &b| counts[a].cmp(&counts[b]).then(b.cmp(&a))) {
         out[j] += rest;
     }
-    out
 }
 
 fn order_values(rng: &mut SimRng, n: u64, aov: f64, sigma: f64) -> f64 {
@@ -546,6 +632,26 @@ impl Market {
         let truth = scenario.truth_arc();
         let np = scenario.account().plans().len();
         let nk = truth.keyword_count();
+        let nq = truth.query_models.len();
+        let account = scenario.account();
+        let hot = account
+            .plans()
+            .iter()
+            .flat_map(|p| p.keywords.iter())
+            .enumerate()
+            .map(|(k, kw)| {
+                let m = &truth.models[k];
+                KwHot {
+                    volume: m.volume,
+                    group: m.group,
+                    live: m.live,
+                    q_start: m.queries.start,
+                    active: kw.status == Status::Active,
+                    queries: !m.queries.is_empty(),
+                    drift: truth.has_drift(k),
+                }
+            })
+            .collect();
         Market {
             spend: vec![vec![0; np]; truth.days() as usize],
             exhausted_on: vec![None; np],
@@ -558,6 +664,9 @@ impl Market {
             curve_cache: vec![None; nk],
             neg_cache: Vec::new(),
             open_cache: vec![None; nk],
+            open_q: vec![OpenQuery::default(); nq],
+            split: SplitScratch::default(),
+            hot,
         }
     }
 
@@ -659,10 +768,14 @@ impl Market {
         let exhausted = self.exhausted_on[p] == Some(day) || spent >= budget;
         let reserve = self.truth.market().reserve.micros();
         let slots = self.truth.slots();
+        // Keyword k's stream is [day, hour, k]: the prefix is hashed once.
+        let dh_seed = rng::stream_seed(self.seed, &[u64::from(day), u64::from(hour)]);
+        // The strategy's negatives of the plan, looked up once for its query streams.
+        let extra = self.negatives(p, controls);
         self.buf.clear();
         for k in self.truth.plan_keywords(p) {
-            let j = k - self.truth.plan_keywords(p).start;
-            if !controls.keyword_active[k] || plan.keywords[j].status != Status::Active {
+            let hk = self.hot[k];
+            if !controls.keyword_active[k] || !hk.active {
                 continue;
             }
             let bid = controls.keyword_bid[k].micros() as f64;
@@ -671,28 +784,30 @@ impl Market {
                 // A pacer raising bids raises none past the plan's maximum bid (the
                 // platform's cap); the schedule's multiplier applies on top, as set.
                 let raised = (bid * pacing).min(plan.max_bid.micros() as f64).max(bid);
-                (raised * plan.schedule.multiplier(hour as usize)).round() as i64
+                round_i64(raised * plan.schedule.multiplier(hour as usize))
             } else {
-                (bid * mult).round() as i64
+                round_i64(bid * mult)
             };
             if eff < reserve || eff <= 0 {
                 continue;
             }
-            if !self.truth.models[k].queries.is_empty() {
+            if hk.queries {
                 let lam_t = if self.fidelity == Fidelity::Fast {
                     throttle
                 } else {
                     1.0
                 };
-                self.push_query_units(p, k, eff, day, hour, lam_t, controls, exhausted, out);
+                let seed = rng::extend_seed(dh_seed, 2, k as u64);
+                self.push_query_units(p, k, eff, day, hour, seed, lam_t, &extra, exhausted, out);
                 continue;
             }
-            let kd = self.truth.keyword_day(k, day);
-            let lam = self.truth.queries_kd(k, &kd, hour);
+            // Truth::queries_kd of a keyword without a query stream.
+            let lam = self.base_queries(k, &hk, day, hour);
             if !(lam > 0.0) {
                 continue;
             }
-            let mut rng = rng::stream(self.seed, &[u64::from(day), u64::from(hour), k as u64]);
+            let seed = rng::extend_seed(dh_seed, 2, k as u64);
+            let mut rng = rng::from_seed(seed);
             let n = match self.fidelity {
                 Fidelity::Exact => poisson(&mut rng, lam),
                 Fidelity::Fast => poisson(&mut rng, lam * throttle),
@@ -704,6 +819,7 @@ impl Market {
                 out.lost_to_budget[p] += n;
                 continue;
             }
+            let kd = self.truth.keyword_day(k, day);
             let mut ctr = [0.0; MAX_SLOTS];
             for (s, c) in ctr.iter_mut().enumerate().take(slots) {
                 *c = self.truth.ctr_kd(k, &kd, None, s);
@@ -714,6 +830,7 @@ impl Market {
                 false,
                 n,
                 eff,
+                seed,
                 rng,
                 ctr,
                 self.truth.cvr_kd(k, &kd, None),
@@ -738,7 +855,7 @@ impl Market {
         }
         let mut remaining = budget - spent;
         match self.fidelity {
-            Fidelity::Exact => self.exact_plan_hour(p, day, hour, throttle, &mut remaining, out),
+            Fidelity::Exact => self.exact_plan_hour(p, day, throttle, &mut remaining, out),
             Fidelity::Fast => self.fast_plan_hour(p, day, hour, &mut remaining, out),
         }
         let hour_spend: i64 = self.buf.iter().map(|w| w.cost).sum();
@@ -746,18 +863,8 @@ impl Market {
         out.plan_spend[p] = Money::from_micros(hour_spend);
         for i in 0..self.buf.len() {
             if self.buf[i].stream {
-                let k = self.buf[i].k;
                 let m = mix.as_ref().map_or((1.0, 1.0), |m| (m.ctr, m.cvr));
-                for (query, auctions, st) in self.split_stream(i, day, hour, controls, p, m)? {
-                    out.keywords[k] = out.keywords[k].checked_add(&st)?;
-                    out.auctions[k] += auctions;
-                    out.search_terms.push(SearchTermHour {
-                        keyword: k,
-                        query,
-                        auctions,
-                        stats: st,
-                    });
-                }
+                self.split_stream(i, day, &extra, m, out)?;
                 continue;
             }
             let w = &self.buf[i];
@@ -900,6 +1007,22 @@ impl Market {
         Ok(())
     }
 
+    /// [`Truth::base_queries_kd`] from the keyword's packed fields: the same value, the
+    /// same operations in the same order, without reading its model.
+    #[inline]
+    fn base_queries(&self, k: usize, hk: &KwHot, day: u32, hour: u8) -> f64 {
+        if !(hk.live.0 <= day && day < hk.live.1) {
+            return 0.0;
+        }
+        let f = self.truth.group_factors(hk.group, day);
+        let dv = if hk.drift {
+            self.truth.drift(k, day).0
+        } else {
+            1.0
+        };
+        hk.volume * self.truth.hour_share(hour) * f.traffic * dv
+    }
+
     /// Keyword `k`'s query stream this hour: the auctions of its open queries (not blocked
     /// by the plan's negatives or the strategy's), split from one Poisson draw, one unit per
     /// query with its own rates and random stream.
@@ -911,22 +1034,33 @@ impl Market {
         eff: i64,
         day: u32,
         hour: u8,
+        seed: u64,
         throttle: f64,
-        controls: &Controls,
+        extra: &Negatives,
         exhausted: bool,
         out: &mut HourOutcome,
     ) {
-        let (open, open_share) = self.open_queries(p, k, controls);
-        let truth = Arc::clone(&self.truth);
-        let range = truth.models[k].queries.clone();
-        let kd = truth.keyword_day(k, day);
-        let base = truth.base_queries_kd(k, &kd, hour);
+        self.ensure_open(k, extra);
+        let hk = self.hot[k];
+        let base = self.base_queries(k, &hk, day, hour);
+        let Market {
+            truth,
+            open_cache,
+            open_q,
+            buf,
+            fidelity,
+            ..
+        } = self;
+        let Some(oq) = open_cache[k].as_ref() else {
+            return;
+        };
+        let start = hk.q_start;
+        let (open, open_share) = (&open_q[start..start + oq.len], oq.share);
         let lam = base * open_share * throttle;
         if !(lam > 0.0) {
             return;
         }
-        let (d, h) = (u64::from(day), u64::from(hour));
-        let mut rng = rng::stream(self.seed, &[d, h, k as u64]);
+        let mut rng = rng::from_seed(seed);
         let n = poisson(&mut rng, lam);
         if n == 0 {
             return;
@@ -935,30 +1069,31 @@ impl Market {
             out.lost_to_budget[p] += n;
             return;
         }
+        let kd = truth.keyword_day(k, day);
         let slots = truth.slots();
-        if self.fidelity == Fidelity::Fast && n > 2 * open.len() as u64 {
+        if *fidelity == Fidelity::Fast && n > 2 * open.len() as u64 {
             // One unit for the open stream: the mix's CTR per slot and CVR (so impressions,
             // clicks and cost are drawn once, as for a keyword without queries), split over
             // the queries after the budget is applied. Worth it only when the count is large
             // against the number of queries: a sparse hour splits into a few query units.
             let mut ctr = [0.0; MAX_SLOTS];
             let (mut w_click, mut w_conv) = (0.0, 0.0);
-            for &(qi, share) in open.iter() {
-                let qm = &truth.query_models[qi];
-                let w = share / open_share;
+            for q in open {
+                let w = q.share / open_share;
                 for (s, c) in ctr.iter_mut().enumerate().take(slots) {
-                    *c += w * truth.ctr_kd(k, &kd, Some(qm.ctr_scale), s);
+                    *c += w * truth.ctr_kd(k, &kd, Some(q.ctr_scale), s);
                 }
-                let c0 = truth.ctr_kd(k, &kd, Some(qm.ctr_scale), 0);
+                let c0 = truth.ctr_kd(k, &kd, Some(q.ctr_scale), 0);
                 w_click += w * c0;
-                w_conv += w * c0 * truth.cvr_kd(k, &kd, Some(qm.cvr_scale));
+                w_conv += w * c0 * truth.cvr_kd(k, &kd, Some(q.cvr_scale));
             }
-            self.buf.push(KwHour::new(
+            buf.push(KwHour::new(
                 k,
                 None,
                 true,
                 n,
                 eff,
+                seed,
                 rng,
                 ctr,
                 if w_click > 0.0 { w_conv / w_click } else { 0.0 },
@@ -968,74 +1103,74 @@ impl Market {
             return;
         }
         let (mut left, mut share_left) = (n, open_share);
-        for (i, &(qi, share)) in open.iter().enumerate() {
+        for (i, q) in open.iter().enumerate() {
             if left == 0 {
                 break;
             }
             let nq = if i + 1 == open.len() {
                 left
             } else {
-                binomial(&mut rng, left, (share / share_left).clamp(0.0, 1.0))
+                binomial(&mut rng, left, (q.share / share_left).clamp(0.0, 1.0))
             };
             left -= nq;
-            share_left -= share;
+            share_left -= q.share;
             if nq == 0 {
                 continue;
             }
-            let qm = &truth.query_models[qi];
             let mut ctr = [0.0; MAX_SLOTS];
             for (s, c) in ctr.iter_mut().enumerate().take(slots) {
-                *c = truth.ctr_kd(k, &kd, Some(qm.ctr_scale), s);
+                *c = truth.ctr_kd(k, &kd, Some(q.ctr_scale), s);
             }
-            let local = (qi - range.start) as u64;
-            self.buf.push(KwHour::new(
+            let local = (q.qi - start) as u64;
+            buf.push(KwHour::new(
                 k,
-                Some(qi),
+                Some(q.qi),
                 false,
                 nq,
                 eff,
-                rng::stream(self.seed, &[d, h, k as u64, 2 + local]),
+                seed,
+                rng::from_seed(rng::extend_seed(seed, 3, 2 + local)),
                 ctr,
-                truth.cvr_kd(k, &kd, Some(qm.cvr_scale)),
+                truth.cvr_kd(k, &kd, Some(q.cvr_scale)),
                 kd.factors.competitor_bid,
                 truth.models[k].aov * kd.factors.aov,
             ));
         }
     }
 
-    /// Keyword `k`'s open queries (truth index, share of the stream) and their total share:
-    /// those neither the plan's own negatives nor the strategy's block (cached while the
-    /// strategy's negatives of the plan are unchanged).
-    fn open_queries(
-        &mut self,
-        p: usize,
-        k: usize,
-        controls: &Controls,
-    ) -> (Arc<[(usize, f64)]>, f64) {
-        let extra = self.negatives(p, controls);
+    /// Caches keyword `k`'s open queries (truth index, share of the stream) and their total
+    /// share: those neither the plan's own negatives nor the strategy's `extra` block (kept
+    /// while the strategy's negatives of the plan are unchanged).
+    fn ensure_open(&mut self, k: usize, extra: &Negatives) {
         if let Some(c) = &self.open_cache[k]
-            && Arc::ptr_eq(&c.negatives, &extra)
+            && Arc::ptr_eq(&c.negatives, extra)
         {
-            return (Arc::clone(&c.queries), c.share);
+            return;
         }
         let truth = &self.truth;
-        let open: Vec<(usize, f64)> = truth.models[k]
-            .queries
-            .clone()
-            .filter(|&qi| {
-                let q = &truth.query_models[qi];
-                !q.blocked && !extra.iter().any(|(n, m)| matches_tokens(n, *m, &q.tokens))
-            })
-            .map(|qi| (qi, truth.query_models[qi].share))
-            .collect();
-        let share: f64 = open.iter().map(|o| o.1).sum();
-        let queries: Arc<[(usize, f64)]> = open.into();
+        let range = truth.models[k].queries.clone();
+        let mut len = 0;
+        for qi in range.clone() {
+            let q = &truth.query_models[qi];
+            if !q.blocked && !extra.iter().any(|(n, m)| matches_tokens(n, *m, &q.tokens)) {
+                self.open_q[range.start + len] = OpenQuery {
+                    qi,
+                    share: q.share,
+                    ctr_scale: q.ctr_scale,
+                    cvr_scale: q.cvr_scale,
+                };
+                len += 1;
+            }
+        }
+        let share: f64 = self.open_q[range.start..range.start + len]
+            .iter()
+            .map(|o| o.share)
+            .sum();
         self.open_cache[k] = Some(OpenQueries {
-            negatives: extra,
-            queries: Arc::clone(&queries),
+            negatives: Arc::clone(extra),
+            len,
             share,
         });
-        (queries, share)
     }
 
     /// Splits a fast-fidelity stream unit's counts over the keyword's open queries: clicks
@@ -1044,63 +1179,74 @@ impl Market {
     /// cost pro rata clicks (to the micro, the total kept exactly); then each query's
     /// conversions from its clicks and its own CVR, and their order values. Auctions,
     /// impressions, clicks and cost are the unit's (as drawn under the budget); conversions
-    /// and revenue are the queries' sums.
+    /// and revenue are the queries' sums. Adds each query with an auction to `out` (its
+    /// keyword's counters and the search terms).
     fn split_stream(
         &mut self,
         i: usize,
         day: u32,
-        hour: u8,
-        controls: &Controls,
-        p: usize,
+        extra: &Negatives,
         mix: (f64, f64),
-    ) -> Result<Vec<(usize, u64, Stats)>> {
-        let (k, n_ent, imp, clicks, cost) = {
+        out: &mut HourOutcome,
+    ) -> Result<()> {
+        let (k, n_ent, imp, clicks, cost, seed, aov) = {
             let w = &self.buf[i];
-            (w.k, w.entered, w.imp, w.clicks, w.cost)
+            (w.k, w.entered, w.imp, w.clicks, w.cost, w.seed, w.aov)
         };
-        let (open, _) = self.open_queries(p, k, controls);
-        let truth = &self.truth;
+        self.ensure_open(k, extra);
+        let Market {
+            truth,
+            open_cache,
+            open_q,
+            split,
+            ..
+        } = self;
+        let Some(oq) = open_cache[k].as_ref() else {
+            return Ok(());
+        };
+        let start = truth.models[k].queries.start;
+        let open = &open_q[start..start + oq.len];
         let kd = truth.keyword_day(k, day);
         let nq = open.len();
-        let mut w_click = Vec::with_capacity(nq);
-        let mut w_other = Vec::with_capacity(nq);
-        let mut w_conv = Vec::with_capacity(nq);
-        let mut w_vol = Vec::with_capacity(nq);
-        for &(qi, share) in open.iter() {
-            let qm = &truth.query_models[qi];
+        split.weights.clear();
+        split.weights.resize(4 * nq, 0.0);
+        let (w_click, rest) = split.weights.split_at_mut(nq);
+        let (w_other, rest) = rest.split_at_mut(nq);
+        let (w_conv, w_vol) = rest.split_at_mut(nq);
+        for (j, q) in open.iter().enumerate() {
             // The creatives' mixture scales every query alike (1, 1 without creatives).
-            let c0 = (truth.ctr_kd(k, &kd, Some(qm.ctr_scale), 0) * mix.0).min(1.0);
-            w_click.push(share * c0);
-            w_other.push(share * (1.0 - c0));
-            w_conv.push((truth.cvr_kd(k, &kd, Some(qm.cvr_scale)) * mix.1).min(1.0));
-            w_vol.push(share);
+            let c0 = (truth.ctr_kd(k, &kd, Some(q.ctr_scale), 0) * mix.0).min(1.0);
+            w_click[j] = q.share * c0;
+            w_other[j] = q.share * (1.0 - c0);
+            w_conv[j] = (truth.cvr_kd(k, &kd, Some(q.cvr_scale)) * mix.1).min(1.0);
+            w_vol[j] = q.share;
         }
-        let mut rng = rng::stream(self.seed, &[u64::from(day), u64::from(hour), k as u64, 3]);
-        let q_clicks = multinomial(&mut rng, clicks, &w_click);
-        let q_other = multinomial(&mut rng, imp - clicks, &w_other);
-        let q_none = multinomial(&mut rng, n_ent.saturating_sub(imp), &w_vol);
+        let mut rng = rng::from_seed(rng::extend_seed(seed, 3, 3));
+        split.counts.clear();
+        split.counts.resize(4 * nq, 0);
+        let (q_clicks, rest) = split.counts.split_at_mut(nq);
+        let (q_other, rest) = rest.split_at_mut(nq);
+        let (q_none, q_conv) = rest.split_at_mut(nq);
+        multinomial_into(&mut rng, clicks, w_click, q_clicks);
+        multinomial_into(&mut rng, imp - clicks, w_other, q_other);
+        multinomial_into(&mut rng, n_ent.saturating_sub(imp), w_vol, q_none);
         // Conversions per query from its own clicks and CVR (the unit's mixed draw is
         // replaced: which query a click came from decides whether it converts), order values
         // from the query's conversions.
-        let aov = self.buf[i].aov;
         let sigma = truth.models[k].aov_sigma;
-        let q_conv: Vec<u64> = (0..nq)
-            .map(|j| binomial(&mut rng, q_clicks[j], w_conv[j]))
-            .collect();
-        let q_rev: Vec<i64> = q_conv
-            .iter()
-            .map(|&c| {
-                if c == 0 {
-                    0
-                } else {
-                    order_values(&mut rng, c, aov, sigma).round() as i64
-                }
-            })
-            .collect();
-        let q_cost = pro_rata(cost, &q_clicks);
-        let start = truth.models[k].queries.start;
-        let mut out = Vec::with_capacity(nq);
-        for (j, &(qi, _)) in open.iter().enumerate() {
+        for ((c, &n), &p) in q_conv.iter_mut().zip(q_clicks.iter()).zip(w_conv.iter()) {
+            *c = binomial(&mut rng, n, p);
+        }
+        split.micros.clear();
+        split.micros.resize(2 * nq, 0);
+        let (q_rev, q_cost) = split.micros.split_at_mut(nq);
+        for (r, &c) in q_rev.iter_mut().zip(q_conv.iter()) {
+            if c > 0 {
+                *r = order_values(&mut rng, c, aov, sigma).round() as i64;
+            }
+        }
+        pro_rata_into(cost, q_clicks, q_cost);
+        for (j, &OpenQuery { qi, .. }) in open.iter().enumerate() {
             let im = q_clicks[j] + q_other[j];
             let entered = im + q_none[j];
             if entered == 0 {
@@ -1113,9 +1259,16 @@ impl Market {
                 Money::from_micros(q_cost[j]),
                 Money::from_micros(q_rev[j]),
             )?;
-            out.push((qi - start, entered, st));
+            out.keywords[k] = out.keywords[k].checked_add(&st)?;
+            out.auctions[k] += entered;
+            out.search_terms.push(SearchTermHour {
+                keyword: k,
+                query: qi - start,
+                auctions: entered,
+                stats: st,
+            });
         }
-        Ok(out)
+        Ok(())
     }
 
     /// The strategy's extra negatives of plan `p`, tokenised (cached while unchanged).
@@ -1141,7 +1294,6 @@ impl Market {
         &mut self,
         p: usize,
         day: u32,
-        hour: u8,
         throttle: f64,
         remaining: &mut i64,
         out: &mut HourOutcome,
@@ -1231,10 +1383,11 @@ impl Market {
         // auction draws stay aligned across strategies.
         for w in &mut self.buf {
             if w.conv > 0 {
-                let (d, h, k) = (u64::from(day), u64::from(hour), w.k as u64);
+                // [day, hour, k, 1], and [day, hour, k, 1, q] for a query unit.
+                let s1 = rng::extend_seed(w.seed, 3, 1);
                 let mut vr = match w.q {
-                    None => rng::stream(self.seed, &[d, h, k, 1]),
-                    Some(q) => rng::stream(self.seed, &[d, h, k, 1, q as u64]),
+                    None => rng::from_seed(s1),
+                    Some(q) => rng::from_seed(rng::extend_seed(s1, 4, q as u64)),
                 };
                 let m = &self.truth.models[w.k];
                 w.revenue = order_values(&mut vr, w.conv, w.aov, m.aov_sigma);
@@ -1289,7 +1442,7 @@ impl Market {
                 w.clicks += c_s;
                 cost += c_s as f64 * curve.price[s];
             }
-            w.cost = cost.round() as i64;
+            w.cost = round_i64(cost);
             if w.stream {
                 // Conversions are drawn per query after the split (`split_stream`).
                 continue;
@@ -1520,4 +1673,85 @@ pub fn search_terms(
         });
     }
     Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The inversion without the shortcut for zero (the sampler as it was).
+    fn poisson_by_inversion(rng: &mut SimRng, lam: f64) -> u64 {
+        let u = unit(rng.next_u64());
+        let mut p = (-lam).exp();
+        let mut k = 0u64;
+        let mut cdf = p;
+        while u > cdf && k < 200 {
+            k += 1;
+            p *= lam / k as f64;
+            cdf += p;
+        }
+        k
+    }
+
+    #[test]
+    fn poisson_shortcut_for_zero_draws_what_the_inversion_draws() {
+        let mut lams: Vec<f64> = (1..=2000).map(|i| f64::from(i) * 5e-4).collect();
+        lams.extend([1e-300, 1e-12, 1e-6, 0.999_999_999, 1.0, 1.5, 11.9]);
+        for (i, &lam) in lams.iter().enumerate() {
+            for s in 0..200u64 {
+                let mut a = rng::stream(9, &[i as u64, s]);
+                let mut b = a.clone();
+                assert_eq!(
+                    poisson(&mut a, lam),
+                    poisson_by_inversion(&mut b, lam),
+                    "lam {lam}"
+                );
+                assert_eq!(a.next_u64(), b.next_u64());
+            }
+        }
+        // The shortcut answers 0 only below its bound, which stays under the computed
+        // exponential everywhere it applies.
+        for i in 1..100_000 {
+            let lam = f64::from(i) * 1e-5;
+            let bound = 1.0 - lam * (1.0 - lam * (0.5 - lam / 6.0)) - 1e-12;
+            assert!(bound < (-lam).exp(), "lam {lam}");
+        }
+    }
+
+    #[test]
+    fn round_i64_rounds_as_the_library_does() {
+        let mut xs = vec![
+            0.0,
+            -0.0,
+            0.5,
+            -0.5,
+            1.5,
+            -1.5,
+            2.5,
+            0.499_999_999_999_999_94,
+            -0.499_999_999_999_999_94,
+            4_503_599_627_370_495.5,
+            -4_503_599_627_370_495.5,
+            4_503_599_627_370_496.0,
+            9.3e18,
+            -9.3e18,
+            f64::MAX,
+            f64::MIN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NAN,
+            f64::EPSILON,
+            1e-300,
+        ];
+        let mut r = rng::stream(3, &[]);
+        for _ in 0..100_000 {
+            let x = unit(r.next_u64());
+            xs.push(x * 1e7);
+            xs.push(-x * 3e6);
+            xs.push((x * 64.0).floor() / 2.0);
+        }
+        for x in xs {
+            assert_eq!(round_i64(x), x.round() as i64, "{x}");
+        }
+    }
 }

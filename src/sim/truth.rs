@@ -900,8 +900,15 @@ impl Truth {
     /// every event and weekday profile whose scope covers it (drift and launches are
     /// separate: [`Truth::drift`], [`Truth::is_live`]).
     pub fn keyword_factors(&self, k: usize, day: u32) -> DayFactors {
-        let g = self.models[k].group;
+        self.group_factors(self.models[k].group, day)
+    }
+    /// The calendar multipliers of factor group `g` on `day` (those of its keywords).
+    pub(crate) fn group_factors(&self, g: usize, day: u32) -> DayFactors {
         self.day_factors[g * self.days as usize + (day.min(self.days - 1)) as usize]
+    }
+    /// Whether keyword `k` drifts (otherwise [`Truth::drift`] is 1, 1, 1 every day).
+    pub(crate) fn has_drift(&self, k: usize) -> bool {
+        self.keywords[k].drift.is_some()
     }
     /// Whether keyword `k` exists on `day` (launched and not ended; its plan too).
     pub fn is_live(&self, k: usize, day: u32) -> bool {
