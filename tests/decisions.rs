@@ -418,7 +418,10 @@ fn the_new_defaults_are_steadier_and_fuller_and_earn_more() {
     println!(
         "reversals {r1:.2} vs {r0:.2}, full days {f1:.2} vs {f0:.2}, revenue {v1:.0} vs {v0:.0} (oracle {oracle:.0})"
     );
-    assert!(v1 >= 0.85 * oracle, "revenue {v1:.0} vs the oracle's {oracle:.0}");
+    assert!(
+        v1 >= 0.85 * oracle,
+        "revenue {v1:.0} vs the oracle's {oracle:.0}"
+    );
     assert!(r1 <= 0.2 && r1 < 0.6 * r0, "reversals {r1:.2} vs {r0:.2}");
     assert!(f1 >= 0.9 && f1 > f0 + 0.2, "full days {f1:.2} vs {f0:.2}");
     assert!(v1 >= 1.05 * v0, "revenue {v1:.0} vs {v0:.0}");
