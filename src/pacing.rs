@@ -425,15 +425,24 @@ mod tests {
     use rand::RngExt;
 
     /// A simulated day: the plan could spend `capacity x share_h` in hour h at full rate
-    /// (with +-30% noise); it spends `rate x that`, never past the budget.
+    /// and bids as set (with +-30% noise); it spends `rate x scale^2 x that` (spend grows
+    /// like the square of the bid), never past the budget.
     fn simulate(capacity_multiple: f64, seed: u64) -> (Money, Vec<f64>, Pacer) {
+        simulate_with(PacingConfig::default(), capacity_multiple, seed)
+    }
+
+    fn simulate_with(
+        cfg: PacingConfig,
+        capacity_multiple: f64,
+        seed: u64,
+    ) -> (Money, Vec<f64>, Pacer) {
         let budget = Money::from_units(1000).unwrap();
         let curve = TrafficCurve::ECOMMERCE;
         let mut p = Pacer::new(
             budget,
             &Schedule::ALWAYS,
             &curve,
-            PacingConfig::default(),
+            cfg,
             1.0 / capacity_multiple,
         )
         .unwrap();
@@ -444,12 +453,141 @@ mod tests {
             let c = p.control(h, spent);
             let noise = 0.7 + 0.6 * rng.random::<f64>();
             let potential = budget.units() * capacity_multiple * curve.share(h.into()) * noise;
-            let want = Money::from_units_f64(potential * c.throttle).unwrap();
+            let want =
+                Money::from_units_f64(potential * c.throttle * c.bid_scale * c.bid_scale).unwrap();
             let remaining = budget.saturating_sub(spent);
             spent = spent.checked_add(want.min(remaining)).unwrap();
             cum.push(spent.units() / budget.units());
         }
         (spent, cum, p)
+    }
+
+    #[test]
+    fn an_over_spending_plan_lowers_its_bids_before_it_throttles() {
+        // Demand at 1.5x the budget: the scale alone can absorb it (0.5^2 = 0.25).
+        let (spent, _, p) = simulate(1.5, 4);
+        assert!(spent <= Money::from_units(1000).unwrap());
+        assert!(p.bid_scale() < 1.0, "scale {}", p.bid_scale());
+        // Started at 1 / 1.5 and opened to full rate before the bids went down.
+        assert!(p.rate() > 0.99, "rate {}", p.rate());
+        // Demand at 8x: the scale bottoms out at 0.5 and the throttle takes the rest.
+        let (spent, _, p) = simulate(8.0, 5);
+        assert!(spent <= Money::from_units(1000).unwrap());
+        assert!(
+            (p.bid_scale() - 0.5).abs() < 1e-9,
+            "scale {}",
+            p.bid_scale()
+        );
+        assert!(p.rate() < 0.9, "rate {}", p.rate());
+    }
+
+    #[test]
+    fn an_under_spending_plan_raises_its_bids_within_the_range_and_the_cap() {
+        // Demand at 0.6x the budget: a throttle-only pacer cannot help; a scaling one raises
+        // bids (spend x scale^2) and spends more, up to its maximum scale.
+        let throttle_only = PacingConfig::default().with_bid_scale(1.0, 1.0).unwrap();
+        let (plain, _, q) = simulate_with(throttle_only, 0.6, 6);
+        assert!((q.bid_scale() - 1.0).abs() < 1e-12);
+        let (scaled, _, p) = simulate(0.6, 6);
+        assert!(scaled > plain, "{scaled} vs {plain}");
+        assert!(
+            p.bid_scale() > 1.0 && p.bid_scale() <= 1.5,
+            "scale {}",
+            p.bid_scale()
+        );
+        // A cap below the range's maximum holds (e.g. the highest bid at the plan's max).
+        let mut capped = Pacer::new(
+            Money::from_units(1000).unwrap(),
+            &Schedule::ALWAYS,
+            &TrafficCurve::ECOMMERCE,
+            PacingConfig::default(),
+            1.0,
+        )
+        .unwrap()
+        .with_max_scale(1.1);
+        let mut spent = Money::ZERO;
+        for h in 0..24u8 {
+            let c = capped.control(h, spent);
+            assert!(c.bid_scale <= 1.1 + 1e-12, "hour {h}: {}", c.bid_scale);
+            spent = spent.checked_add(Money::from_units(5).unwrap()).unwrap();
+        }
+    }
+
+    #[test]
+    fn the_throttle_only_range_paces_as_before() {
+        // With the range [1, 1] the pacer's rates are the throttle-only rule's, bit for bit.
+        let cfg = PacingConfig::new(0.7, 0.02).unwrap();
+        assert_eq!(
+            cfg,
+            PacingConfig::default().with_bid_scale(1.0, 1.0).unwrap()
+        );
+        let mut p = Pacer::new(
+            Money::from_units(500).unwrap(),
+            &Schedule::ALWAYS,
+            &TrafficCurve::ECOMMERCE,
+            cfg,
+            0.5,
+        )
+        .unwrap();
+        let (mut rate, mut spent) = (0.5f64, Money::ZERO);
+        for h in 0..24u8 {
+            // The throttle-only rule on the pacer's own record of the last hour.
+            if let Some((_, before, desired)) = p.last {
+                let actual = spent.saturating_sub(before).micros() as f64;
+                let ratio = if actual > 0.0 { desired / actual } else { 2.0 };
+                rate = (rate * ratio.powf(0.7)).clamp(0.02, 1.0);
+            }
+            let c = p.control(h, spent);
+            assert_eq!(c.throttle.to_bits(), rate.to_bits(), "hour {h}");
+            assert_eq!(c.bid_scale.to_bits(), 1.0f64.to_bits());
+            spent = spent
+                .checked_add(Money::from_units(3 + i64::from(h % 5)).unwrap())
+                .unwrap();
+        }
+    }
+
+    #[test]
+    fn the_mean_bid_scale_weighs_each_hour_by_its_spend() {
+        let mut p = Pacer::new(
+            Money::from_units(100).unwrap(),
+            &Schedule::ALWAYS,
+            &TrafficCurve::ECOMMERCE,
+            PacingConfig::default(),
+            1.0,
+        )
+        .unwrap();
+        assert!((p.mean_bid_scale(Money::ZERO) - 1.0).abs() < 1e-12);
+        let _ = p.control(0, Money::ZERO);
+        p.scale = 0.5;
+        // 10 spent at scale 0.5, then 30 more after the last control at scale 0.8.
+        let _ = p.control(1, Money::from_units(10).unwrap());
+        p.scale = 0.8;
+        let m = p.mean_bid_scale(Money::from_units(40).unwrap());
+        assert!((m - (10.0 * 0.5 + 30.0 * 0.8) / 40.0).abs() < 1e-9, "{m}");
+    }
+
+    #[test]
+    fn bad_bid_scale_ranges_are_refused() {
+        let c = PacingConfig::default();
+        for (lo, hi) in [
+            (0.0, 1.5),
+            (1.2, 1.5),
+            (0.5, 0.9),
+            (0.5, 5.0),
+            (f64::NAN, 1.0),
+        ] {
+            assert!(c.with_bid_scale(lo, hi).is_err(), "{lo} {hi}");
+        }
+        // Files without the fields pace as before; files with bad ones are refused.
+        let old: PacingConfig =
+            serde_json::from_str(r#"{"gain":0.7,"min_throttle":0.02}"#).unwrap();
+        assert_eq!(old, PacingConfig::new(0.7, 0.02).unwrap());
+        assert!(
+            serde_json::from_str::<PacingConfig>(
+                r#"{"gain":0.7,"min_throttle":0.02,"min_bid_scale":2.0}"#
+            )
+            .is_err()
+        );
     }
 
     #[test]

@@ -1197,3 +1197,51 @@ fn restated_rows_keep_their_granularity_and_can_be_switched_off() {
     let c = e.estimates().unwrap().keywords[0][0].counts.clicks;
     assert!((c - 200.0).abs() < 1e-9, "{c}");
 }
+
+#[test]
+fn a_recorded_bid_scale_is_checked_and_tells_the_engine_what_its_bids_bought() {
+    let mut e = Engine::new(two_plans(Objective::MaxRevenue), EngineConfig::default(), 3).unwrap();
+    let a = PlanId::new("a");
+    for bad in [0.0, -1.0, f64::NAN, f64::INFINITY, 10.5] {
+        assert!(
+            matches!(
+                e.record_bid_scale(&a, day0(), bad),
+                Err(Error::InvalidValue { .. })
+            ),
+            "{bad}"
+        );
+    }
+    assert!(matches!(
+        e.record_bid_scale(&PlanId::new("zz"), day0(), 1.0),
+        Err(Error::UnknownId { .. })
+    ));
+    // Two engines see the same days (each plan spends 60 of its 100); one is told that
+    // plan a's pacer ran its bids at half scale. At its own bids plan a would then have
+    // bought far more, so that engine bids a's keywords lower for the next day.
+    let mean_bid = |e: &Engine| {
+        let p = e.account().plan(&a).unwrap();
+        p.keywords.iter().map(|k| k.bid.units()).sum::<f64>() / p.keywords.len() as f64
+    };
+    let mut bids = Vec::new();
+    for told in [false, true] {
+        let mut e =
+            Engine::new(two_plans(Objective::MaxRevenue), EngineConfig::default(), 3).unwrap();
+        for d in 0..3 {
+            let date = day0().add_days(d);
+            if told {
+                e.record_bid_scale(&a, date, 0.5).unwrap();
+            }
+            let r = Report::new(vec![
+                row(date, "a", "a1", 2000, 40, 3, 30.0, 300.0),
+                row(date, "a", "a2", 2000, 40, 3, 30.0, 300.0),
+                row(date, "b", "b1", 2000, 40, 3, 30.0, 300.0),
+                row(date, "b", "b2", 2000, 40, 3, 30.0, 300.0),
+            ])
+            .unwrap();
+            e.observe(&r).unwrap();
+            e.decide(date.add_days(1)).unwrap();
+        }
+        bids.push(mean_bid(&e));
+    }
+    assert!(bids[1] < bids[0], "told {} vs untold {}", bids[1], bids[0]);
+}

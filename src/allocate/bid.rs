@@ -270,29 +270,6 @@ pub fn solve_lambda_bounded(
     top
 }
 
-/// Predicted spend of keywords bidding `value x lambda` within their `bounds` (as in
-/// [`solve_lambda_bounded`]).
-pub fn spend_at_lambda(
-    values: &[f64],
-    models: &[SpendModel],
-    bounds: impl Fn(usize) -> (f64, f64),
-    lambda: f64,
-) -> f64 {
-    values
-        .iter()
-        .zip(models)
-        .enumerate()
-        .map(|(k, (&v, m))| {
-            let (lo, hi) = bounds(k);
-            if v > 0.0 && hi > 0.0 && lo.is_finite() && hi.is_finite() {
-                m.spend((v * lambda).clamp(lo.clamp(0.0, hi), hi))
-            } else {
-                0.0
-            }
-        })
-        .sum()
-}
-
 fn solve_lambda_bisect(
     values: &[f64],
     models: &[SpendModel],
@@ -408,6 +385,35 @@ mod tests {
                 elasticity: 0.8,
             })
             .collect();
+        // Per-keyword bounds (keywords of plans with other bid limits): the closed form and
+        // bisection agree, and the spend at the answer meets the budget.
+        let bounds = |k: usize| (0.1 * (1 + k % 3) as f64, 2.0 + (k % 4) as f64);
+        for budget in [0.5, 50.0, 300.0, 1000.0, 5000.0, 1e7] {
+            let a = solve_lambda_bounded(&values, &models, bounds, budget);
+            let b = solve_lambda_bisect(&values, &models, |k| Some(bounds(k)), budget);
+            let spend = |l: f64| -> f64 {
+                values
+                    .iter()
+                    .zip(&models)
+                    .enumerate()
+                    .map(|(k, (v, m))| {
+                        let (lo, hi) = bounds(k);
+                        m.spend((v * l).clamp(lo, hi))
+                    })
+                    .sum()
+            };
+            let tol = 1e-6 * budget.max(1.0);
+            assert!(
+                (spend(a) - spend(b)).abs() <= tol,
+                "budget {budget}: {a} vs {b}"
+            );
+            // Below the all-minimum spend the answer is 0 (every bid at the minimum).
+            assert!(
+                spend(a) <= budget + tol || a.abs() < 1e-300,
+                "budget {budget}: spend {}",
+                spend(a)
+            );
+        }
         for budget in [0.5, 50.0, 300.0, 1000.0, 5000.0, 1e7] {
             let a = solve_lambda(&values, &models, 0.2, 4.0, budget);
             let b = solve_lambda_bisect(&values, &models, |_| Some((0.2, 4.0)), budget);

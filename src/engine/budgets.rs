@@ -1,10 +1,15 @@
-//! Stage: budgets across plans. Each plan's scored value per unit of money and its traffic
-//! capacity make a response curve; [`crate::allocate::budget`] water-fills the total across
-//! them within the operator's limits, step limits and the exploration floor.
+//! Stage: budgets across plans, water-filled by [`crate::allocate::budget`] within the
+//! operator's limits, step limits, channel limits and the exploration floor.
+//!
+//! With [`crate::engine::EngineConfig::budgets_from_bids`] (the default) each plan's target
+//! is what its keywords are predicted to spend when every keyword of the account bids its
+//! value times one common multiplier, the one that spends the total (the budget-aware
+//! oracle's structure: the last unit of money earns the same everywhere); half of
+//! yesterday's split is kept ([`crate::engine::EngineConfig::budget_smoothing`]). Without
+//! it, each plan's sampled value per unit of money and its learned traffic capacity make a
+//! concave response curve, and the total is water-filled across those.
 
-use crate::allocate::bid::{
-    BidInputs, BidRule, SpendModel, raw_bid, solve_lambda_bounded, spend_at_lambda,
-};
+use crate::allocate::bid::{BidInputs, BidRule, SpendModel, raw_bid, solve_lambda_bounded};
 use crate::allocate::budget::{Allocation, AllocationLimits, GroupLimits, PlanArm, water_fill};
 use crate::engine::bids::KeywordScores;
 use crate::engine::calendar::DayFactors;
@@ -68,12 +73,6 @@ impl<P> EngineState<P> {
             .enumerate()
             .map(|(i, p)| {
                 let e = &est.plans[i];
-                let scored = Scored {
-                    ctr: scores.ctr[i],
-                    cvr: scores.cvr[i],
-                    vpc: scores.vpc[i],
-                };
-                let per_imp = scored.value(self.config.objective, factors.cvr);
                 let limits = self.config.plan_limits.get(&p.id);
                 // Budgets from bids: equal values and capacities at the predicted spends make
                 // the water level split the total in proportion to them (see the
@@ -86,7 +85,7 @@ impl<P> EngineState<P> {
                     ),
                     Some(_) => (0.0, 1.0),
                     None => (
-                        per_imp * self.impressions_per_money(i, e),
+                        scores_per_money[i],
                         self.traffic[i].capacity * factors.traffic,
                     ),
                 };
@@ -209,9 +208,11 @@ impl<P> EngineState<P> {
         let fixed: f64 = spend.iter().sum();
         let free = (self.total_budget.units() - fixed).max(0.0);
         let lambda = solve_lambda_bounded(&values, &models, |k| bounds[k], free);
-        for k in 0..values.len() {
-            spend[owner[k]] +=
-                spend_at_lambda(&values[k..=k], &models[k..=k], |_| bounds[k], lambda);
+        for (k, (&v, m)) in values.iter().zip(&models).enumerate() {
+            let (lo, hi) = bounds[k];
+            if v > 0.0 {
+                spend[owner[k]] += m.spend((v * lambda).clamp(lo.min(hi), hi));
+            }
         }
         (lambda, spend)
     }
