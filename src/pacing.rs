@@ -241,20 +241,17 @@ pub struct Pacer {
     cfg: PacingConfig,
     rate: f64,
     last: Option<(u8, Money, f64)>, // (hour, spent before it, desired spend in it)
-    /// The bid scale now, and the largest the caller allows (bids at the plan's maximum).
+    /// The bid scale now, and the largest the caller allows (bids at the plan's maximum;
+    /// none: the range's maximum).
     #[serde(default = "one")]
     scale: f64,
-    #[serde(default = "infinite")]
-    scale_cap: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    scale_cap: Option<f64>,
     /// Spend seen so far today, and its sum weighted by the bid scale it was bought at.
     #[serde(default)]
     scaled_spend: f64,
     #[serde(default)]
     seen_spend: f64,
-}
-
-fn infinite() -> f64 {
-    f64::INFINITY
 }
 
 impl Pacer {
@@ -290,7 +287,7 @@ impl Pacer {
             rate: initial_throttle.clamp(cfg.min_throttle, 1.0),
             last: None,
             scale: 1.0,
-            scale_cap: f64::INFINITY,
+            scale_cap: None,
             scaled_spend: 0.0,
             seen_spend: 0.0,
         })
@@ -300,8 +297,8 @@ impl Pacer {
     /// its highest keyword bid, so that scaling never bids past the maximum). A cap below
     /// 1 lowers the scale at once.
     pub fn with_max_scale(mut self, cap: f64) -> Self {
-        if cap > 0.0 {
-            self.scale_cap = cap;
+        if cap > 0.0 && cap.is_finite() {
+            self.scale_cap = Some(cap);
             self.scale = self.scale.min(self.max_scale());
         }
         self
@@ -309,7 +306,9 @@ impl Pacer {
 
     /// The highest scale the pacer may use now.
     fn max_scale(&self) -> f64 {
-        self.cfg.max_bid_scale.min(self.scale_cap)
+        self.cfg
+            .max_bid_scale
+            .min(self.scale_cap.unwrap_or(f64::INFINITY))
     }
 
     /// Applies a wanted change of the hour's spend by `ratio`: bids first, the throttle
@@ -543,6 +542,32 @@ mod tests {
             spent = spent
                 .checked_add(Money::from_units(3 + i64::from(h % 5)).unwrap())
                 .unwrap();
+        }
+    }
+
+    #[test]
+    fn a_pacer_persists_between_hours() {
+        // A service stores the pacer between hours: JSON round trips, capped or not, and
+        // the restored pacer controls the next hour exactly as the original would.
+        for cap in [None, Some(1.2)] {
+            let mut p = Pacer::new(
+                Money::from_units(300).unwrap(),
+                &Schedule::ALWAYS,
+                &TrafficCurve::ECOMMERCE,
+                PacingConfig::default(),
+                1.0,
+            )
+            .unwrap();
+            if let Some(c) = cap {
+                p = p.with_max_scale(c);
+            }
+            let _ = p.control(0, Money::ZERO);
+            let _ = p.control(1, Money::from_units(40).unwrap());
+            let json = serde_json::to_string(&p).unwrap();
+            let mut q: Pacer = serde_json::from_str(&json).unwrap();
+            assert_eq!(q, p);
+            let spent = Money::from_units(45).unwrap();
+            assert_eq!(q.control(2, spent), p.control(2, spent));
         }
     }
 

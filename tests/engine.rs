@@ -1242,6 +1242,11 @@ fn a_recorded_bid_scale_is_checked_and_tells_the_engine_what_its_bids_bought() {
             e.decide(date.add_days(1)).unwrap();
         }
         bids.push(mean_bid(&e));
+        // The recorded scales are part of the snapshot: a restored engine decides alike.
+        let json = e.snapshot().to_json().unwrap();
+        let mut back: Engine = Engine::restore(EngineSnapshot::from_json(&json).unwrap()).unwrap();
+        let next = day0().add_days(4);
+        assert_eq!(back.decide(next).unwrap(), e.decide(next).unwrap());
     }
     assert!(bids[1] < bids[0], "told {} vs untold {}", bids[1], bids[0]);
 }
