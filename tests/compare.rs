@@ -691,3 +691,34 @@ fn the_engines_creative_rotation_beats_an_even_split_on_clicks() {
     );
     assert!(d.hi < 0.0, "{d:?}");
 }
+
+#[test]
+fn engine_job_ids_depend_on_the_engine_defaults() {
+    // An engine built-in's parameters name only what differs from `EngineConfig::default()`,
+    // so its job id also hashes the defaults: results cached before a change of defaults are
+    // recomputed on resume. A strategy whose parameters are not an engine's keeps the plain
+    // hash of its parameters (static's id is the hash of the job's fields alone).
+    let grid = Grid::new(
+        vec![Scenario::small()],
+        BuiltinStrategy::entries(&["static", "thompson"]).unwrap(),
+        1,
+    );
+    let jobs = grid.jobs(&RunOptions::default()).unwrap();
+    let id = |j: &adbandit::compare::Job| {
+        let key = serde_json::to_string(&(
+            &j.scenario,
+            &j.scenario_fingerprint,
+            &j.strategy,
+            &j.params,
+            j.seed,
+            j.master_seed,
+            j.fidelity,
+            j.days,
+        ))
+        .unwrap();
+        format!("{:016x}", adbandit::rng::content_hash(key.as_bytes()))
+    };
+    let by = |s: &str| jobs.iter().find(|j| j.strategy == s).unwrap();
+    assert_eq!(by("static").id, id(by("static")));
+    assert_ne!(by("thompson").id, id(by("thompson")));
+}

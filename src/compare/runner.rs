@@ -469,6 +469,11 @@ fn parse_hex(s: &str, field: &str) -> Result<u64> {
 }
 
 impl Job {
+    /// The job's id: a hash of everything its result depends on. A built-in engine
+    /// strategy's parameters name only what differs from the engine's defaults, so the
+    /// hash of `EngineConfig::default()` is part of its id: when the defaults change (as
+    /// they did for issue 14), resumed sweeps recompute such jobs instead of silently
+    /// reusing results of the old engine. Other jobs' ids are as before.
     fn id_of(&self) -> Result<String> {
         let key = serde_json::to_string(&(
             &self.scenario,
@@ -480,6 +485,15 @@ impl Job {
             self.fidelity,
             self.days,
         ))?;
+        let key = if self.params.get("kind").and_then(|k| k.as_str()) == Some("engine") {
+            let defaults = serde_json::to_string(&crate::engine::EngineConfig::default())?;
+            format!(
+                "{key}|engine defaults {:016x}",
+                rng::content_hash(defaults.as_bytes())
+            )
+        } else {
+            key
+        };
         Ok(hex(rng::content_hash(key.as_bytes())))
     }
 
