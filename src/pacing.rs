@@ -430,6 +430,18 @@ mod tests {
         simulate_with(PacingConfig::default(), capacity_multiple, seed)
     }
 
+    /// A pacer with the default settings for an always-on plan on the e-commerce curve.
+    fn day_pacer(budget_units: i64, initial_throttle: f64) -> Pacer {
+        Pacer::new(
+            Money::from_units(budget_units).unwrap(),
+            &Schedule::ALWAYS,
+            &TrafficCurve::ECOMMERCE,
+            PacingConfig::default(),
+            initial_throttle,
+        )
+        .unwrap()
+    }
+
     fn simulate_with(
         cfg: PacingConfig,
         capacity_multiple: f64,
@@ -495,15 +507,7 @@ mod tests {
             p.bid_scale()
         );
         // A cap below the range's maximum holds (e.g. the highest bid at the plan's max).
-        let mut capped = Pacer::new(
-            Money::from_units(1000).unwrap(),
-            &Schedule::ALWAYS,
-            &TrafficCurve::ECOMMERCE,
-            PacingConfig::default(),
-            1.0,
-        )
-        .unwrap()
-        .with_max_scale(1.1);
+        let mut capped = day_pacer(1000, 1.0).with_max_scale(1.1);
         let mut spent = Money::ZERO;
         for h in 0..24u8 {
             let c = capped.control(h, spent);
@@ -550,14 +554,7 @@ mod tests {
         // A service stores the pacer between hours: JSON round trips, capped or not, and
         // the restored pacer controls the next hour exactly as the original would.
         for cap in [None, Some(1.2)] {
-            let mut p = Pacer::new(
-                Money::from_units(300).unwrap(),
-                &Schedule::ALWAYS,
-                &TrafficCurve::ECOMMERCE,
-                PacingConfig::default(),
-                1.0,
-            )
-            .unwrap();
+            let mut p = day_pacer(300, 1.0);
             if let Some(c) = cap {
                 p = p.with_max_scale(c);
             }
@@ -573,14 +570,7 @@ mod tests {
 
     #[test]
     fn the_mean_bid_scale_weighs_each_hour_by_its_spend() {
-        let mut p = Pacer::new(
-            Money::from_units(100).unwrap(),
-            &Schedule::ALWAYS,
-            &TrafficCurve::ECOMMERCE,
-            PacingConfig::default(),
-            1.0,
-        )
-        .unwrap();
+        let mut p = day_pacer(100, 1.0);
         assert!((p.mean_bid_scale(Money::ZERO) - 1.0).abs() < 1e-12);
         let _ = p.control(0, Money::ZERO);
         p.scale = 0.5;

@@ -818,16 +818,13 @@ impl Strategy for EngineStrategy {
     fn start_day(&mut self, day: u32, date: Date, yesterday: Option<&Report>) -> Result<Controls> {
         if let Some(r) = yesterday {
             // The bids yesterday's clicks were bought at: the engine's times each pacer's
-            // scale.
+            // scale (weighted by the day's spend; the report is yesterday's).
             let day_before = date.add_days(-1);
+            let spent = r.by_plan()?;
             for (_, id, pacer) in &self.pacers {
-                let spent = r
-                    .rows()
-                    .iter()
-                    .filter(|row| row.plan == *id && row.date == day_before)
-                    .try_fold(Money::ZERO, |acc, row| acc.checked_add(row.stats.cost()))?;
+                let cost = spent.get(id).map_or(Money::ZERO, |s| s.cost());
                 self.engine
-                    .record_bid_scale(id, day_before, pacer.mean_bid_scale(spent))?;
+                    .record_bid_scale(id, day_before, pacer.mean_bid_scale(cost))?;
             }
             self.engine.observe(r)?;
         }
